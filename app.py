@@ -1,0 +1,19 @@
+"""Clamor's dashboard: the page list, and the one place the process's store and scheduler
+start (once, however often Streamlit reruns this script)."""
+
+import streamlit as st
+
+from clamor import ui
+
+st.set_page_config(page_title="Clamor", page_icon="📣", layout="wide")
+rt = ui.get_runtime()
+
+navigation = st.navigation([
+    st.Page("pages/inbox.py", title="Inbox", icon="📥", default=True),
+    st.Page("pages/overview.py", title="Overview", icon="📊"),
+    st.Page("pages/sources.py", title="Sources", icon="🔌"),
+])
+with st.sidebar:
+    st.caption(f"Clamor · listening for {rt.config.brand.name}"
+               + (" · demo stream" if rt.demo else ""))
+navigation.run()

@@ -1,0 +1,79 @@
+"""What agents do to a mention, recorded as events: who did what, when.
+
+Every action opens the mention's case if it has none, appends an event (the audit log; first
+response and resolution times are derived from it) and moves the case to its new status, in
+one transaction. Events are never updated or deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from clamor.store import Store, utcnow
+
+RESPONDED = "responded"
+IGNORED = "ignored"
+IGNORE_REASONS = ("spam", "not about us", "no reply needed", "duplicate")
+
+
+class ActionRefused(Exception):
+    """The action cannot be done; the message says why."""
+
+
+def _case_for(con, mention_id: str, now: dt.datetime) -> str:
+    row = con.execute("SELECT id FROM cases WHERE mention_id = ?", [mention_id]).fetchone()
+    if row:
+        return row[0]
+    exists = con.execute("SELECT is_own FROM mentions WHERE id = ?", [mention_id]).fetchone()
+    if exists is None:
+        raise ActionRefused(f"there is no mention {mention_id}")
+    if exists[0]:
+        raise ActionRefused("this post is one of the company's own; there is nothing to answer")
+    number = con.execute("SELECT nextval('case_number')").fetchone()[0]
+    case_id = f"C-{number}"
+    con.execute("INSERT INTO cases VALUES (?, ?, 'new', ?)", [case_id, mention_id, now])
+    return case_id
+
+
+def case_id(store: Store, mention_id: str) -> str:
+    """The case reference for a mention ({case} in templates), opening the case if needed."""
+    with store.transaction() as con:
+        return _case_for(con, mention_id, utcnow())
+
+
+def respond(store: Store, mention_id: str, *, actor: str, reply_text: str,
+            template_id: str | None = None, at: dt.datetime | None = None) -> str:
+    """Record that `actor` answered the mention (a holding reply counts); returns the case."""
+    if not actor.strip():
+        raise ActionRefused("say who you are (your name) before answering")
+    if not reply_text.strip():
+        raise ActionRefused("the reply is empty")
+    at = at or utcnow()
+    with store.transaction() as con:
+        case = _case_for(con, mention_id, at)
+        con.execute(
+            "INSERT INTO events (case_id, mention_id, kind, actor, happened_at, template_id, reply_text) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [case, mention_id, RESPONDED, actor.strip(), at, template_id, reply_text],
+        )
+        con.execute("UPDATE cases SET status = 'acknowledged' WHERE id = ?", [case])
+    return case
+
+
+def ignore(store: Store, mention_id: str, *, actor: str, reason: str,
+           at: dt.datetime | None = None) -> str:
+    """Record that `actor` decided the mention needs no answer, and why; returns the case."""
+    if not actor.strip():
+        raise ActionRefused("say who you are (your name) before ignoring a mention")
+    if not reason.strip():
+        raise ActionRefused("say why this mention needs no answer")
+    at = at or utcnow()
+    with store.transaction() as con:
+        case = _case_for(con, mention_id, at)
+        con.execute(
+            "INSERT INTO events (case_id, mention_id, kind, actor, happened_at, note) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [case, mention_id, IGNORED, actor.strip(), at, reason.strip()],
+        )
+        con.execute("UPDATE cases SET status = 'ignored' WHERE id = ?", [case])
+    return case

@@ -1,0 +1,196 @@
+"""The `clamor` command: serve the dashboard, collect, import, export, and report status.
+
+Every command takes --db and --config (or CLAMOR_DB / CLAMOR_CONFIG). Problems a user can
+cause (a broken config, a database held by the running dashboard, a missing file) end with
+one sentence on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", help="DuckDB file (default: $CLAMOR_DB or data/clamor.duckdb; "
+                                     "data/demo.duckdb with --demo)")
+    parser.add_argument("--config", help="TOML config file (default: $CLAMOR_CONFIG or "
+                                         "./clamor.toml; the demo brand's with --demo)")
+    parser.add_argument("--demo", action="store_true",
+                        help="use the bundled demo brand, stream and database")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clamor", description="Clamor: a self-hosted social listening and response desk.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="serve the dashboard, with the scheduler, until stopped",
+                         description="Serve the dashboard and collect from the configured "
+                                     "sources until stopped (Ctrl+C).")
+    _common(run)
+    run.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    run.add_argument("--host", default="127.0.0.1",
+                     help="address to bind (default 127.0.0.1: this machine only)")
+
+    collect = sub.add_parser("collect", help="collect from every configured source once",
+                             description="Run every configured source once, then analyse "
+                                         "what arrived.")
+    _common(collect)
+    collect.add_argument("--once", action="store_true", required=True,
+                         help="run once and exit (the dashboard schedules repeated runs)")
+
+    imp = sub.add_parser("import", help="load mentions from a file",
+                         description="Load mentions from a canonical mention JSONL file; "
+                                     "already stored mentions are left as they are.")
+    _common(imp)
+    imp.add_argument("file", help="the file to read")
+    imp.add_argument("--source", choices=["jsonl"], default="jsonl",
+                     help="the file's format (jsonl: Clamor's canonical mention JSONL)")
+
+    exp = sub.add_parser("export", help="write every mention to a file",
+                         description="Write every mention, with its analysis, to a file.")
+    _common(exp)
+    exp.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl",
+                     help="jsonl (canonical, re-importable), csv or parquet")
+    exp.add_argument("-o", "--output", required=True, help="the file to write")
+
+    status = sub.add_parser("status", help="show sources, their last runs and the inbox size",
+                            description="Show the database, each source's state and last "
+                                        "run, and how many mentions wait for an answer.")
+    _common(status)
+    return parser
+
+
+class UserError(Exception):
+    pass
+
+
+def _open(args):
+    from clamor.config import ConfigError, config_path, load_config
+    from clamor.store import Store, StoreBusy, db_path
+
+    try:
+        config = load_config(config_path(args.config, demo=args.demo))
+        store = Store(db_path(args.db, demo=args.demo))
+    except (ConfigError, StoreBusy) as exc:
+        raise UserError(str(exc)) from None
+    return config, store
+
+
+def cmd_run(args) -> int:
+    from clamor.config import ConfigError, config_path, load_config
+    from clamor.store import db_path
+
+    cfg_path = config_path(args.config, demo=args.demo)
+    try:
+        load_config(cfg_path)  # say what is wrong here, before a browser is involved
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+    env = dict(os.environ)
+    env["CLAMOR_CONFIG"] = str(cfg_path.resolve())
+    env["CLAMOR_DB"] = str(db_path(args.db, demo=args.demo).resolve())
+    env["CLAMOR_DEMO"] = "1" if args.demo else "0"
+    print(f"Clamor on http://{args.host}:{args.port} · database {env['CLAMOR_DB']} · "
+          f"config {env['CLAMOR_CONFIG']} · Ctrl+C stops it", flush=True)
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.port", str(args.port), "--server.address", args.host,
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]
+    try:
+        return subprocess.call(command, env=env, cwd=APP.parent)
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_collect(args) -> int:
+    from clamor import pipeline, sources
+
+    config, store = _open(args)
+    for status in sources.statuses(config, demo=args.demo):
+        if status.state != "running":
+            print(f"{status.label}: {status.state} — {status.reason}")
+    for collector in sources.collectors(config, demo=args.demo):
+        report = pipeline.collect_once(store, collector, config)
+        line = (f"{collector.name}: {report.status}, fetched {report.fetched}, "
+                f"new {report.inserted}, unreadable {report.unreadable}, "
+                f"matched no term {report.unmatched}")
+        print(line + (f" — {report.message}" if report.message else ""))
+    analysed = pipeline.analyse_pending(store, config)
+    print(f"analysed {analysed} new mention(s)")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from clamor import pipeline
+
+    if not Path(args.file).is_file():
+        raise UserError(f"{args.file}: no such file")
+    config, store = _open(args)
+    try:
+        report = pipeline.import_jsonl(store, args.file, config)
+    except UnicodeDecodeError:
+        raise UserError(f"{args.file}: is not UTF-8 text") from None
+    analysed = pipeline.analyse_pending(store, config)
+    print(f"{args.file}: {report.lines} line(s); {report.inserted} new mention(s), "
+          f"{report.already_stored} already stored, {report.unmatched} matched no watchlist "
+          f"term, {report.unreadable} unreadable; analysed {analysed}")
+    if report.unreadable:
+        print(f"Unreadable lines are kept in the table unreadable_items; the first: "
+              f"{report.first_problem}", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args) -> int:
+    from clamor import exports
+
+    _, store = _open(args)
+    count = exports.export(store, args.format, args.output)
+    print(f"wrote {count} mention(s) to {args.output} ({args.format})")
+    return 0
+
+
+def cmd_status(args) -> int:
+    from clamor import queries, sources
+
+    config, store = _open(args)
+    print(f"database: {store.path}")
+    print(f"config:   {config.path}")
+    runs = queries.last_runs(store).set_index("source")
+    for status in sources.statuses(config, demo=args.demo):
+        print(f"- {status.label}: {status.state} — {status.reason}")
+        if status.name in runs.index:
+            run = runs.loc[status.name]
+            print(f"    last run {run['last_run']:%Y-%m-%d %H:%M:%S %Z}: {run['status']}, "
+                  f"fetched {run['fetched']}, new {run['inserted']}"
+                  + (f" — {run['message']}" if isinstance(run["message"], str) else ""))
+    totals = queries.totals(store, days=7)
+    print(f"mentions (7 days): {totals.mentions}, complaints {totals.complaints}, "
+          f"unanswered now {totals.unanswered}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "collect": cmd_collect, "import": cmd_import,
+            "export": cmd_export, "status": cmd_status}
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UserError as exc:
+        print(f"clamor: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""What the dashboard process holds: the config, the store, and the running scheduler.
+
+`clamor run` passes its choices to the Streamlit process in environment variables
+(CLAMOR_DB, CLAMOR_CONFIG, CLAMOR_DEMO); `load` reads them back and opens everything once.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from clamor import scheduler, sources
+from clamor.config import Config, config_path, load_config
+from clamor.store import Store, db_path
+
+
+@dataclass(frozen=True)
+class Runtime:
+    config: Config
+    store: Store
+    demo: bool
+
+
+def demo_from_env() -> bool:
+    return os.environ.get("CLAMOR_DEMO", "") not in ("", "0", "false")
+
+
+def load(*, start_scheduler: bool = True) -> Runtime:
+    """Open config and store from the environment and start the scheduler (once).
+
+    Raises ConfigError or StoreBusy with a sentence for the user.
+    """
+    demo = demo_from_env()
+    config = load_config(config_path(demo=demo))
+    store = Store(db_path(demo=demo))
+    if start_scheduler and os.environ.get("CLAMOR_SCHEDULER", "1") != "0":
+        scheduler.start(store, config, sources.collectors(config, demo=demo))
+    return Runtime(config, store, demo)

@@ -1,0 +1,95 @@
+"""The in-process scheduler: one collector job per source and one analysis job.
+
+DuckDB lets one process hold the database, so collection runs inside the dashboard process on
+an APScheduler BackgroundScheduler. Streamlit reruns page scripts constantly and may re-import
+modules when code changes, so the scheduler is kept in a registry that survives re-imports
+(an attribute of the `sys` module, one entry per database file) and is started exactly once
+per process; jobs have fixed ids, so starting again can never double a job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+import threading
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from clamor.config import Config
+from clamor.pipeline import analyse_pending, collect_once
+from clamor.store import Store
+from collectors.base import Collector
+
+log = logging.getLogger(__name__)
+ANALYSIS_JOB = "analyse"
+_REGISTRY = "_clamor_schedulers"
+_LOCK = threading.Lock()
+
+
+def job_id(collector: Collector) -> str:
+    return f"collect:{collector.name}"
+
+
+def _registry() -> dict[str, BackgroundScheduler]:
+    # Not a module global: a code reload would forget it and start a second scheduler.
+    if not hasattr(sys, _REGISTRY):
+        setattr(sys, _REGISTRY, {})
+    return getattr(sys, _REGISTRY)
+
+
+def _collect_then_analyse(scheduler: BackgroundScheduler, store: Store,
+                          collector: Collector, config: Config) -> None:
+    report = collect_once(store, collector, config)
+    if report.inserted:
+        # New mentions should reach the inbox analysed now, not at the next analysis tick.
+        job = scheduler.get_job(ANALYSIS_JOB)
+        if job is not None:
+            job.modify(next_run_time=dt.datetime.now(dt.timezone.utc))
+
+
+def _analyse(store: Store, config: Config) -> None:
+    try:
+        analyse_pending(store, config)
+    except Exception:  # keep the job alive; the next tick retries the same mentions
+        log.exception("analysis pass failed")
+
+
+def start(store: Store, config: Config, collectors: list[Collector]) -> BackgroundScheduler:
+    """Start the scheduler for this database, or return the one already running."""
+    key = str(store.path.resolve())
+    with _LOCK:
+        running = _registry().get(key)
+        if running is not None and running.running:
+            return running
+        scheduler = BackgroundScheduler(
+            timezone=dt.timezone.utc,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+        )
+        now = dt.datetime.now(dt.timezone.utc)
+        for collector in collectors:
+            minutes = getattr(config.sources, collector.name).poll_minutes
+            scheduler.add_job(
+                _collect_then_analyse, "interval", seconds=minutes * 60,
+                args=[scheduler, store, collector, config], id=job_id(collector),
+                name=f"collect from {collector.name}", replace_existing=True,
+                next_run_time=now,
+            )
+        scheduler.add_job(
+            _analyse, "interval", seconds=config.analysis.every_seconds,
+            args=[store, config], id=ANALYSIS_JOB, name="analyse new mentions",
+            replace_existing=True, next_run_time=now,
+        )
+        scheduler.start()
+        _registry()[key] = scheduler
+        log.info("scheduler started for %s with jobs %s", key,
+                 [job.id for job in scheduler.get_jobs()])
+        return scheduler
+
+
+def stop_all() -> None:
+    with _LOCK:
+        for scheduler in _registry().values():
+            if scheduler.running:
+                scheduler.shutdown(wait=True)
+        _registry().clear()

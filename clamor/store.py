@@ -1,0 +1,280 @@
+"""The DuckDB store: the one writer of Clamor's database file.
+
+DuckDB lets a single process hold a database file, so the dashboard, the scheduler's jobs and
+the CLI share one `Store` per process. Every thread reads through its own cursor; writes go
+through one lock and are bulk (Arrow) inserts, idempotent on the mention id, with a
+collector's cursor saved in the same transaction as the rows it covers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import threading
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from collectors.base import Mention
+
+DEFAULT_DB = Path("data") / "clamor.duckdb"
+DEMO_DB = Path("data") / "demo.duckdb"
+
+
+class StoreBusy(Exception):
+    """Another process holds the database file."""
+
+
+def db_path(explicit: str | os.PathLike | None = None, *, demo: bool = False) -> Path:
+    """Which file to open: `--db`, then `CLAMOR_DB`, then data/clamor.duckdb (demo.duckdb)."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("CLAMOR_DB"):
+        return Path(os.environ["CLAMOR_DB"])
+    return DEMO_DB if demo else DEFAULT_DB
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+_MENTION_SCHEMA = pa.schema([
+    ("id", pa.string()), ("source", pa.string()), ("native_id", pa.string()),
+    ("url", pa.string()), ("author", pa.string()), ("author_followers", pa.int64()),
+    ("text", pa.string()), ("created_at", pa.timestamp("us", tz="UTC")),
+    ("collected_at", pa.timestamp("us", tz="UTC")), ("source_lang", pa.string()),
+    ("in_reply_to", pa.string()), ("conversation_id", pa.string()),
+    ("matched_terms", pa.list_(pa.string())), ("matched_kinds", pa.list_(pa.string())),
+    ("is_own", pa.bool_()), ("collector", pa.string()), ("collector_version", pa.string()),
+    ("query", pa.string()), ("raw", pa.string()),
+])
+
+
+def _mention_table(
+    mentions: Sequence[Mention], own: Sequence[bool], collector: str, version: str, query: str,
+    collected_at: dt.datetime,
+) -> pa.Table:
+    def parent(native: str | None, source: str) -> str | None:
+        return f"{source}:{native}" if native else None
+
+    rows = {
+        "id": [m.id for m in mentions],
+        "source": [m.source for m in mentions],
+        "native_id": [m.native_id for m in mentions],
+        "url": [m.url for m in mentions],
+        "author": [m.author for m in mentions],
+        "author_followers": [m.author_followers for m in mentions],
+        "text": [m.text for m in mentions],
+        "created_at": [m.created_at.astimezone(dt.timezone.utc) for m in mentions],
+        "collected_at": [collected_at] * len(mentions),
+        "source_lang": [m.lang for m in mentions],
+        "in_reply_to": [parent(m.in_reply_to, m.source) for m in mentions],
+        "conversation_id": [parent(m.conversation_id, m.source) for m in mentions],
+        "matched_terms": [list(m.matched_terms) for m in mentions],
+        "matched_kinds": [list(m.matched_kinds) for m in mentions],
+        "is_own": list(own),
+        "collector": [collector] * len(mentions),
+        "collector_version": [version] * len(mentions),
+        "query": [query] * len(mentions),
+        "raw": [json.dumps(m.raw, ensure_ascii=False, default=str) for m in mentions],
+    }
+    return pa.table(rows, schema=_MENTION_SCHEMA)
+
+
+class Store:
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._root = duckdb.connect(str(self.path))
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreBusy(
+                    f"{self.path} is open in another Clamor process (DuckDB lets one process "
+                    "hold a database file). Stop that process (the dashboard, `clamor run`) "
+                    "or use another --db."
+                ) from None
+            raise
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        self.migrate()
+
+    # -- connections ---------------------------------------------------------------------
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor on the shared database."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self._root.cursor()
+        return cursor
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write transaction; only one runs at a time in this process."""
+        with self._write_lock:
+            con = self.con
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    def close(self) -> None:
+        self._root.close()
+
+    def query_df(self, sql: str, params: Sequence[Any] | dict | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, params or []).df()
+
+    def query_rows(self, sql: str, params: Sequence[Any] | dict | None = None) -> list[tuple]:
+        return self.con.execute(sql, params or []).fetchall()
+
+    # -- schema --------------------------------------------------------------------------
+
+    def migrate(self) -> int:
+        """Apply the numbered SQL files in clamor/migrations that this file has not seen."""
+        with self._write_lock:
+            con = self.con
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMPTZ)"
+            )
+            done = {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
+            files = sorted(
+                (f for f in resources.files("clamor.migrations").iterdir()
+                 if f.name.endswith(".sql")),
+                key=lambda f: f.name,
+            )
+            for f in files:
+                version = int(f.name.split("_", 1)[0])
+                if version in done:
+                    continue
+                with self.transaction() as tx:
+                    tx.execute(f.read_text(encoding="utf-8"))
+                    tx.execute(
+                        "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                        [version, f.name, utcnow()],
+                    )
+            return len(files)
+
+    # -- collection ----------------------------------------------------------------------
+
+    def get_cursor(self, source: str, query: str = "") -> str | None:
+        row = self.con.execute(
+            "SELECT cursor FROM cursors WHERE source = ? AND query = ?", [source, query]
+        ).fetchone()
+        return row[0] if row else None
+
+    def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of these mention ids are stored already."""
+        if not ids:
+            return set()
+        rows = self.con.execute(
+            "SELECT id FROM mentions WHERE list_contains(?, id)", [list(set(ids))]
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    def insert_mentions(
+        self,
+        mentions: Sequence[Mention],
+        *,
+        own: Sequence[bool] | None = None,
+        collector: str,
+        version: str,
+        query: str = "",
+        cursor: str | None = None,
+        save_cursor: bool = False,
+        collected_at: dt.datetime | None = None,
+    ) -> int:
+        """Store new mentions (ones already stored are left as they are) and, in the same
+        transaction, the cursor they were fetched up to. Returns how many were new."""
+        unique = list({m.id: m for m in mentions}.values())
+        own = list(own) if own is not None else [False] * len(mentions)
+        own_by_id = dict(zip((m.id for m in mentions), own))
+        table = _mention_table(
+            unique, [own_by_id[m.id] for m in unique], collector, version, query,
+            collected_at or utcnow(),
+        )
+        with self.transaction() as con:
+            inserted = 0
+            if unique:
+                con.register("incoming", table)
+                try:
+                    inserted = con.execute(
+                        "INSERT INTO mentions SELECT * FROM incoming ON CONFLICT DO NOTHING"
+                    ).fetchone()[0]
+                finally:
+                    con.unregister("incoming")
+            if save_cursor:
+                con.execute(
+                    "INSERT OR REPLACE INTO cursors VALUES (?, ?, ?, ?)",
+                    [collector, query, cursor, utcnow()],
+                )
+        return int(inserted)
+
+    def save_unreadable(self, source: str, items: Sequence[tuple[str, Any]]) -> None:
+        """Keep raw items that could not be read, with the reason, so nothing is lost."""
+        if not items:
+            return
+        now = utcnow()
+        table = pa.table({
+            "source": [source] * len(items),
+            "received_at": pa.array([now] * len(items), pa.timestamp("us", tz="UTC")),
+            "reason": [reason for reason, _ in items],
+            "raw": [raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False,
+                                                                 default=str)
+                    for _, raw in items],
+        })
+        with self.transaction() as con:
+            con.register("incoming", table)
+            try:
+                con.execute("INSERT INTO unreadable_items SELECT * FROM incoming")
+            finally:
+                con.unregister("incoming")
+
+    def record_run(
+        self, source: str, *, started_at: dt.datetime, status: str, fetched: int = 0,
+        inserted: int = 0, unreadable: int = 0, unmatched: int = 0, message: str | None = None,
+        rate_remaining: int | None = None, rate_reset_at: dt.datetime | None = None,
+    ) -> None:
+        with self.transaction() as con:
+            con.execute(
+                "INSERT INTO collector_runs (source, started_at, finished_at, status, fetched, "
+                "inserted, unreadable, unmatched, message, rate_remaining, rate_reset_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [source, started_at, utcnow(), status, fetched, inserted, unreadable,
+                 unmatched, message, rate_remaining, rate_reset_at],
+            )
+
+    # -- analysis ------------------------------------------------------------------------
+
+    def pending_analysis(self, limit: int) -> pd.DataFrame:
+        """Mentions not analysed yet, oldest first."""
+        return self.query_df(
+            "SELECT m.id, m.text, m.source_lang, m.is_own FROM mentions m "
+            "LEFT JOIN analysis a ON a.mention_id = m.id WHERE a.mention_id IS NULL "
+            "ORDER BY m.collected_at, m.created_at LIMIT ?",
+            [limit],
+        )
+
+    def save_analysis(self, results: pd.DataFrame) -> int:
+        """Write analysis rows (columns as in the analysis table); re-analysis replaces."""
+        if results.empty:
+            return 0
+        with self.transaction() as con:
+            con.register("incoming", results)
+            try:
+                con.execute(
+                    "INSERT OR REPLACE INTO analysis BY NAME SELECT * FROM incoming"
+                )
+            finally:
+                con.unregister("incoming")
+        return len(results)

@@ -1,0 +1,77 @@
+"""Holding-reply templates: answer at once, empathy first, give a time and keep it.
+
+The library (clamor/templates.toml) holds templates per language and category (acknowledge,
+looking into it, callback estimate), written as a native agent would say it, and the ways to
+say "2 hours" in each language. Filling a template is plain string substitution of
+{author}, {agent}, {eta} and {case}; nothing in a template is ever executed or rendered.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+CATEGORIES = ("acknowledge", "looking_into_it", "callback_estimate")
+FALLBACK_LANGUAGE = "en"
+# Platform length limits an agent must see before copying a reply.
+LENGTH_LIMITS = {"x": 280}
+_VARIABLE = re.compile(r"\{(author|agent|eta|case)\}")
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    lang: str
+    category: str
+    title: str
+    text: str
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(_VARIABLE.findall(self.text)))
+
+
+@dataclass(frozen=True)
+class Library:
+    templates: tuple[Template, ...]
+    etas: dict[str, dict[str, str]]  # lang -> {"2h": "2 hours"}
+
+    def for_language(self, lang: str | None) -> tuple[Template, ...]:
+        """Templates in the mention's language, or English where there are none."""
+        found = tuple(t for t in self.templates if t.lang == lang)
+        return found or tuple(t for t in self.templates if t.lang == FALLBACK_LANGUAGE)
+
+    def eta_choices(self, lang: str) -> dict[str, str]:
+        return self.etas.get(lang) or self.etas[FALLBACK_LANGUAGE]
+
+    def languages(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t.lang for t in self.templates))
+
+
+@lru_cache(maxsize=1)
+def library() -> Library:
+    text = resources.files("clamor").joinpath("templates.toml").read_text("utf-8")
+    data = tomllib.loads(text)
+    templates = tuple(
+        Template(id=t["id"], lang=t["lang"], category=t["category"], title=t["title"],
+                 text=t["text"].strip())
+        for t in data["template"]
+    )
+    return Library(templates, {lang: dict(v) for lang, v in data.get("eta", {}).items()})
+
+
+def fill(template: Template, *, author: str | None, agent: str, eta: str, case: str) -> str:
+    """The template's text with its variables replaced; unknown braces are left alone."""
+    values = {"author": author or "", "agent": agent, "eta": eta, "case": case}
+    return _VARIABLE.sub(lambda m: values[m.group(1)], template.text)
+
+
+def over_limit(text: str, source: str) -> int | None:
+    """How many characters too long the reply is for the platform, or None if it fits."""
+    limit = LENGTH_LIMITS.get(source)
+    if limit is None or len(text) <= limit:
+        return None
+    return len(text) - limit

@@ -1,0 +1,109 @@
+"""Pieces the dashboard pages share: the process's runtime, safe display of mention text,
+and small formatting rules.
+
+Mention text, author names and URLs are untrusted: they are only ever shown with `st.text`
+(never Markdown or HTML), and a link is offered only for http(s) addresses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from urllib.parse import urlparse
+
+import streamlit as st
+
+from clamor import runtime
+from clamor.config import ConfigError
+from clamor.store import StoreBusy
+
+RTL_LANGUAGES = {"fa", "ar", "he", "ur"}
+LANGUAGE_NAMES = {"en": "English", "fa": "Persian", "ar": "Arabic", "th": "Thai",
+                  "el": "Greek", None: "unknown"}
+DISPLAY_CHARS = 1200  # longer posts are cut on screen (never in the store)
+
+# Our own constant CSS, no mention content: each paragraph of mention text takes its direction
+# from its first letter, so Persian and Arabic read right-to-left with punctuation in place.
+_CSS = """
+<style>
+[data-testid="stText"] { unicode-bidi: plaintext; }
+</style>
+"""
+
+
+@st.cache_resource(show_spinner="Opening the database…")
+def _runtime() -> runtime.Runtime:
+    return runtime.load()
+
+
+def get_runtime() -> runtime.Runtime:
+    """The process's runtime; on a config or database problem, say so and stop the page."""
+    try:
+        return _runtime()
+    except (ConfigError, StoreBusy) as exc:
+        st.error(str(exc))
+        st.stop()
+        raise  # unreachable: st.stop ends the script
+
+
+def page_style() -> None:
+    st.html(_CSS)
+
+
+def safe_link(url: object) -> str | None:
+    """The URL if it is a plain web address; anything else (javascript:, data:) is not a link."""
+    if not isinstance(url, str):
+        return None
+    parsed = urlparse(url.strip())
+    return url.strip() if parsed.scheme in ("http", "https") and parsed.netloc else None
+
+
+def clipped(text: str, limit: int = DISPLAY_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+
+
+def ago(minutes: float) -> str:
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{int(minutes)} min ago"
+    if minutes < 48 * 60:
+        return f"{int(minutes // 60)} h {int(minutes % 60)} min ago"
+    return f"{int(minutes // (24 * 60))} days ago"
+
+
+def reach(followers: object) -> str:
+    if followers is None or (isinstance(followers, float) and math.isnan(followers)):
+        return "reach unknown"
+    n = int(followers)
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.1f} M followers"
+    if n >= 10_000:
+        return f"{n / 1000:.0f} k followers"
+    return f"{n:,} followers"
+
+
+def sentiment_badge(label: str, score: float | None) -> tuple[str, str]:
+    """Badge text and colour; "unscored" is never dressed up as neutral."""
+    colours = {"positive": "green", "negative": "red", "neutral": "gray",
+               "unscored": "violet", "pending": "gray"}
+    if label in ("unscored", "pending") or score is None or (isinstance(score, float)
+                                                             and math.isnan(score)):
+        return (label if label != "pending" else "analysing…"), colours.get(label, "gray")
+    return f"{label} {score:+.2f}", colours.get(label, "gray")
+
+
+def language_name(code: object) -> str:
+    if code is None or (isinstance(code, float) and math.isnan(code)):
+        return "analysing…"
+    return LANGUAGE_NAMES.get(code, str(code))
+
+
+def alignment(lang: object) -> str:
+    return "right" if lang in RTL_LANGUAGES else "left"
+
+
+def local_time(value: dt.datetime) -> str:
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

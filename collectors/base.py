@@ -1,0 +1,98 @@
+"""The collector contract: what every source (demo replay, X, Reddit, feeds) provides.
+
+A collector has two halves, kept apart so each can be tested on its own:
+- `fetch(cursor)` does the I/O: it returns raw items exactly as the source gave them, the
+  cursor to resume from next time, and what the source said about its rate limits;
+- `map_item(raw)` is pure: one raw item in, one `Mention` out (or `UnreadableItem` raised
+  with a sentence saying why), so it is tested on recorded real responses with no network.
+
+The pipeline (clamor.pipeline) matches watchlist terms, stores the mentions and saves the
+cursor in one transaction, so a crash between fetch and store never skips anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+class UnreadableItem(ValueError):
+    """A raw item the collector cannot turn into a mention; the message says why."""
+
+
+class NotConfigured(Exception):
+    """The source lacks something it needs (a credential, a setting); the message says what."""
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One post that mentions the company, in the shape every source maps to."""
+
+    source: str
+    native_id: str
+    text: str
+    created_at: dt.datetime
+    url: str | None = None
+    author: str | None = None
+    author_followers: int | None = None
+    lang: str | None = None  # the language the source claims, if any
+    in_reply_to: str | None = None  # native id of the parent post, same source
+    conversation_id: str | None = None  # native id of the thread's root, same source
+    matched_terms: tuple[str, ...] = ()
+    matched_kinds: tuple[str, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.native_id:
+            raise UnreadableItem("the item has no id")
+        if self.created_at.tzinfo is None:
+            raise UnreadableItem(f"item {self.native_id}: created_at has no time zone")
+
+    @property
+    def id(self) -> str:
+        return f"{self.source}:{self.native_id}"
+
+
+@dataclass(frozen=True)
+class RateInfo:
+    """What the source said about its limits on the last request (None where it said nothing)."""
+
+    remaining: int | None = None
+    reset_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    raw_items: list[dict[str, Any]]
+    next_cursor: str | None
+    rate: RateInfo = RateInfo()
+    query: str = ""  # what was asked for: recorded with every mention as provenance
+
+
+@runtime_checkable
+class Collector(Protocol):
+    name: str  # the source name: mention ids start with it, the scheduler job is named after it
+    version: str  # recorded with every mention it collects
+
+    def check(self) -> None:
+        """Raise NotConfigured with a sentence naming what is missing; return if ready."""
+
+    def fetch(self, cursor: str | None) -> FetchResult: ...
+
+    def map_item(self, raw: dict[str, Any]) -> Mention: ...
+
+
+def parse_time(value: Any, *, item_id: str = "?") -> dt.datetime:
+    """An aware datetime from an ISO 8601 string; naive or unreadable times are refused."""
+    if isinstance(value, dt.datetime):
+        parsed = value
+    else:
+        try:
+            parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise UnreadableItem(
+                f"item {item_id}: created_at {value!r} is not an ISO 8601 time"
+            ) from None
+    if parsed.tzinfo is None:
+        raise UnreadableItem(f"item {item_id}: created_at {value!r} has no time zone")
+    return parsed

@@ -1,0 +1,74 @@
+"""Shared fixtures: real DuckDB files in a temp dir, the demo brand's config, the bundled
+stream replayed on a controlled clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from clamor import pipeline
+from clamor.config import DEMO_CONFIG, load_config
+from clamor.store import Store
+from collectors.replay import ReplayCollector
+
+NOW = dt.datetime(2026, 11, 20, 14, 0, tzinfo=dt.timezone.utc)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: dt.datetime = NOW):
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, minutes: float) -> None:
+        self.now += dt.timedelta(minutes=minutes)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(scope="session")
+def config():
+    return load_config(DEMO_CONFIG)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "clamor.duckdb")
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def seeded_db(tmp_path_factory, config) -> Path:
+    """A database holding the demo's history, analysed: built once, copied per test."""
+    path = tmp_path_factory.mktemp("seed") / "demo.duckdb"
+    s = Store(path)
+    collector = ReplayCollector(now=lambda: dt.datetime.now(dt.timezone.utc))
+    report = pipeline.collect_once(s, collector, config)
+    assert report.status == "ok", report
+    pipeline.analyse_pending(s, config)
+    s.close()
+    return path
+
+
+@pytest.fixture
+def demo_db(seeded_db, tmp_path) -> Path:
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(seeded_db, path)
+    return path
+
+
+@pytest.fixture
+def demo_store(demo_db):
+    s = Store(demo_db)
+    yield s
+    s.close()

@@ -1,0 +1,103 @@
+"""The store: idempotent bulk inserts, cursors saved atomically with their rows, one process
+per file."""
+
+import datetime as dt
+import subprocess
+import sys
+import textwrap
+
+import duckdb
+import pytest
+
+from clamor.store import Store, StoreBusy
+from collectors.base import Mention
+
+T0 = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.timezone.utc)
+
+
+def mention(n: int, text: str = "Aerolume lost my bag") -> Mention:
+    return Mention(source="x", native_id=str(n), text=text, created_at=T0,
+                   author=f"@user{n}", author_followers=n, matched_terms=("Aerolume",),
+                   matched_kinds=("brand",))
+
+
+def count(store: Store) -> int:
+    return store.query_rows("SELECT count(*) FROM mentions")[0][0]
+
+
+def test_collecting_the_same_page_twice_changes_nothing(store):
+    page = [mention(n) for n in range(50)]
+    assert store.insert_mentions(page, collector="x", version="1", cursor="50",
+                                 save_cursor=True) == 50
+    before = store.query_df("SELECT * EXCLUDE (collected_at) FROM mentions ORDER BY id")
+    assert store.insert_mentions(page, collector="x", version="1", cursor="50",
+                                 save_cursor=True) == 0
+    after = store.query_df("SELECT * EXCLUDE (collected_at) FROM mentions ORDER BY id")
+    assert count(store) == 50
+    assert before.equals(after)
+
+
+def test_an_overlapping_page_adds_only_the_new_mentions(store):
+    store.insert_mentions([mention(n) for n in range(10)], collector="x", version="1")
+    assert store.insert_mentions([mention(n) for n in range(5, 15)], collector="x",
+                                 version="1") == 5
+    assert count(store) == 15
+
+
+def test_duplicates_within_one_page_are_stored_once(store):
+    assert store.insert_mentions([mention(1), mention(1), mention(2)], collector="x",
+                                 version="1") == 2
+
+
+def test_cursor_is_saved_with_its_rows(store):
+    store.insert_mentions([mention(1)], collector="x", version="1", query="q",
+                          cursor="abc", save_cursor=True)
+    assert store.get_cursor("x", "q") == "abc"
+    assert store.get_cursor("x") is None
+
+
+def test_a_failed_insert_leaves_neither_rows_nor_cursor(store):
+    store.insert_mentions([mention(1)], collector="x", version="1", cursor="first",
+                          save_cursor=True)
+    broken = Mention(source="x", native_id="bad", text=None, created_at=T0)  # text NOT NULL
+    with pytest.raises(duckdb.ConstraintException):
+        store.insert_mentions([mention(2), broken], collector="x", version="1",
+                              cursor="second", save_cursor=True)
+    assert store.get_cursor("x") == "first"
+    assert count(store) == 1
+
+
+def test_text_is_stored_exactly_even_when_huge_or_hostile(store):
+    huge = "Aerolume " + "ж" * 1_000_000
+    hostile = "<script>alert(1)</script> **Aerolume** [x](javascript:alert(1))\u2028 ok"
+    store.insert_mentions([mention(1, huge), mention(2, hostile)], collector="x", version="1")
+    texts = dict(store.query_rows("SELECT native_id, text FROM mentions"))
+    assert texts["1"] == huge and texts["2"] == hostile
+
+
+def test_migrations_run_once(store, tmp_path):
+    store.close()
+    again = Store(tmp_path / "clamor.duckdb")
+    versions = again.query_rows("SELECT version FROM schema_migrations")
+    assert versions == [(1,)]
+    again.close()
+
+
+def test_a_second_process_gets_a_clear_sentence(tmp_path):
+    path = tmp_path / "held.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys, time
+            con = duckdb.connect({str(path)!r})
+            print("ready", flush=True)
+            sys.stdin.read()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(StoreBusy, match="open in another Clamor process"):
+            Store(path)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
