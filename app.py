@@ -9,9 +9,9 @@ st.set_page_config(page_title="Clamor", page_icon="📣", layout="wide")
 rt = ui.get_runtime()
 
 navigation = st.navigation([
-    st.Page("pages/inbox.py", title="Inbox", icon="📥", default=True),
-    st.Page("pages/overview.py", title="Overview", icon="📊"),
-    st.Page("pages/sources.py", title="Sources", icon="🔌"),
+    st.Page("pages/inbox.py", title="Inbox", icon=":material/inbox:", default=True),
+    st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:"),
+    st.Page("pages/sources.py", title="Sources", icon=":material/cable:"),
 ])
 with st.sidebar:
     st.caption(f"Clamor · listening for {rt.config.brand.name}"

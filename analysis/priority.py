@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 
-COMPLAINT = 100.0
+# Larger than waiting (at most 72) plus reach (8 per tenfold, 80 for ten billion followers)
+# can ever add up to: a complaint always outranks a non-complaint.
+COMPLAINT = 1000.0
 PER_HOUR_WAITING = 1.0
 MAX_HOURS_COUNTED = 72.0  # beyond three days, waiting longer adds no urgency
 PER_TENFOLD_REACH = 8.0

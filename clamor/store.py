@@ -192,10 +192,14 @@ class Store:
         query: str = "",
         cursor: str | None = None,
         save_cursor: bool = False,
+        cursor_query: str = "",
         collected_at: dt.datetime | None = None,
     ) -> int:
         """Store new mentions (ones already stored are left as they are) and, in the same
-        transaction, the cursor they were fetched up to. Returns how many were new."""
+        transaction, the cursor they were fetched up to. Returns how many were new.
+
+        `query` is provenance, stamped on every row; `cursor_query` names the cursor, for
+        sources that keep one cursor per query (the default: one per source)."""
         unique = list({m.id: m for m in mentions}.values())
         own = list(own) if own is not None else [False] * len(mentions)
         own_by_id = dict(zip((m.id for m in mentions), own))
@@ -216,7 +220,7 @@ class Store:
             if save_cursor:
                 con.execute(
                     "INSERT OR REPLACE INTO cursors VALUES (?, ?, ?, ?)",
-                    [collector, query, cursor, utcnow()],
+                    [collector, cursor_query, cursor, utcnow()],
                 )
         return int(inserted)
 

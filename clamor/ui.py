@@ -58,6 +58,12 @@ def safe_link(url: object) -> str | None:
     return url.strip() if parsed.scheme in ("http", "https") and parsed.netloc else None
 
 
+def isolate(text: str) -> str:
+    """Wrap a name so its script does not turn the surrounding line around: a Persian outlet
+    name stays one unit inside "name · 46 k followers" (Unicode first-strong isolate)."""
+    return f"\u2068{text}\u2069"
+
+
 def clipped(text: str, limit: int = DISPLAY_CHARS) -> str:
     if len(text) <= limit:
         return text

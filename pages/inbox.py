@@ -43,14 +43,16 @@ def mention_list() -> None:
             badges = st.container(horizontal=True)
             with badges:
                 if row.complaint:
-                    st.badge("complaint", color="red", icon="⚠️")
+                    st.badge("complaint", color="red", icon=":material/priority_high:")
                 st.badge(ui.language_name(row.lang), color="blue")
-                st.badge(*ui.sentiment_badge(row.sentiment_label, row.sentiment))
+                mood, colour = ui.sentiment_badge(row.sentiment_label, row.sentiment)
+                st.badge(mood, color=colour)
                 st.badge(row.source, color="gray")
                 for kind in row.matched_kinds:
                     st.badge(kind, color="orange")
-                st.badge(ui.ago(row.waiting_minutes), color="gray", icon="⏱️")
-            st.text(f"{row.author or 'unknown author'} · {ui.reach(row.author_followers)}")
+                st.badge(ui.ago(row.waiting_minutes), color="gray", icon=":material/schedule:")
+            st.text(f"{ui.isolate(row.author or 'unknown author')} · "
+                    f"{ui.reach(row.author_followers)}")
             st.text(ui.clipped(row.text), text_alignment=ui.alignment(row.lang))
             buttons = st.container(horizontal=True)
             with buttons:
@@ -76,7 +78,7 @@ def reply_panel(mention_id: str) -> None:
     st.caption("Conversation")
     for msg in queries.thread(store, mention_id).itertuples():
         with st.container(border=True):
-            who = f"{msg.author or 'unknown'}" + ("  (our account)" if msg.is_own else "")
+            who = ui.isolate(msg.author or "unknown") + ("  (our account)" if msg.is_own else "")
             st.text(f"{who} · {ui.local_time(msg.created_at)}"
                     + ("  ◀ this one" if msg.id == mention_id else ""))
             st.text(ui.clipped(msg.text), text_alignment=ui.alignment(msg.lang))

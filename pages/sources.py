@@ -37,10 +37,10 @@ def source_table() -> None:
             cols[3].metric("Errors (24 h)", int(run["errors_24h"]))
             # Messages can quote what a source sent back: shown as plain text only.
             if run["status"] == "error":
-                st.error("The last run failed:", icon="🚫")
+                st.error("The last run failed:", icon=":material/error:")
                 st.text(run["message"])
             elif isinstance(run["message"], str):
-                st.warning("The last run had a problem:", icon="⚠️")
+                st.warning("The last run had a problem:", icon=":material/warning:")
                 st.text(run["message"])
             elif isinstance(run["last_error"], str) and not pd.isna(run["last_error"]):
                 st.caption("Earlier error:")

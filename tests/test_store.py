@@ -50,10 +50,11 @@ def test_duplicates_within_one_page_are_stored_once(store):
 
 
 def test_cursor_is_saved_with_its_rows(store):
-    store.insert_mentions([mention(1)], collector="x", version="1", query="q",
-                          cursor="abc", save_cursor=True)
+    store.insert_mentions([mention(1)], collector="x", version="1", query="from:someone",
+                          cursor="abc", save_cursor=True, cursor_query="q")
     assert store.get_cursor("x", "q") == "abc"
     assert store.get_cursor("x") is None
+    assert store.query_rows("SELECT query FROM mentions") == [("from:someone",)]
 
 
 def test_a_failed_insert_leaves_neither_rows_nor_cursor(store):

@@ -1,0 +1,89 @@
+"""Collection runs through the contract: faults are recorded in plain words, never advance
+the cursor, never stop other sources; unreadable items are kept aside."""
+
+import datetime as dt
+
+from clamor import pipeline
+from collectors.base import FetchResult, Mention, NotConfigured, UnreadableItem
+
+T0 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
+
+
+class PageSource:
+    """A collector over pages given by the test; a page may be an exception to raise."""
+
+    name = "pages"
+    version = "t"
+
+    def __init__(self, *pages):
+        self.pages = list(pages)
+        self.cursors = []
+
+    def check(self):
+        pass
+
+    def fetch(self, cursor):
+        self.cursors.append(cursor)
+        page = self.pages.pop(0)
+        if isinstance(page, Exception):
+            raise page
+        return FetchResult(page, next_cursor=str(len(self.cursors)), query="test")
+
+    @staticmethod
+    def map_item(raw):
+        if "text" not in raw:
+            raise UnreadableItem("no text")
+        return Mention(source="x", native_id=raw["id"], text=raw["text"], created_at=T0,
+                       author=raw.get("author"), in_reply_to=raw.get("in_reply_to"))
+
+
+def runs(store):
+    return store.query_df("SELECT * FROM collector_runs ORDER BY id")
+
+
+def test_a_failing_fetch_is_recorded_and_the_cursor_stays(store, config):
+    source = PageSource([{"id": "1", "text": "Aerolume lost my bag"}],
+                        TimeoutError("the read timed out"),
+                        [{"id": "2", "text": "Aerolume again"}])
+    assert pipeline.collect_once(store, source, config).inserted == 1
+    failed = pipeline.collect_once(store, source, config)
+    assert failed.status == "error" and "the read timed out" in failed.message
+    assert store.get_cursor("pages") == "1"
+    pipeline.collect_once(store, source, config)
+    assert source.cursors == [None, "1", "1"], "the failed run did not advance the cursor"
+    assert runs(store)["status"].tolist() == ["ok", "error", "ok"]
+
+
+def test_unreadable_and_unmatched_items_are_counted_and_kept_aside(store, config):
+    page = [{"id": "1", "text": "Aerolume crew were lovely"},
+            {"id": "2", "oops": True},
+            {"id": "3", "text": "nothing to do with us"},
+            {"id": "4", "text": "same here!", "in_reply_to": "1"},
+            {"id": "5", "text": "sorry to hear that", "author": "@AerolumeHelp",
+             "in_reply_to": "3"}]
+    report = pipeline.collect_once(store, PageSource(page), config)
+    assert (report.fetched, report.inserted, report.unreadable, report.unmatched) == (5, 3, 1, 1)
+    assert "could not be read" in report.message
+    kept = store.query_rows("SELECT reason, raw FROM unreadable_items")
+    assert kept == [("no text", '{"id": "2", "oops": true}')]
+    stored = dict(store.query_rows("SELECT native_id, is_own FROM mentions"))
+    assert stored == {"1": False, "4": False, "5": True}  # a reply in thread; our own reply
+
+
+def test_a_source_that_is_not_configured_says_what_to_set(store, config):
+    class NeedsToken(PageSource):
+        def check(self):
+            raise NotConfigured("X_BEARER_TOKEN is not set")
+
+    report = pipeline.collect_once(store, NeedsToken(), config)
+    assert report.status == "not_configured"
+    assert runs(store)["message"].tolist() == ["X_BEARER_TOKEN is not set"]
+
+
+def test_analysis_marks_every_mention_once(demo_store, config):
+    assert demo_store.query_rows("SELECT count(*) FROM analysis")[0][0] == \
+        demo_store.query_rows("SELECT count(*) FROM mentions")[0][0]
+    assert pipeline.analyse_pending(demo_store, config) == 0
+    unscored = demo_store.query_rows(
+        "SELECT count(*) FROM analysis WHERE lang <> 'en' AND sentiment IS NOT NULL")[0][0]
+    assert unscored == 0
