@@ -54,6 +54,8 @@ def detect(texts: Sequence[str], languages: Sequence[str]) -> list[tuple[str | N
     values = detector.compute_language_confidence_values_in_parallel([cleaned[i] for i in todo])
     for i, ranked in zip(todo, values):
         best = ranked[0]
+        if best.value <= 0.0:  # written in none of the expected languages
+            continue
         code = best.language.iso_code_639_1.name.lower()
         confidence = best.value
         if code in ("fa", "ar") and {"fa", "ar"} <= set(languages):

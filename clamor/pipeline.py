@@ -26,6 +26,9 @@ from collectors.matching import match_terms
 
 log = logging.getLogger(__name__)
 ANALYSIS_VERSION = "1"
+# Language, tone and complaint cues show in a post's opening; reading a 1 MB post to the end
+# would cost minutes of language detection and tell nothing more.
+ANALYSED_CHARS = 4000
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,7 @@ def collect_once(store: Store, collector: Collector, config: Config) -> RunRepor
 
 def analyse(frame: pd.DataFrame, languages: tuple[str, ...], now: dt.datetime) -> pd.DataFrame:
     """Analysis rows for mentions (columns id, text, source_lang, is_own). Pure."""
-    texts = frame["text"].tolist()
+    texts = [text[:ANALYSED_CHARS] for text in frame["text"]]
     detected = language.detect(texts, languages)
     langs = [code for code, _ in detected]
     scores = sentiment.score(texts, langs)

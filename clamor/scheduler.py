@@ -38,21 +38,27 @@ def _registry() -> dict[str, BackgroundScheduler]:
     return getattr(sys, _REGISTRY)
 
 
-def _collect_then_analyse(scheduler: BackgroundScheduler, store: Store,
-                          collector: Collector, config: Config) -> None:
+_ANALYSING = threading.Lock()
+
+
+def _collect_then_analyse(store: Store, collector: Collector, config: Config) -> None:
     report = collect_once(store, collector, config)
     if report.inserted:
-        # New mentions should reach the inbox analysed now, not at the next analysis tick.
-        job = scheduler.get_job(ANALYSIS_JOB)
-        if job is not None:
-            job.modify(next_run_time=dt.datetime.now(dt.timezone.utc))
+        # New mentions reach the inbox analysed now, not at the next analysis tick. (Jobs must
+        # not call the scheduler itself: its shutdown waits for jobs while holding its lock.)
+        _analyse(store, config)
 
 
 def _analyse(store: Store, config: Config) -> None:
+    # One pass at a time: a pass already running picks up the new mentions in its next batch.
+    if not _ANALYSING.acquire(blocking=False):
+        return
     try:
         analyse_pending(store, config)
     except Exception:  # keep the job alive; the next tick retries the same mentions
         log.exception("analysis pass failed")
+    finally:
+        _ANALYSING.release()
 
 
 def start(store: Store, config: Config, collectors: list[Collector]) -> BackgroundScheduler:
@@ -71,7 +77,7 @@ def start(store: Store, config: Config, collectors: list[Collector]) -> Backgrou
             minutes = getattr(config.sources, collector.name).poll_minutes
             scheduler.add_job(
                 _collect_then_analyse, "interval", seconds=minutes * 60,
-                args=[scheduler, store, collector, config], id=job_id(collector),
+                args=[store, collector, config], id=job_id(collector),
                 name=f"collect from {collector.name}", replace_existing=True,
                 next_run_time=now,
             )

@@ -1,0 +1,42 @@
+"""An agent, in a real browser, answers a Persian or Arabic complaint from the inbox."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+
+def test_agent_answers_a_persian_or_arabic_complaint(demo_app, page):
+    page.goto(demo_app)
+    name = page.get_by_role("textbox", name="Your name")
+    name.fill("Sara")
+    name.press("Enter")
+
+    cards = page.locator("div[class*='st-key-mention-']")
+    rtl_complaint = cards.filter(has_text="complaint").filter(has_text=re.compile("Persian|Arabic"))
+    expect(rtl_complaint.first).to_be_visible(timeout=90_000)
+    card = rtl_complaint.first
+    lines = card.locator("[data-testid='stText']")
+    text = lines.nth(1).inner_text()
+    assert re.search("[\u0600-\u06ff]", text), "the complaint is in Arabic script"
+    # Right-to-left text reads right-to-left: the browser resolved its direction from it.
+    direction = lines.nth(1).evaluate("e => getComputedStyle(e).unicodeBidi")
+    assert direction == "plaintext"
+
+    card.get_by_role("button", name="Open & reply").click()
+    reply = page.get_by_role("textbox", name="Reply text (edit freely)")
+    expect(reply).to_be_visible(timeout=30_000)
+    template = page.get_by_label("Holding reply")
+    template.click()
+    options = page.get_by_role("option")
+    expect(options.first).to_be_visible()
+    assert re.search(r"\((fa|ar)\)", options.first.inner_text())
+    options.nth(1).click()  # the second acknowledge template
+    expect(reply).to_have_value(re.compile("[\u0600-\u06ff]"))
+    page.get_by_role("button", name="Mark responded").click()
+
+    expect(page.get_by_text("Responded · case C-")).to_be_visible(timeout=30_000)
+    expect(page.locator("[data-testid='stText']").filter(has_text=text[:60])).to_have_count(
+        0, timeout=30_000)

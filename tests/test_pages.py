@@ -1,0 +1,111 @@
+"""Each page, run by Streamlit's AppTest against a real demo database."""
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from clamor import queries
+from clamor.config import DEMO_CONFIG
+from clamor.queries import InboxFilter
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def app_env(demo_db, monkeypatch):
+    monkeypatch.setenv("CLAMOR_DB", str(demo_db))
+    monkeypatch.setenv("CLAMOR_CONFIG", str(DEMO_CONFIG))
+    monkeypatch.setenv("CLAMOR_DEMO", "1")
+    monkeypatch.setenv("CLAMOR_SCHEDULER", "0")  # the test decides what is in the database
+    st.cache_resource.clear()
+    yield demo_db
+    st.cache_resource.clear()
+
+
+def run(page: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> list[str]:
+    return [t.value for t in at.text]
+
+
+def test_app_lists_the_three_pages(app_env):
+    at = run("app.py")
+    assert not at.error
+
+
+def test_inbox_shows_the_urgent_persian_complaint_and_answers_it(app_env, demo_store):
+    at = run("pages/inbox.py")
+    target = queries.inbox(demo_store, InboxFilter(languages=("fa",), complaints_only=True)
+                           ).iloc[0]
+    assert target["text"][:200] in " ".join(texts(at))[:10**7]
+    assert "unanswered" in at.caption[0].value
+
+    at.text_input(key="agent_name").set_value("Sara").run()
+    at.button(key=f"open-{target['id']}").click().run()
+    assert not at.exception, at.exception
+    template = at.selectbox(key=f"tpl-{target['id']}")
+    assert template.value.lang == "fa"
+    reply = at.text_area[0].value
+    assert target["author"] in reply and "{author}" not in reply
+    at.button(key=f"respond-{target['id']}").click().run()
+    assert not at.exception, at.exception
+    assert queries.first_response(demo_store, target["id"]) is not None
+    assert target["text"][:200] not in " ".join(texts(at))
+
+
+def test_hostile_markup_is_shown_as_literal_text(app_env, demo_store):
+    hostile = demo_store.query_rows(
+        "SELECT id, text FROM mentions WHERE text LIKE '%<script>%' OR text LIKE '%onerror%'")
+    assert hostile
+    at = AppTest.from_file(str(ROOT / "pages/inbox.py"), default_timeout=60)
+    at.session_state["open_mention"] = hostile[0][0]  # its reply panel shows the thread
+    at.run()
+    assert not at.exception
+    assert any(hostile[0][1] in t for t in texts(at)), "shown whole, as plain text"
+    for element in [*at.markdown, *at.caption, *at.info, *at.error, *at.warning]:
+        assert "<script>" not in element.value and "onerror" not in element.value
+
+
+def test_inbox_filters_to_greek_complaints(app_env, demo_store):
+    at = run("pages/inbox.py")
+    at.multiselect(key="f_lang").set_value(["el"])
+    at.toggle(key="f_complaints").set_value(True).run()
+    assert not at.exception
+    greek = queries.inbox(demo_store, InboxFilter(languages=("el",), complaints_only=True))
+    english = queries.inbox(demo_store, InboxFilter(languages=("en",)))
+    shown = " ".join(texts(at))
+    assert greek.iloc[0]["text"][:100] in shown
+    assert english.iloc[0]["text"][:100] not in shown
+
+
+def test_overview_shows_totals_and_charts(app_env):
+    at = run("pages/overview.py")
+    labels = [m.label for m in at.metric]
+    assert labels == ["Customer mentions", "Unanswered now", "Complaints", "Sentiment unscored"]
+    assert int(at.metric[0].value.replace(",", "")) > 300
+    assert len(at.get("vega_lite_chart")) == 3
+
+
+def test_sources_page_says_why_each_source_is_off(app_env, monkeypatch):
+    at = run("pages/sources.py")
+    shown = " ".join(texts(at))
+    assert "switched off in the config: [sources.x] enabled = false" in shown
+    assert "every 0.25 min" in shown
+    assert at.metric, "the demo source's last run is shown"
+
+
+def test_a_broken_config_is_a_sentence_on_the_page(app_env, tmp_path, monkeypatch):
+    broken = tmp_path / "clamor.toml"
+    broken.write_text('[brand]\nname = "X"\n[watchlist]\nterms = []\n', encoding="utf-8")
+    monkeypatch.setenv("CLAMOR_CONFIG", str(broken))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert "watchlist.terms" in at.error[0].value
