@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 
 ## Serve the dashboard with a live multilingual demo stream on http://127.0.0.1:$(PORT)
 demo: install
-	$(BIN)/clamor run --demo --port $(PORT)
+	$(BIN)/clamor run --demo --open --port $(PORT)
 
 ## Run the whole test suite, browser tests included
 test: install

@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
     run.add_argument("--host", default="127.0.0.1",
                      help="address to bind (default 127.0.0.1: this machine only)")
+    run.add_argument("--open", action="store_true",
+                     help="open the dashboard in this machine's browser, if it has one")
 
     collect = sub.add_parser("collect", help="collect from every configured source once",
                              description="Run every configured source once, then analyse "
@@ -100,9 +102,10 @@ def cmd_run(args) -> int:
     print(f"Clamor on http://{args.host}:{args.port} · database {env['CLAMOR_DB']} · "
           f"config {env['CLAMOR_CONFIG']} · Ctrl+C stops it", flush=True)
     command = [
-        sys.executable, "-m", "streamlit", "run", str(APP),
+        sys.executable, "-m", "clamor.serve", "run", str(APP),
         "--server.port", str(args.port), "--server.address", args.host,
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.headless", "false" if args.open else "true",
+        "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
     ]
     try:

@@ -22,11 +22,18 @@ LANGUAGE_NAMES = {"en": "English", "fa": "Persian", "ar": "Arabic", "th": "Thai"
                   "el": "Greek", None: "unknown"}
 DISPLAY_CHARS = 1200  # longer posts are cut on screen (never in the store)
 
-# Our own constant CSS, no mention content: each paragraph of mention text takes its direction
+# Our own constant CSS, no mention content. Each paragraph of mention text takes its direction
 # from its first letter, so Persian and Arabic read right-to-left with punctuation in place.
 _CSS = """
 <style>
-[data-testid="stText"] { unicode-bidi: plaintext; }
+[data-testid="stText"], [data-testid="stTextArea"] textarea, [data-testid="stCode"] code {
+  unicode-bidi: plaintext;
+}
+/* The reply panel stays in view while the agent scrolls the list beside it. */
+[data-testid="stColumn"]:has(.st-key-reply-panel) {
+  position: sticky; top: 3.5rem; align-self: flex-start;
+  max-height: calc(100vh - 4rem); overflow-y: auto;
+}
 </style>
 """
 

@@ -136,7 +136,7 @@ def reply_panel(mention_id: str) -> None:
 
 with list_col:
     mention_list()
-with detail_col:
+with detail_col, st.container(key="reply-panel"):
     selected = st.session_state.get("open_mention")
     if selected:
         reply_panel(selected)

@@ -40,3 +40,12 @@ def test_agent_answers_a_persian_or_arabic_complaint(demo_app, page):
     expect(page.get_by_text("Responded · case C-")).to_be_visible(timeout=30_000)
     expect(page.locator("[data-testid='stText']").filter(has_text=text[:60])).to_have_count(
         0, timeout=30_000)
+
+
+def test_a_bookmarked_page_opens_with_the_app_around_it(demo_app, page):
+    """The first visitor of a fresh server asks for /sources directly."""
+    page.goto(f"{demo_app}/sources")
+    expect(page.get_by_role("heading", name="Demo stream")).to_be_visible(timeout=60_000)
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav.get_by_role("link", name="Inbox")).to_be_visible()
+    expect(nav.get_by_role("link", name="app", exact=True)).to_have_count(0)
