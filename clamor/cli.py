@@ -12,6 +12,10 @@ import logging
 import os
 import subprocess
 import sys
+import threading
+import time
+import urllib.request
+import webbrowser
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -104,14 +108,35 @@ def cmd_run(args) -> int:
     command = [
         sys.executable, "-m", "clamor.serve", "run", str(APP),
         "--server.port", str(args.port), "--server.address", args.host,
-        "--server.headless", "false" if args.open else "true",
-        "--browser.gatherUsageStats", "false",
+        # Always headless: a non-headless first run stops to ask for an e-mail address on
+        # stdin. --open opens the browser itself, once the server answers.
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
     ]
+    url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
+    if args.open:
+        threading.Thread(target=_open_when_up, args=(url,), daemon=True).start()
     try:
         return subprocess.call(command, env=env, cwd=APP.parent)
     except KeyboardInterrupt:
         return 0
+
+
+def _open_when_up(url: str, seconds: float = 60) -> None:
+    """Open the dashboard in the local browser once it answers; on a machine with no screen
+    (a server, CI) do nothing rather than start a text-mode browser in the terminal."""
+    if sys.platform.startswith("linux") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+        except OSError:
+            time.sleep(0.5)
+            continue
+        webbrowser.open(url)
+        return
 
 
 def cmd_collect(args) -> int:
