@@ -29,12 +29,19 @@ def open_mention(mention_id: str) -> None:
     st.session_state["open_mention"] = mention_id
 
 
-@st.fragment(run_every="10s")
+# An empty inbox (a first start, still collecting) looks again soon; a full one every 10 s.
+waiting_at_start = queries.inbox_count(store)
+REFRESH = 10 if waiting_at_start else 2
+
+
+@st.fragment(run_every=REFRESH)
 def mention_list() -> None:
     frame = queries.inbox(store, flt)
     total = queries.inbox_count(store)
+    if total and not waiting_at_start:
+        st.rerun(scope="app")  # the first mentions arrived: back to the calm pace
     st.caption(f"{total:,} unanswered · showing the {len(frame)} most urgent "
-               "(complaints first, then waiting time and reach) · refreshes every 10 s")
+               f"(complaints first, then waiting time and reach) · refreshes every {REFRESH} s")
     if frame.empty:
         st.info("Nothing waits for an answer. New mentions appear here as they arrive.")
         return
