@@ -79,6 +79,13 @@ def inbox_count(store: Store) -> int:
     )[0][0]
 
 
+def pending_analysis_count(store: Store) -> int:
+    """Mentions collected but not analysed yet (their language and flags are still unknown)."""
+    return store.query_rows(
+        "SELECT count(*) FROM mentions m LEFT JOIN analysis a ON a.mention_id = m.id "
+        "WHERE a.mention_id IS NULL")[0][0]
+
+
 def mention(store: Store, mention_id: str) -> dict | None:
     frame = store.query_df(
         """

@@ -29,17 +29,22 @@ def open_mention(mention_id: str) -> None:
     st.session_state["open_mention"] = mention_id
 
 
-# An empty inbox (a first start, still collecting) looks again soon; a full one every 10 s.
-waiting_at_start = queries.inbox_count(store)
-REFRESH = 10 if waiting_at_start else 2
+# While the inbox is still filling (a first start: nothing collected or analysed yet) the list
+# looks again every 2 s; once it holds analysed mentions, every 10 s.
+def _filling() -> bool:
+    return queries.inbox_count(store) == 0 or queries.pending_analysis_count(store) > 0
+
+
+filling_at_start = _filling()
+REFRESH = 2 if filling_at_start else 10
 
 
 @st.fragment(run_every=REFRESH)
 def mention_list() -> None:
+    if filling_at_start and not _filling():
+        st.rerun(scope="app")  # filled: back to the calm pace
     frame = queries.inbox(store, flt)
     total = queries.inbox_count(store)
-    if total and not waiting_at_start:
-        st.rerun(scope="app")  # the first mentions arrived: back to the calm pace
     st.caption(f"{total:,} unanswered · showing the {len(frame)} most urgent "
                f"(complaints first, then waiting time and reach) · refreshes every {REFRESH} s")
     if frame.empty:
