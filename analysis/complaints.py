@@ -91,4 +91,5 @@ def judge_batch(
     texts: Sequence[str], langs: Sequence[str | None], sentiments: Sequence[float | None],
     own: Sequence[bool],
 ) -> list[Verdict]:
-    return [judge(t, l, s, own=o) for t, l, s, o in zip(texts, langs, sentiments, own)]
+    return [judge(t, lang, s, own=o)
+            for t, lang, s, o in zip(texts, langs, sentiments, own, strict=True)]

@@ -52,7 +52,7 @@ def detect(texts: Sequence[str], languages: Sequence[str]) -> list[tuple[str | N
         return [(languages[0], 1.0) if i in set(todo) else (None, 0.0)
                 for i in range(len(texts))]
     values = detector.compute_language_confidence_values_in_parallel([cleaned[i] for i in todo])
-    for i, ranked in zip(todo, values):
+    for i, ranked in zip(todo, values, strict=True):
         best = ranked[0]
         if best.value <= 0.0:  # written in none of the expected languages
             continue

@@ -51,7 +51,7 @@ def score(
 ) -> list[tuple[float | None, str, str | None]]:
     """(score or None, label, model name or None) per text, by its detected language."""
     out: list[tuple[float | None, str, str | None]] = []
-    for text, lang in zip(texts, langs):
+    for text, lang in zip(texts, langs, strict=True):
         scorer = SCORERS.get(lang or "")
         if scorer is None:
             out.append((None, UNSCORED, None))

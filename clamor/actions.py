@@ -52,8 +52,8 @@ def respond(store: Store, mention_id: str, *, actor: str, reply_text: str,
     with store.transaction() as con:
         case = _case_for(con, mention_id, at)
         con.execute(
-            "INSERT INTO events (case_id, mention_id, kind, actor, happened_at, template_id, reply_text) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO events (case_id, mention_id, kind, actor, happened_at, template_id, "
+            "reply_text) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [case, mention_id, RESPONDED, actor.strip(), at, template_id, reply_text],
         )
         con.execute("UPDATE cases SET status = 'acknowledged' WHERE id = ?", [case])

@@ -48,10 +48,11 @@ def export(store: Store, fmt: str, path: str | Path) -> int:
                 record = {k: _plain(v) for k, v in record.items()}
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
     elif fmt == "csv":
-        frame = _canonical(frame).assign(
-            matched_terms=[json.dumps(_plain(v), ensure_ascii=False) for v in frame["matched_terms"]],
-            matched_kinds=[json.dumps(_plain(v), ensure_ascii=False) for v in frame["matched_kinds"]],
-        )
+        def as_json(column: str) -> list[str]:
+            return [json.dumps(_plain(v), ensure_ascii=False) for v in frame[column]]
+
+        frame = _canonical(frame).assign(matched_terms=as_json("matched_terms"),
+                                         matched_kinds=as_json("matched_kinds"))
         frame.to_csv(path, index=False, encoding="utf-8")
     else:
         frame.to_parquet(path, index=False)

@@ -68,7 +68,8 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     frame["waiting_minutes"] = waiting
     frame["urgency"] = [
         urgency(bool(c), None if pd.isna(f) else int(f), w)
-        for c, f, w in zip(frame["complaint"], frame["author_followers"], frame["waiting_minutes"])
+        for c, f, w in zip(frame["complaint"], frame["author_followers"],
+                           frame["waiting_minutes"], strict=True)
     ]
     return frame.sort_values("urgency", ascending=False, kind="stable").head(flt.limit)
 

@@ -14,7 +14,8 @@ from clamor.config import Config
 from collectors.base import Collector
 from collectors.replay import ReplayCollector
 
-LABELS = {"demo": "Demo stream", "x": "X (Twitter)", "reddit": "Reddit", "feeds": "Web & news feeds"}
+LABELS = {"demo": "Demo stream", "x": "X (Twitter)", "reddit": "Reddit",
+          "feeds": "Web & news feeds"}
 CREDENTIALS = {
     "x": ("X_BEARER_TOKEN",),
     "reddit": ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT"),

@@ -202,7 +202,7 @@ class Store:
         sources that keep one cursor per query (the default: one per source)."""
         unique = list({m.id: m for m in mentions}.values())
         own = list(own) if own is not None else [False] * len(mentions)
-        own_by_id = dict(zip((m.id for m in mentions), own))
+        own_by_id = dict(zip((m.id for m in mentions), own, strict=True))
         table = _mention_table(
             unique, [own_by_id[m.id] for m in unique], collector, version, query,
             collected_at or utcnow(),

@@ -15,7 +15,9 @@ import copy
 from collectors.base import Collector, FetchResult, Mention
 
 
-def check_contract(collector: Collector, cursor: str | None = None) -> tuple[FetchResult, list[Mention]]:
+def check_contract(
+    collector: Collector, cursor: str | None = None
+) -> tuple[FetchResult, list[Mention]]:
     assert isinstance(collector, Collector)
     assert collector.name and collector.version
     collector.check()

@@ -23,7 +23,7 @@ def customer_lines():
 def test_language_is_right_for_at_least_nine_in_ten_posts_in_each_language(customer_lines):
     detected = language.detect([l["text"] for l in customer_lines], LANGS)
     right, total = Counter(), Counter()
-    for line, (code, _) in zip(customer_lines, detected):
+    for line, (code, _) in zip(customer_lines, detected, strict=True):
         total[line["lang"]] += 1
         right[line["lang"]] += code == line["lang"]
     assert set(total) == set(LANGS)
@@ -82,7 +82,7 @@ def test_complaint_flag_on_the_labelled_demo_stream(customer_lines):
     result = analyse(frame, LANGS, dt.datetime.now(dt.timezone.utc))
     truth = [l["label"] == "complaint" for l in customer_lines]
     flagged = result["complaint"].tolist()
-    tp = sum(t and f for t, f in zip(truth, flagged))
+    tp = sum(t and f for t, f in zip(truth, flagged, strict=True))
     precision = tp / max(sum(flagged), 1)
     recall = tp / max(sum(truth), 1)
     assert precision >= 0.6 and recall >= 0.5, (precision, recall)

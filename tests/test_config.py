@@ -52,7 +52,8 @@ def test_unknown_language_and_missing_section(tmp_path):
     with pytest.raises(ConfigError, match="watchlist is required"):
         load_config(path)
     path = write(tmp_path, VALID.replace('"el"]', '"klingon"]', 1))
-    with pytest.raises(ConfigError, match=r"watchlist\.languages: unknown language code\(s\) klingon"):
+    with pytest.raises(ConfigError,
+                       match=r"watchlist\.languages: unknown language code\(s\) klingon"):
         load_config(path)
 
 

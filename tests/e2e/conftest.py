@@ -43,10 +43,11 @@ def demo_app(tmp_path):
         try:
             urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
             break
-        except OSError:
+        except OSError as exc:
             if process.poll() is not None or time.monotonic() > deadline:
                 log.close()
-                raise RuntimeError(f"the app did not start: {(tmp_path / 'app.log').read_text()}")
+                raise RuntimeError(
+                    f"the app did not start: {(tmp_path / 'app.log').read_text()}") from exc
             time.sleep(0.3)
     yield url
     os.killpg(process.pid, signal.SIGTERM)
