@@ -41,6 +41,22 @@ def case_id(store: Store, mention_id: str) -> str:
         return _case_for(con, mention_id, utcnow())
 
 
+def _record(store: Store, mention_id: str, *, kind: str, status: str, actor: str,
+            at: dt.datetime | None, template_id: str | None = None,
+            reply_text: str | None = None, note: str | None = None) -> str:
+    """Append the event and move the case to `status`, in one transaction; returns the case."""
+    at = at or utcnow()
+    with store.transaction() as con:
+        case = _case_for(con, mention_id, at)
+        con.execute(
+            "INSERT INTO events (case_id, mention_id, kind, actor, happened_at, template_id, "
+            "reply_text, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [case, mention_id, kind, actor.strip(), at, template_id, reply_text, note],
+        )
+        con.execute("UPDATE cases SET status = ? WHERE id = ?", [status, case])
+    return case
+
+
 def respond(store: Store, mention_id: str, *, actor: str, reply_text: str,
             template_id: str | None = None, at: dt.datetime | None = None) -> str:
     """Record that `actor` answered the mention (a holding reply counts); returns the case."""
@@ -48,16 +64,8 @@ def respond(store: Store, mention_id: str, *, actor: str, reply_text: str,
         raise ActionRefused("say who you are (your name) before answering")
     if not reply_text.strip():
         raise ActionRefused("the reply is empty")
-    at = at or utcnow()
-    with store.transaction() as con:
-        case = _case_for(con, mention_id, at)
-        con.execute(
-            "INSERT INTO events (case_id, mention_id, kind, actor, happened_at, template_id, "
-            "reply_text) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [case, mention_id, RESPONDED, actor.strip(), at, template_id, reply_text],
-        )
-        con.execute("UPDATE cases SET status = 'acknowledged' WHERE id = ?", [case])
-    return case
+    return _record(store, mention_id, kind=RESPONDED, status="acknowledged", actor=actor,
+                   at=at, template_id=template_id, reply_text=reply_text)
 
 
 def ignore(store: Store, mention_id: str, *, actor: str, reason: str,
@@ -67,13 +75,5 @@ def ignore(store: Store, mention_id: str, *, actor: str, reason: str,
         raise ActionRefused("say who you are (your name) before ignoring a mention")
     if not reason.strip():
         raise ActionRefused("say why this mention needs no answer")
-    at = at or utcnow()
-    with store.transaction() as con:
-        case = _case_for(con, mention_id, at)
-        con.execute(
-            "INSERT INTO events (case_id, mention_id, kind, actor, happened_at, note) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [case, mention_id, IGNORED, actor.strip(), at, reason.strip()],
-        )
-        con.execute("UPDATE cases SET status = 'ignored' WHERE id = ?", [case])
-    return case
+    return _record(store, mention_id, kind=IGNORED, status="ignored", actor=actor, at=at,
+                   note=reason.strip())

@@ -145,32 +145,33 @@ def events(store: Store, mention_id: str) -> pd.DataFrame:
 
 # -- overview ------------------------------------------------------------------------------
 
-def daily_volume(store: Store, days: int = 7, now: dt.datetime | None = None) -> pd.DataFrame:
-    """Customer mentions per day and language over the last `days` days."""
+# What the overview breaks daily counts down by: column name -> SQL (fixed, never user input).
+_BREAKDOWNS = {"language": "coalesce(a.lang, 'pending')",
+               "sentiment": "coalesce(a.sentiment_label, 'pending')"}
+
+
+def _daily(store: Store, by: str, days: int, now: dt.datetime | None) -> pd.DataFrame:
     return store.query_df(
-        """
-        SELECT date_trunc('day', m.created_at) AS day,
-               coalesce(a.lang, 'pending') AS language, count(*) AS mentions
+        f"""
+        SELECT date_trunc('day', m.created_at) AS day, {_BREAKDOWNS[by]} AS {by},
+               count(*) AS mentions
         FROM mentions m LEFT JOIN analysis a ON a.mention_id = m.id
         WHERE NOT m.is_own AND m.created_at >= ?::TIMESTAMPTZ - to_days(?)
-        GROUP BY ALL ORDER BY day, language
+        GROUP BY ALL ORDER BY day, {by}
         """,
         [now or utcnow(), days],
     )
+
+
+def daily_volume(store: Store, days: int = 7, now: dt.datetime | None = None) -> pd.DataFrame:
+    """Customer mentions per day and language over the last `days` days."""
+    return _daily(store, "language", days, now)
 
 
 def daily_sentiment(store: Store, days: int = 7, now: dt.datetime | None = None
                     ) -> pd.DataFrame:
-    return store.query_df(
-        """
-        SELECT date_trunc('day', m.created_at) AS day,
-               coalesce(a.sentiment_label, 'pending') AS sentiment, count(*) AS mentions
-        FROM mentions m LEFT JOIN analysis a ON a.mention_id = m.id
-        WHERE NOT m.is_own AND m.created_at >= ?::TIMESTAMPTZ - to_days(?)
-        GROUP BY ALL ORDER BY day, sentiment
-        """,
-        [now or utcnow(), days],
-    )
+    """Customer mentions per day and sentiment label (unscored kept apart)."""
+    return _daily(store, "sentiment", days, now)
 
 
 def hourly_complaints(store: Store, days: int = 7, now: dt.datetime | None = None

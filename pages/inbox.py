@@ -121,30 +121,29 @@ def reply_panel(mention_id: str) -> None:
         st.warning(f"Too long for {mention['source']} by {over} characters.")
     st.caption("Copy (button at the top right of the box):")
     st.code(text, language=None, wrap_lines=True)
-    act = st.container(horizontal=True)
-    with act:
+    buttons = st.container(horizontal=True)
+    with buttons:
         if st.button("Mark responded", key=f"respond-{mention_id}", type="primary"):
-            try:
-                actions.respond(store, mention_id, actor=agent, reply_text=text,
-                                template_id=template.id)
-            except actions.ActionRefused as exc:
-                st.error(str(exc).capitalize() + ".")
-            else:
-                st.session_state["open_mention"] = None
-                st.toast(f"Responded · case {case}")
-                st.rerun()
+            act(lambda: actions.respond(store, mention_id, actor=agent, reply_text=text,
+                                        template_id=template.id),
+                f"Responded · case {case}")
         reason = st.selectbox("Reason to ignore", actions.IGNORE_REASONS,
                               key=f"reason-{mention_id}", label_visibility="collapsed")
         if st.button("Ignore", key=f"ignore-{mention_id}"):
-            try:
-                actions.ignore(store, mention_id, actor=agent, reason=reason)
-            except actions.ActionRefused as exc:
-                st.error(str(exc).capitalize() + ".")
-            else:
-                st.session_state["open_mention"] = None
-                st.toast(f"Ignored ({reason}) · case {case}")
-                st.rerun()
+            act(lambda: actions.ignore(store, mention_id, actor=agent, reason=reason),
+                f"Ignored ({reason}) · case {case}")
 
+
+def act(action, done: str) -> None:
+    """Run an agent's action: on success close the panel and say so, else say why not."""
+    try:
+        action()
+    except actions.ActionRefused as exc:
+        st.error(str(exc).capitalize() + ".")
+        return
+    st.session_state["open_mention"] = None
+    st.toast(done)
+    st.rerun()
 
 with list_col:
     mention_list()
