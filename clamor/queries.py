@@ -74,6 +74,12 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     return frame.sort_values("urgency", ascending=False, kind="stable").head(flt.limit)
 
 
+def sources_seen(store: Store) -> list[str]:
+    """The platforms mentions have come from (x, reddit, web…), for filters."""
+    return [row[0] for row in store.query_rows(
+        "SELECT DISTINCT source FROM mentions ORDER BY source")]
+
+
 def inbox_count(store: Store) -> int:
     return store.query_rows(
         f"SELECT count(*) FROM mentions m WHERE NOT m.is_own AND NOT ({_ANSWERED})"

@@ -9,6 +9,7 @@ with the text unchanged to the byte. No credentials, no limits: it reads a local
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -17,6 +18,8 @@ from collectors.base import Mention, UnreadableItem, parse_time
 NAME = "jsonl"
 VERSION = "1"
 REQUIRED = ("source", "native_id", "text", "created_at")
+# A source is a short name (x, reddit, web, mastodon): it becomes part of ids and labels.
+SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,31}")
 
 
 def read_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
@@ -56,6 +59,8 @@ def map_item(raw: dict[str, Any]) -> Mention:
     if not isinstance(raw["text"], str):
         raise UnreadableItem("text is not a string")
     source = str(raw["source"])
+    if not SOURCE_NAME.fullmatch(source):
+        raise UnreadableItem(f"source {source[:40]!r} is not a short name like x or reddit")
     native_id = str(raw["native_id"])
     followers = raw.get("author_followers")
     try:

@@ -98,12 +98,13 @@ class ReplayCollector:
             items += [dict(line) for line in lines if line["offset_minutes"] <= elapsed]
         else:
             items += [dict(line) for line in live if previous < line["offset_minutes"] <= elapsed]
+        live_ids = {line["native_id"] for line in live}
         for cycle in range(1, math.floor(elapsed / self.period) + 1):
             shift = cycle * self.period
             low = -math.inf if previous is None else previous
             for line in live:
                 if low < line["offset_minutes"] + shift <= elapsed:
-                    items.append(_repeat(line, cycle, live))
+                    items.append(_repeat(line, cycle, live_ids))
         for item in items:
             offset = item["offset_minutes"] + item.get("cycle", 0) * self.period
             item["created_at"] = (start + dt.timedelta(minutes=offset)).isoformat()
@@ -135,9 +136,8 @@ class ReplayCollector:
         )
 
 
-def _repeat(line: dict[str, Any], cycle: int, live: list[dict[str, Any]]) -> dict[str, Any]:
+def _repeat(line: dict[str, Any], cycle: int, live_ids: set[str]) -> dict[str, Any]:
     """A live line replayed in a later hour: new ids, threads kept within the same hour."""
-    live_ids = {item["native_id"] for item in live}
 
     def renamed(native: str | None) -> str | None:
         return f"{native}~{cycle}" if native in live_ids else native

@@ -16,7 +16,7 @@ with st.sidebar:
     st.subheader("Filters")
     languages = st.multiselect("Language", config.watchlist.languages,
                                format_func=ui.language_name, key="f_lang")
-    source_names = st.multiselect("Source", ["x", "reddit", "web"], key="f_source")
+    source_names = st.multiselect("Source", queries.sources_seen(store), key="f_source")
     kinds = st.multiselect("Mentions of", TERM_KINDS, key="f_kind")
     complaints_only = st.toggle("Complaints only", key="f_complaints")
 

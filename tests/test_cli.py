@@ -98,3 +98,11 @@ def test_missing_import_file_and_busy_database(tmp_path):
 def test_unknown_export_format_is_refused_by_the_parser(fmt, tmp_path):
     result = clamor("export", "--format", fmt, "-o", str(tmp_path / "x"))
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_an_import_line_with_a_strange_source_name_is_kept_aside(tmp_path, capsys):
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"source": "**x**", "native_id": "1", "text": "Aerolume",
+                                  "created_at": "2026-11-20T10:00:00Z"}) + "\n", encoding="utf-8")
+    assert cli.main(["import", str(source), "--demo", "--db", str(tmp_path / "d.duckdb")]) == 0
+    assert "is not a short name" in capsys.readouterr().err
