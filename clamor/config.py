@@ -81,6 +81,11 @@ class Accounts(_Strict):
 class Source(_Strict):
     enabled: bool = True
     poll_minutes: float = Field(default=5.0, gt=0)
+    # Posts this source may read per calendar month (X sells reads by the month); collection
+    # stops before it is spent. None: no budget.
+    monthly_budget: int | None = Field(default=None, gt=0)
+    # Post agents' replies to the platform from Clamor (audited). Off: agents copy and paste.
+    reply_posting: bool = False
 
 
 class DemoSource(Source):
@@ -89,11 +94,17 @@ class DemoSource(Source):
 
 
 class XSource(Source):
-    queries: tuple[str, ...] = ()
+    queries: tuple[str, ...] = ()          # extra X search queries, in X's own syntax
+    languages: tuple[str, ...] = ()        # restrict watchlist searches to these (lang:xx)
+    include_retweets: bool = False
+    max_pages: int = Field(default=5, gt=0)  # per query per run: 100 posts a page
 
 
 class RedditSource(Source):
-    subreddits: tuple[str, ...] = ()
+    subreddits: tuple[str, ...] = ()       # new submissions and comments of these, all kept
+    search: bool = True                    # search all of Reddit for the watchlist terms
+    inbox_mentions: bool = True            # u/ mentions of the company's accounts (needs login)
+    requests_per_minute: int = Field(default=60, gt=0)
 
 
 class FeedsSource(Source):

@@ -13,8 +13,13 @@ cursor in one transaction, so a crash between fetch and store never skips anythi
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Callable, Iterator, Protocol, TypeVar, runtime_checkable
+
+import tenacity
+
+T = TypeVar("T")
 
 class UnreadableItem(ValueError):
     """A raw item the collector cannot turn into a mention; the message says why."""
@@ -22,6 +27,43 @@ class UnreadableItem(ValueError):
 
 class NotConfigured(Exception):
     """The source lacks something it needs (a credential, a setting); the message says what."""
+
+
+class RateLimited(Exception):
+    """The source said "too many requests": wait until `reset_at` (None: it did not say)."""
+
+    def __init__(self, message: str, reset_at: dt.datetime | None = None):
+        super().__init__(message)
+        self.reset_at = reset_at
+
+
+class SourceError(Exception):
+    """The source answered with something unusable (an error status, a malformed or truncated
+    page); the message says what, in plain words. The run fails and changes nothing."""
+
+
+class Transient(SourceError):
+    """A failure worth retrying soon: a timeout, a dropped connection, a 5xx answer."""
+
+
+def with_retries(
+    call: Callable[[], T], *, attempts: int = 4, sleep: Callable[[float], None] = time.sleep,
+    max_wait: float = 30.0,
+) -> T:
+    """Run `call`, retrying `Transient` failures with exponential backoff and jitter.
+
+    Anything else (RateLimited, SourceError, NotConfigured) goes straight up: retrying a 429
+    before its reset or a malformed page would only burn budget. Tests pass a `sleep` that
+    records instead of waiting.
+    """
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type(Transient),
+        stop=tenacity.stop_after_attempt(attempts),
+        wait=tenacity.wait_exponential_jitter(initial=1.0, max=max_wait),
+        sleep=sleep,
+        reraise=True,
+    )
+    return retrying(call)
 
 
 @dataclass(frozen=True)
@@ -71,15 +113,31 @@ class FetchResult:
 
 @runtime_checkable
 class Collector(Protocol):
-    name: str  # the source name: mention ids start with it, the scheduler job is named after it
+    name: str  # the source name: its cursor and scheduler job are named after it
     version: str  # recorded with every mention it collects
 
     def check(self) -> None:
         """Raise NotConfigured with a sentence naming what is missing; return if ready."""
 
-    def fetch(self, cursor: str | None) -> FetchResult: ...
+    def fetch(self, cursor: str | None, limit: int | None = None) -> FetchResult:
+        """Raw items newer than `cursor` (at most about `limit`, when given: a budget), the
+        cursor to resume from, and rate-limit information. Raises RateLimited, SourceError
+        (Transient for what may pass) or NotConfigured; it never stores anything."""
 
     def map_item(self, raw: dict[str, Any]) -> Mention: ...
+
+
+@dataclass(frozen=True)
+class ArchiveLine:
+    """One line of an archive file: the raw items it holds, or why it could not be read."""
+
+    number: int
+    items: list[dict[str, Any]]
+    problem: str | None = None
+    text: str = ""  # the line itself, kept aside when it cannot be read
+
+
+ArchiveReader = Callable[[str], Iterator[ArchiveLine]]
 
 
 def parse_time(value: Any, *, item_id: str = "?") -> dt.datetime:

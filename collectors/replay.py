@@ -82,7 +82,7 @@ class ReplayCollector:
                 raise NotConfigured("the demo stream is empty")
         return self._lines
 
-    def fetch(self, cursor: str | None) -> FetchResult:
+    def fetch(self, cursor: str | None, limit: int | None = None) -> FetchResult:
         now = self.now()
         state = json.loads(cursor) if cursor else {"start": now.isoformat(), "upto": None}
         start = dt.datetime.fromisoformat(state["start"])
