@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, replace
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import pandas as pd
 
@@ -21,7 +21,15 @@ from analysis import complaints, language, sentiment
 from clamor.config import Config, Term
 from clamor.store import Store, utcnow
 from collectors import jsonl
-from collectors.base import Collector, Mention, NotConfigured, UnreadableItem
+from collectors.base import (
+    ArchiveReader,
+    Collector,
+    Mention,
+    NotConfigured,
+    RateLimited,
+    SourceError,
+    UnreadableItem,
+)
 from collectors.matching import match_terms
 
 log = logging.getLogger(__name__)
@@ -34,7 +42,7 @@ ANALYSED_CHARS = 4000
 @dataclass(frozen=True)
 class RunReport:
     source: str
-    status: str  # ok | error | not_configured
+    status: str  # ok | error | not_configured | rate_limited | budget_spent | waiting | paused
     fetched: int = 0
     inserted: int = 0
     unreadable: int = 0
@@ -52,12 +60,14 @@ def listening_terms(config: Config) -> tuple[Term, ...]:
 
 
 def prepare(
-    mentions: Iterable[Mention], config: Config, known_ids: Iterable[str] = ()
+    mentions: Iterable[Mention], config: Config, known_ids: Iterable[str] = (),
+    *, keep_unmatched: bool = False,
 ) -> tuple[list[Mention], list[bool], int]:
     """Mentions worth storing, whether each is the company's own post, and how many matched
     nothing. Kept although they name no term: the company's own posts (they are the
-    responses) and replies within a thread we already hold ("same here, crashes on iOS too"
-    under a post about the Aerolume app), which `known_ids` (stored mention ids) tells."""
+    responses), replies within a thread we already hold ("same here, crashes on iOS too"
+    under a post about the Aerolume app), which `known_ids` (stored mention ids) tells, and
+    with `keep_unmatched` everything (an archive import)."""
     terms = listening_terms(config)
     canonical = {t.term: t.kind for t in terms}
     kept: list[Mention] = []
@@ -78,7 +88,8 @@ def prepare(
                         for ref in (mention.in_reply_to, mention.conversation_id) if ref)
         if not (match_found or own or in_thread):
             unmatched += 1
-            continue
+            if not keep_unmatched:
+                continue
         kept.append(_with_terms(mention, terms_found, kinds))
         own_flags.append(own)
         threads.add(mention.id)
@@ -109,17 +120,43 @@ def map_items(
     return mentions, unreadable
 
 
+def month_start(moment: dt.datetime) -> dt.datetime:
+    """The start of the calendar month (UTC) a monthly read budget counts from."""
+    moment = moment.astimezone(dt.timezone.utc)
+    return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
 def collect_once(store: Store, collector: Collector, config: Config) -> RunReport:
+    """One run of one source, recorded in collector_runs whatever happens."""
     started = utcnow()
     name = collector.name
+    settings = getattr(config.sources, name, None)
     try:
         collector.check()
     except NotConfigured as exc:
         store.record_run(name, started_at=started, status="not_configured", message=str(exc))
         return RunReport(name, "not_configured", message=str(exc))
+    pause = store.paused(name)
+    if pause:
+        return RunReport(name, "paused", message=f"paused by {pause[0]}")
+    reset_at = store.rate_limited_until(name)
+    if reset_at and reset_at > started:
+        # Asking again before the reset only earns another 429; nothing is recorded.
+        return RunReport(name, "waiting",
+                         message=f"waiting for the rate limit to reset at {reset_at:%H:%M} UTC")
+    limit = None
+    budget = getattr(settings, "monthly_budget", None)
+    if budget:
+        used = store.fetched_since(name, month_start(started))
+        limit = budget - used
+        if limit <= 0:
+            message = (f"the monthly budget of {budget:,} posts is spent ({used:,} read since "
+                       f"{month_start(started):%-d %B}); collection resumes next month, or "
+                       f"raise [sources.{name}] monthly_budget")
+            store.record_run(name, started_at=started, status="budget_spent", message=message)
+            return RunReport(name, "budget_spent", message=message)
     try:
-        cursor = store.get_cursor(name)
-        result = collector.fetch(cursor)
+        result = collector.fetch(store.get_cursor(name), limit)
         mentions, unreadable = map_items(collector, result.raw_items)
         known = store.existing_ids(thread_refs(mentions))
         kept, own, unmatched = prepare(mentions, config, known)
@@ -128,17 +165,25 @@ def collect_once(store: Store, collector: Collector, config: Config) -> RunRepor
             kept, own=own, collector=name, version=collector.version, query=result.query,
             cursor=result.next_cursor, save_cursor=True,
         )
+    except RateLimited as exc:
+        store.record_run(name, started_at=started, status="rate_limited", message=str(exc),
+                         rate_remaining=0, rate_reset_at=exc.reset_at)
+        return RunReport(name, "rate_limited", message=str(exc))
+    except (SourceError, NotConfigured) as exc:
+        store.record_run(name, started_at=started, status="error", message=str(exc))
+        return RunReport(name, "error", message=str(exc))
     except Exception as exc:  # one failing source must never stop the others
         log.exception("collector %s failed", name)
-        message = f"{type(exc).__name__}: {exc}".strip()
+        message = f"unexpected {type(exc).__name__}: {exc}".strip()
         store.record_run(name, started_at=started, status="error", message=message)
         return RunReport(name, "error", message=message)
     message = (f"{len(unreadable)} item(s) could not be read and were kept aside: "
                f"{unreadable[0][0]}" if unreadable else None)
     store.record_run(
         name, started_at=started, status="ok", fetched=len(result.raw_items),
-        inserted=inserted, unreadable=len(unreadable), unmatched=unmatched, message=message,
-        rate_remaining=result.rate.remaining, rate_reset_at=result.rate.reset_at,
+        inserted=inserted, duplicates=len(kept) - inserted, unreadable=len(unreadable),
+        unmatched=unmatched, message=message, rate_remaining=result.rate.remaining,
+        rate_reset_at=result.rate.reset_at,
     )
     return RunReport(name, "ok", len(result.raw_items), inserted, len(unreadable), unmatched,
                      message)
@@ -188,25 +233,39 @@ class ImportReport:
     first_problem: str | None
 
 
-def import_jsonl(store: Store, path: str, config: Config) -> ImportReport:
-    """Load a canonical mention JSONL file; lines that cannot be read are kept aside with the
-    line number and reason (table unreadable_items), never silently dropped."""
+def import_archive(
+    store: Store, path: str, config: Config, *, source: str, reader: ArchiveReader,
+    map_item: Callable[[dict[str, Any]], Mention], version: str,
+) -> ImportReport:
+    """Load an archive file through the same `map_item` as live collection.
+
+    An archive was selected by the query that built it, so every readable item is kept and
+    tagged with the watchlist terms it matches. Lines or items that cannot be read are kept
+    aside (table unreadable_items) with their line number and reason; the rest still imports.
+    """
     mentions: list[Mention] = []
     unreadable: list[tuple[str, Any]] = []
     lines = 0
-    for number, obj, raw_line in jsonl.read_lines(path):
+    for line in reader(path):
         lines += 1
-        if obj is None:
-            unreadable.append((f"line {number}: not a JSON object", raw_line))
-            continue
-        try:
-            mentions.append(jsonl.map_item(obj))
-        except UnreadableItem as exc:
-            unreadable.append((f"line {number}: {exc}", raw_line))
-    kept, own, unmatched = prepare(mentions, config, store.existing_ids(thread_refs(mentions)))
-    store.save_unreadable(f"import:{jsonl.NAME}", unreadable)
+        if line.problem:
+            unreadable.append((line.problem, line.text))
+        for raw in line.items:
+            try:
+                mentions.append(map_item(raw))
+            except (UnreadableItem, KeyError, TypeError, ValueError) as exc:
+                unreadable.append((f"line {line.number}: {exc}", raw))
+    kept, own, unmatched = prepare(mentions, config, store.existing_ids(thread_refs(mentions)),
+                                   keep_unmatched=True)
+    store.save_unreadable(f"import:{source}", unreadable)
     inserted = store.insert_mentions(
-        kept, own=own, collector=f"import:{jsonl.NAME}", version=jsonl.VERSION, query=str(path),
+        kept, own=own, collector=f"import:{source}", version=version, query=str(path),
     )
     return ImportReport(lines, inserted, len(kept) - inserted, len(unreadable), unmatched,
                         unreadable[0][0] if unreadable else None)
+
+
+def import_jsonl(store: Store, path: str, config: Config) -> ImportReport:
+    """Load a canonical mention JSONL file (what `clamor export --format jsonl` writes)."""
+    return import_archive(store, path, config, source=jsonl.NAME, reader=jsonl.read_archive,
+                          map_item=jsonl.map_item, version=jsonl.VERSION)

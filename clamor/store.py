@@ -246,17 +246,46 @@ class Store:
 
     def record_run(
         self, source: str, *, started_at: dt.datetime, status: str, fetched: int = 0,
-        inserted: int = 0, unreadable: int = 0, unmatched: int = 0, message: str | None = None,
-        rate_remaining: int | None = None, rate_reset_at: dt.datetime | None = None,
+        inserted: int = 0, duplicates: int = 0, unreadable: int = 0, unmatched: int = 0,
+        message: str | None = None, rate_remaining: int | None = None,
+        rate_reset_at: dt.datetime | None = None,
     ) -> None:
         with self.transaction() as con:
             con.execute(
                 "INSERT INTO collector_runs (source, started_at, finished_at, status, fetched, "
-                "inserted, unreadable, unmatched, message, rate_remaining, rate_reset_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [source, started_at, utcnow(), status, fetched, inserted, unreadable,
-                 unmatched, message, rate_remaining, rate_reset_at],
+                "inserted, duplicates, unreadable, unmatched, message, rate_remaining, "
+                "rate_reset_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [source, started_at, utcnow(), status, fetched, inserted, duplicates,
+                 unreadable, unmatched, message, rate_remaining, rate_reset_at],
             )
+
+    def rate_limited_until(self, source: str) -> dt.datetime | None:
+        """When the source's rate limit resets, if its latest run was refused for it."""
+        row = self.con.execute(
+            "SELECT status, rate_reset_at FROM collector_runs WHERE source = ? "
+            "AND status <> 'waiting' ORDER BY id DESC LIMIT 1", [source],
+        ).fetchone()
+        return row[1] if row and row[0] == "rate_limited" else None
+
+    def fetched_since(self, source: str, since: dt.datetime) -> int:
+        """Items the source read since `since`: what an X-style monthly budget counts."""
+        return int(self.con.execute(
+            "SELECT coalesce(sum(fetched), 0) FROM collector_runs "
+            "WHERE source = ? AND started_at >= ?", [source, since],
+        ).fetchone()[0])
+
+    def paused(self, source: str) -> tuple[str, dt.datetime] | None:
+        row = self.con.execute(
+            "SELECT paused_by, paused_at FROM source_pauses WHERE source = ?", [source]
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def set_paused(self, source: str, paused: bool, actor: str) -> None:
+        with self.transaction() as con:
+            con.execute("DELETE FROM source_pauses WHERE source = ?", [source])
+            if paused:
+                con.execute("INSERT INTO source_pauses VALUES (?, ?, ?)",
+                            [source, actor, utcnow()])
 
     # -- analysis ------------------------------------------------------------------------
 

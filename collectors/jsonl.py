@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
-from collectors.base import Mention, UnreadableItem, parse_time
+from collectors.base import ArchiveLine, Mention, UnreadableItem, parse_time
 
 NAME = "jsonl"
 VERSION = "1"
@@ -35,6 +35,15 @@ def read_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, s
                 yield number, None, raw
                 continue
             yield number, obj if isinstance(obj, dict) else None, raw
+
+
+def read_archive(path: str | Path) -> Iterator[ArchiveLine]:
+    """Each line as one raw item, or the reason it is not one."""
+    for number, obj, raw in read_lines(path):
+        if obj is None:
+            yield ArchiveLine(number, [], f"line {number}: not a JSON object", raw)
+        else:
+            yield ArchiveLine(number, [obj], None, raw)
 
 
 def _native(value: Any, source: str) -> str | None:

@@ -22,7 +22,7 @@ class PageSource:
     def check(self):
         pass
 
-    def fetch(self, cursor):
+    def fetch(self, cursor, limit=None):
         self.cursors.append(cursor)
         page = self.pages.pop(0)
         if isinstance(page, Exception):
@@ -87,3 +87,74 @@ def test_analysis_marks_every_mention_once(demo_store, config):
     unscored = demo_store.query_rows(
         "SELECT count(*) FROM analysis WHERE lang <> 'en' AND sentiment IS NOT NULL")[0][0]
     assert unscored == 0
+
+
+class RateLimitedSource(PageSource):
+    def __init__(self, reset_at, *pages):
+        super().__init__(*pages)
+        self.reset_at = reset_at
+
+    def fetch(self, cursor, limit=None):
+        from collectors.base import RateLimited
+
+        if not self.pages:
+            raise RateLimited("X asked us to wait until 10:15 UTC (rate limit)", self.reset_at)
+        return super().fetch(cursor, limit)
+
+
+def test_a_rate_limited_source_waits_for_its_reset(store, config):
+    future = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=15)
+    source = RateLimitedSource(future)
+    report = pipeline.collect_once(store, source, config)
+    assert report.status == "rate_limited" and "wait until 10:15" in report.message
+    assert store.get_cursor("pages") is None
+    source.pages = [[{"id": "9", "text": "Aerolume"}]]
+    waiting = pipeline.collect_once(store, source, config)
+    assert waiting.status == "waiting" and source.pages, "asked again before the reset"
+    runs_before = len(runs(store))
+    past = RateLimitedSource(dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1))
+    store.record_run("pages", started_at=T0, status="rate_limited", rate_reset_at=past.reset_at)
+    assert pipeline.collect_once(store, source, config).status == "ok"
+    assert len(runs(store)) == runs_before + 2
+
+
+def test_a_monthly_budget_limits_the_fetch_and_stops_collection(store, config):
+    from clamor.config import parse_config
+
+    data = config.model_dump(exclude={"path"})
+    data["sources"]["x"]["monthly_budget"] = 3
+    budgeted = parse_config(data)
+
+    class Counted(PageSource):
+        name = "x"
+        limits = []
+
+        def fetch(self, cursor, limit=None):
+            self.limits.append(limit)
+            return super().fetch(cursor, limit)
+
+    page = [{"id": str(n), "text": "Aerolume"} for n in range(2)]
+    source = Counted(page, page)
+    assert pipeline.collect_once(store, source, budgeted).status == "ok"
+    assert pipeline.collect_once(store, source, budgeted).status == "ok"
+    spent = pipeline.collect_once(store, source, budgeted)
+    assert source.limits == [3, 1]
+    assert spent.status == "budget_spent"
+    assert "monthly budget of 3 posts is spent (4 read since" in spent.message
+
+
+def test_a_paused_source_is_skipped_until_resumed(store, config):
+    source = PageSource([{"id": "1", "text": "Aerolume"}])
+    store.set_paused("pages", True, "Sara")
+    assert pipeline.collect_once(store, source, config).status == "paused"
+    store.set_paused("pages", False, "Sara")
+    assert pipeline.collect_once(store, source, config).inserted == 1
+
+
+def test_a_malformed_page_fails_in_plain_words(store, config):
+    from collectors.base import SourceError
+
+    source = PageSource(SourceError("X sent a page that could not be read: the JSON ends early"))
+    report = pipeline.collect_once(store, source, config)
+    assert report.message == "X sent a page that could not be read: the JSON ends early"
+    assert store.get_cursor("pages") is None
