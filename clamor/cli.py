@@ -53,12 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
                          help="run once and exit (the dashboard schedules repeated runs)")
 
     imp = sub.add_parser("import", help="load mentions from a file",
-                         description="Load mentions from a canonical mention JSONL file; "
-                                     "already stored mentions are left as they are.")
+                         description="Load mentions from an archive file; already stored "
+                                     "mentions are left as they are, unreadable lines are "
+                                     "reported and kept aside.")
     _common(imp)
     imp.add_argument("file", help="the file to read")
-    imp.add_argument("--source", choices=["jsonl"], default="jsonl",
-                     help="the file's format (jsonl: Clamor's canonical mention JSONL)")
+    imp.add_argument("--source", choices=["jsonl", "x", "reddit"], default="jsonl",
+                     help="the file's format: jsonl (Clamor's canonical mention JSONL), x (X "
+                          "API v2 response pages, one per line, as twarc2 writes them), reddit "
+                          "(Reddit JSON listings)")
 
     exp = sub.add_parser("export", help="write every mention to a file",
                          description="Write every mention, with its analysis, to a file.")
@@ -66,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl",
                      help="jsonl (canonical, re-importable), csv or parquet")
     exp.add_argument("-o", "--output", required=True, help="the file to write")
+
+    doctor = sub.add_parser("doctor", help="check each source's setup and say what to fix",
+                            description="Check each source's configuration and, where the "
+                                        "network allows, its credentials; say what to fix.")
+    _common(doctor)
 
     status = sub.add_parser("status", help="show sources, their last runs and the inbox size",
                             description="Show the database, each source's state and last "
@@ -158,13 +166,15 @@ def cmd_collect(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from clamor import pipeline
+    from clamor import pipeline, sources
 
     if not Path(args.file).is_file():
         raise UserError(f"{args.file}: no such file")
     config, store = _open(args)
+    reader, map_item, version = sources.archive_format(args.source)
     try:
-        report = pipeline.import_jsonl(store, args.file, config)
+        report = pipeline.import_archive(store, args.file, config, source=args.source,
+                                         reader=reader, map_item=map_item, version=version)
     except UnicodeDecodeError:
         raise UserError(f"{args.file}: is not UTF-8 text") from None
     analysed = pipeline.analyse_pending(store, config)
@@ -184,6 +194,22 @@ def cmd_export(args) -> int:
     count = exports.export(store, args.format, args.output)
     print(f"wrote {count} mention(s) to {args.output} ({args.format})")
     return 0
+
+
+def cmd_doctor(args) -> int:
+    """Exit 0 when every enabled source is ready, 1 when something needs fixing."""
+    from clamor import doctor
+
+    config, store = _open(args)
+    store.close()  # doctor talks to the sources, not the database
+    problems = 0
+    for finding in doctor.check_sources(config, demo=args.demo):
+        mark = {"ok": "ok ", "off": "-  ", "problem": "!! "}[finding.verdict]
+        print(f"{mark} {finding.label}: {finding.message}")
+        problems += finding.verdict == "problem"
+    print("Everything that is switched on is ready." if not problems
+          else f"{problems} source(s) need attention.")
+    return 1 if problems else 0
 
 
 def cmd_status(args) -> int:
@@ -207,7 +233,7 @@ def cmd_status(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "collect": cmd_collect, "import": cmd_import,
-            "export": cmd_export, "status": cmd_status}
+            "export": cmd_export, "doctor": cmd_doctor, "status": cmd_status}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,43 +1,79 @@
 """Which sources run in this process, and for each one, in plain words, why or why not.
 
 A source runs when it is enabled in the config and has what it needs; credentials come only
-from environment variables, which are named here so the Sources page and the CLI can tell
-the user exactly what to set.
+from environment variables, which are named here so the Sources page, `clamor status` and
+`clamor doctor` can tell the user exactly what to set.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from clamor.config import Config
-from collectors.base import Collector
-from collectors.replay import ReplayCollector
+from collectors.base import ArchiveReader, Collector, Mention
 
-LABELS = {"demo": "Demo stream", "x": "X (Twitter)", "reddit": "Reddit",
-          "feeds": "Web & news feeds"}
-CREDENTIALS = {
-    "x": ("X_BEARER_TOKEN",),
-    "reddit": ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT"),
+
+@dataclass(frozen=True)
+class SourceKind:
+    name: str
+    label: str
+    credentials: tuple[str, ...]  # environment variables it cannot run without
+    build: Callable[[Config], Collector]
+
+
+def _demo(config: Config) -> Collector:
+    from collectors.replay import ReplayCollector
+
+    return ReplayCollector(config.sources.demo.stream)
+
+
+def _x(config: Config) -> Collector:
+    from collectors.x import XCollector
+
+    return XCollector(config)
+
+
+def _reddit(config: Config) -> Collector:
+    from collectors.reddit import RedditCollector
+
+    return RedditCollector(config)
+
+
+def _feeds(config: Config) -> Collector:
+    from collectors.feeds import FeedsCollector
+
+    return FeedsCollector(config)
+
+
+KINDS = {
+    kind.name: kind for kind in (
+        SourceKind("demo", "Demo stream", (), _demo),
+        SourceKind("x", "X (Twitter)", ("X_BEARER_TOKEN",), _x),
+        SourceKind("reddit", "Reddit",
+                   ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT"), _reddit),
+        SourceKind("feeds", "Web & news feeds", (), _feeds),
+    )
 }
-# Sources whose collectors this version of Clamor ships.
-AVAILABLE = {"demo"}
+LABELS = {name: kind.label for name, kind in KINDS.items()}
 
 
 @dataclass(frozen=True)
 class SourceStatus:
     name: str
     label: str
-    state: str  # running | off | not configured | not available
+    state: str  # running | off | not configured
     reason: str
     poll_minutes: float
+    monthly_budget: int | None = None
 
 
 def statuses(config: Config, *, demo: bool) -> list[SourceStatus]:
     out = []
-    for name, label in LABELS.items():
+    for name, kind in KINDS.items():
         settings = getattr(config.sources, name)
-        missing = [v for v in CREDENTIALS.get(name, ()) if not os.environ.get(v)]
+        missing = [v for v in kind.credentials if not os.environ.get(v)]
         if name == "demo" and not demo:
             state, reason = "off", "runs only with `clamor run --demo` (make demo)"
         elif not settings.enabled:
@@ -45,23 +81,39 @@ def statuses(config: Config, *, demo: bool) -> list[SourceStatus]:
         elif missing:
             state = "not configured"
             reason = (f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set: "
-                      f"the {label} collector is off. Set {'it' if len(missing) == 1 else 'them'}"
-                      " in the environment (or .env) and restart Clamor.")
+                      f"the {kind.label} collector is off. Set "
+                      f"{'it' if len(missing) == 1 else 'them'} in the environment (or .env) "
+                      "and restart Clamor.")
         elif name == "feeds" and not config.sources.feeds.urls:
             state, reason = "not configured", "no feed URLs: list them in [sources.feeds] urls"
-        elif name not in AVAILABLE:
-            state = "not available"
-            reason = f"configured, but this version of Clamor has no {label} collector yet"
         else:
             state, reason = "running", f"every {settings.poll_minutes:g} min"
-        out.append(SourceStatus(name, label, state, reason, settings.poll_minutes))
+        out.append(SourceStatus(name, kind.label, state, reason, settings.poll_minutes,
+                                settings.monthly_budget))
     return out
 
 
 def collectors(config: Config, *, demo: bool) -> list[Collector]:
     """The collectors to schedule: the sources whose state is `running`."""
-    running = {s.name for s in statuses(config, demo=demo) if s.state == "running"}
-    out: list[Collector] = []
-    if "demo" in running:
-        out.append(ReplayCollector(config.sources.demo.stream))
-    return out
+    return [KINDS[s.name].build(config) for s in statuses(config, demo=demo)
+            if s.state == "running"]
+
+
+def archive_format(name: str) -> tuple[ArchiveReader, Callable[[dict[str, Any]], Mention], str]:
+    """How `clamor import --source NAME` reads a file: (reader, map_item, version)."""
+    if name == "jsonl":
+        from collectors import jsonl
+
+        return jsonl.read_archive, jsonl.map_item, jsonl.VERSION
+    if name == "x":
+        from collectors import x
+
+        return x.read_archive, x.XCollector.map_item, x.VERSION
+    if name == "reddit":
+        from collectors import reddit
+
+        return reddit.read_archive, reddit.RedditCollector.map_item, reddit.VERSION
+    raise ValueError(f"unknown archive format {name!r}")
+
+
+ARCHIVE_FORMATS = ("jsonl", "x", "reddit")

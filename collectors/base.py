@@ -47,8 +47,8 @@ class Transient(SourceError):
 
 
 def with_retries(
-    call: Callable[[], T], *, attempts: int = 4, sleep: Callable[[float], None] = time.sleep,
-    max_wait: float = 30.0,
+    call: Callable[[], T], *, attempts: int = 4,
+    sleep: Callable[[float], None] | None = None, max_wait: float = 30.0,
 ) -> T:
     """Run `call`, retrying `Transient` failures with exponential backoff and jitter.
 
@@ -60,7 +60,7 @@ def with_retries(
         retry=tenacity.retry_if_exception_type(Transient),
         stop=tenacity.stop_after_attempt(attempts),
         wait=tenacity.wait_exponential_jitter(initial=1.0, max=max_wait),
-        sleep=sleep,
+        sleep=sleep or time.sleep,  # looked up now, so a test can patch time.sleep
         reraise=True,
     )
     return retrying(call)

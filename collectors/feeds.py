@@ -119,7 +119,7 @@ class FeedsCollector:
     version = VERSION
 
     def __init__(self, config: Config, *, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep, timeout: float = 20.0,
+                 sleep: Callable[[float], None] | None = None, timeout: float = 20.0,
                  now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)):
         self.urls = config.sources.feeds.urls
         self.session = session or requests.Session()
