@@ -235,6 +235,9 @@ def last_runs(store: Store) -> pd.DataFrame:
                max(finished_at) AS last_run,
                arg_max(fetched, finished_at) AS fetched,
                arg_max(inserted, finished_at) AS inserted,
+               arg_max(duplicates, finished_at) AS duplicates,
+               arg_max(rate_remaining, finished_at) AS rate_remaining,
+               arg_max(rate_reset_at, finished_at) AS rate_reset_at,
                arg_max(message, finished_at) AS message,
                sum(inserted) FILTER (WHERE finished_at >= now() - INTERVAL 1 DAY)
                    AS inserted_24h,

@@ -93,6 +93,28 @@ def start(store: Store, config: Config, collectors: list[Collector]) -> Backgrou
         return scheduler
 
 
+def running_for(store: Store) -> BackgroundScheduler | None:
+    scheduler = _registry().get(str(store.path.resolve()))
+    return scheduler if scheduler is not None and scheduler.running else None
+
+
+def next_run(store: Store, source: str) -> dt.datetime | None:
+    """When the source's collector job runs next in this process (None: not scheduled)."""
+    scheduler = running_for(store)
+    job = scheduler.get_job(f"collect:{source}") if scheduler else None
+    return job.next_run_time if job else None
+
+
+def run_now(store: Store, source: str) -> bool:
+    """Move the source's next run to now; False when it is not scheduled here."""
+    scheduler = running_for(store)
+    job = scheduler.get_job(f"collect:{source}") if scheduler else None
+    if job is None:
+        return False
+    job.modify(next_run_time=dt.datetime.now(dt.timezone.utc))
+    return True
+
+
 def stop_all() -> None:
     with _LOCK:
         for scheduler in _registry().values():

@@ -1,21 +1,48 @@
-"""Sources: for each source, whether it runs and why not, its last run, what it fetched and
-stored, and its errors in plain words."""
+"""Sources: for each source, whether it runs and why not, its last and next run, what it
+fetched and stored, its rate limit and monthly budget, errors in plain words; pause, resume
+and run now."""
 
 import pandas as pd
 import streamlit as st
 
-from clamor import queries, sources, ui
+from clamor import pipeline, queries, scheduler, sources, ui
+from clamor.store import utcnow
 
 rt = ui.get_runtime()
+store = rt.store
 st.title("Sources")
 st.caption("Credentials are read from environment variables only; they are never stored "
-           "in the database or shown here.")
+           "in the database or shown here. `clamor doctor` checks them.")
+
+
+def _number(value) -> int:
+    return 0 if value is None or pd.isna(value) else int(value)
+
+
+def controls(status: sources.SourceStatus) -> None:
+    paused = store.paused(status.name)
+    row = st.container(horizontal=True)
+    with row:
+        if paused:
+            st.text(f"Paused by {paused[0]} at {ui.local_time(paused[1])}.")
+            if st.button("Resume", key=f"resume-{status.name}"):
+                store.set_paused(status.name, False, st.session_state.get("agent_name") or "?")
+                st.rerun()
+        else:
+            if st.button("Run now", key=f"run-{status.name}"):
+                if scheduler.run_now(store, status.name):
+                    st.toast(f"{status.label}: running now")
+                else:
+                    st.toast(f"{status.label} is not scheduled in this process")
+            if st.button("Pause", key=f"pause-{status.name}"):
+                store.set_paused(status.name, True, st.session_state.get("agent_name") or "?")
+                st.rerun()
 
 
 @st.fragment(run_every="15s")
 def source_table() -> None:
-    runs = queries.last_runs(rt.store).set_index("source")
-    stored = queries.mention_counts_by_collector(rt.store)
+    runs = queries.last_runs(store).set_index("source")
+    stored = queries.mention_counts_by_collector(store)
     for status in sources.statuses(rt.config, demo=rt.demo):
         run = runs.loc[status.name] if status.name in runs.index else None
         with st.container(border=True, key=f"source-{status.name}"):
@@ -25,24 +52,44 @@ def source_table() -> None:
                 colour = {"running": "green", "off": "gray"}.get(status.state, "orange")
                 st.badge(status.state, color=colour)
             st.text(status.reason)
+            if status.state == "running":
+                upcoming = scheduler.next_run(store, status.name)
+                if upcoming:
+                    st.text(f"Next run {ui.local_time(upcoming)}.")
+                controls(status)
+            if status.monthly_budget:
+                used = store.fetched_since(status.name, pipeline.month_start(utcnow()))
+                share = min(used / status.monthly_budget, 1.0)
+                st.progress(share, text=f"Monthly budget: {used:,} of "
+                                        f"{status.monthly_budget:,} posts read this month")
+                if share >= 0.9:
+                    st.warning("The monthly budget is nearly spent: collection stops when it "
+                               "is, until next month.", icon=":material/warning:")
             if run is None:
                 st.text("No runs yet.")
                 continue
-            cols = st.columns(4)
-            cols[0].metric("Last run", ui.local_time(run["last_run"]))
-            cols[1].metric("Last fetch", f"{int(run['fetched']):,} fetched",
-                           f"{int(run['inserted']):,} new", delta_color="off")
+            cols = st.columns(5)
+            cols[0].metric("Last run", ui.local_time(run["last_run"]), run["status"],
+                           delta_color="off")
+            cols[1].metric("Last fetch", f"{_number(run['fetched']):,} fetched",
+                           f"{_number(run['inserted']):,} new, "
+                           f"{_number(run['duplicates']):,} already stored", delta_color="off")
             cols[2].metric("Stored", f"{stored.get(status.name, 0):,} mentions",
-                           f"{int(run['inserted_24h'] or 0):,} in 24 h", delta_color="off")
-            cols[3].metric("Errors (24 h)", int(run["errors_24h"]))
+                           f"{_number(run['inserted_24h']):,} in 24 h", delta_color="off")
+            remaining = run["rate_remaining"]
+            cols[3].metric("Rate limit left", "—" if pd.isna(remaining) else f"{int(remaining):,}",
+                           None if pd.isna(run["rate_reset_at"])
+                           else f"resets {ui.local_time(run['rate_reset_at'])}",
+                           delta_color="off")
+            cols[4].metric("Errors (24 h)", _number(run["errors_24h"]))
             # Messages can quote what a source sent back: shown as plain text only.
-            if run["status"] == "error":
-                st.error("The last run failed:", icon=":material/error:")
+            if run["status"] in ("error", "rate_limited", "budget_spent"):
+                st.error("The last run did not complete:", icon=":material/error:")
                 st.text(run["message"])
             elif isinstance(run["message"], str):
                 st.warning("The last run had a problem:", icon=":material/warning:")
                 st.text(run["message"])
-            elif isinstance(run["last_error"], str) and not pd.isna(run["last_error"]):
+            elif isinstance(run["last_error"], str):
                 st.caption("Earlier error:")
                 st.text(run["last_error"])
 

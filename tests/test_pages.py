@@ -109,3 +109,23 @@ def test_a_broken_config_is_a_sentence_on_the_page(app_env, tmp_path, monkeypatc
     at.run()
     assert not at.exception
     assert "watchlist.terms" in at.error[0].value
+
+
+def test_sources_page_pauses_and_resumes_a_source(app_env, demo_store):
+    at = run("pages/sources.py")
+    at.button(key="pause-demo").click().run()
+    assert not at.exception
+    assert demo_store.paused("demo") is not None
+    assert any(t.startswith("Paused by") for t in texts(at))
+    at.button(key="resume-demo").click().run()
+    assert demo_store.paused("demo") is None
+
+
+def test_sources_page_shows_a_failed_run_in_plain_words(app_env, demo_store):
+    from clamor.store import utcnow
+
+    demo_store.record_run("demo", started_at=utcnow(), status="error",
+                          message="X sent a page that could not be read: <b>bold</b>")
+    at = run("pages/sources.py")
+    assert "X sent a page that could not be read: <b>bold</b>" in texts(at)
+    assert at.error[0].value == "The last run did not complete:"
