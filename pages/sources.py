@@ -68,20 +68,21 @@ def source_table() -> None:
             if run is None:
                 st.text("No runs yet.")
                 continue
+            minutes = (utcnow() - run["last_run"]).total_seconds() / 60
             cols = st.columns(5)
-            cols[0].metric("Last run", ui.local_time(run["last_run"]), run["status"],
-                           delta_color="off")
-            cols[1].metric("Last fetch", f"{_number(run['fetched']):,} fetched",
-                           f"{_number(run['inserted']):,} new, "
-                           f"{_number(run['duplicates']):,} already stored", delta_color="off")
-            cols[2].metric("Stored", f"{stored.get(status.name, 0):,} mentions",
-                           f"{_number(run['inserted_24h']):,} in 24 h", delta_color="off")
+            cols[0].metric("Last run", ui.ago(minutes), run["status"], delta_color="off",
+                           delta_arrow="off")
+            cols[1].metric("Fetched (last run)", f"{_number(run['fetched']):,}")
+            cols[2].metric("New (last run)", f"{_number(run['inserted']):,}")
+            cols[3].metric("Mentions stored", f"{stored.get(status.name, 0):,}")
             remaining = run["rate_remaining"]
-            cols[3].metric("Rate limit left", "—" if pd.isna(remaining) else f"{int(remaining):,}",
-                           None if pd.isna(run["rate_reset_at"])
-                           else f"resets {ui.local_time(run['rate_reset_at'])}",
-                           delta_color="off")
-            cols[4].metric("Errors (24 h)", _number(run["errors_24h"]))
+            cols[4].metric("Rate limit left", "—" if pd.isna(remaining) else f"{int(remaining):,}")
+            details = [f"{_number(run['duplicates']):,} already stored in the last run",
+                       f"{_number(run['inserted_24h']):,} new in 24 h",
+                       f"{_number(run['errors_24h'])} failed run(s) in 24 h"]
+            if not pd.isna(run["rate_reset_at"]):
+                details.append(f"rate limit resets {ui.local_time(run['rate_reset_at'])}")
+            st.caption(" · ".join(details))
             # Messages can quote what a source sent back: shown as plain text only.
             if run["status"] in ("error", "rate_limited", "budget_spent"):
                 st.error("The last run did not complete:", icon=":material/error:")
