@@ -8,6 +8,7 @@ one transaction. Events are never updated or deleted.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Callable
 
 from clamor.store import Store, utcnow
 
@@ -77,3 +78,52 @@ def ignore(store: Store, mention_id: str, *, actor: str, reason: str,
         raise ActionRefused("say why this mention needs no answer")
     return _record(store, mention_id, kind=IGNORED, status="ignored", actor=actor, at=at,
                    note=reason.strip())
+
+
+# A poster sends a reply to the platform: (native id of the post answered, text, dry_run)
+# -> {"platform_id": ...} when sent, or {"would_send": {...}} for a dry run.
+Poster = Callable[[str, str, bool], dict]
+
+
+def post_reply(store: Store, mention_id: str, *, actor: str, text: str, poster: Poster,
+               dry_run: bool, template_id: str | None = None) -> dict:
+    """Send (or, with `dry_run`, show exactly what would be sent) a reply on the platform.
+
+    Every attempt is audited in posted_replies. A sent reply is also the agent's response
+    (a `responded` event noting the platform's id); a failure is recorded and re-raised as
+    ActionRefused with the platform's reason.
+    """
+    if not actor.strip():
+        raise ActionRefused("say who you are (your name) before posting")
+    if not text.strip():
+        raise ActionRefused("the reply is empty")
+    row = store.query_rows("SELECT source, native_id, is_own FROM mentions WHERE id = ?",
+                           [mention_id])
+    if not row:
+        raise ActionRefused(f"there is no mention {mention_id}")
+    source, native_id, own = row[0]
+    if own:
+        raise ActionRefused("this post is one of the company's own; there is nothing to answer")
+    try:
+        outcome = poster(native_id, text, dry_run)
+    except Exception as exc:  # the platform's refusal, in its words, for the agent
+        _audit(store, mention_id, source, actor, text, dry_run, None, f"failed: {exc}")
+        raise ActionRefused(f"{source} did not take the reply: {exc}") from None
+    if dry_run:
+        _audit(store, mention_id, source, actor, text, True, None, "dry run")
+        return outcome
+    platform_id = str(outcome.get("platform_id", ""))
+    _audit(store, mention_id, source, actor, text, False, platform_id, "sent")
+    _record(store, mention_id, kind=RESPONDED, status="acknowledged", actor=actor, at=None,
+            template_id=template_id, reply_text=text, note=f"posted on {source} as {platform_id}")
+    return outcome
+
+
+def _audit(store: Store, mention_id: str, source: str, actor: str, text: str, dry_run: bool,
+           platform_id: str | None, outcome: str) -> None:
+    with store.transaction() as con:
+        con.execute(
+            "INSERT INTO posted_replies (mention_id, source, actor, posted_at, text, dry_run, "
+            "platform_id, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [mention_id, source, actor.strip(), utcnow(), text, dry_run, platform_id, outcome],
+        )

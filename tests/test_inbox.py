@@ -94,3 +94,49 @@ def test_thread_shows_the_conversation_in_order(demo_store):
     thread = queries.thread(demo_store, parent)
     assert {own_id, parent} <= set(thread["id"])
     assert thread["created_at"].is_monotonic_increasing
+
+
+class Platform:
+    """Stands in for X's or Reddit's posting endpoint (recorded exchanges of the real ones
+    are replayed in the collectors' own tests); records what it was asked to send."""
+
+    def __init__(self, fail: str | None = None):
+        self.sent = []
+        self.fail = fail
+
+    def __call__(self, native_id, text, dry_run):
+        if self.fail:
+            raise RuntimeError(self.fail)
+        if dry_run:
+            return {"would_send": {"in_reply_to": native_id, "text": text}}
+        self.sent.append((native_id, text))
+        return {"platform_id": "1999"}
+
+
+def test_posting_a_reply_is_audited_and_counts_as_the_response(demo_store):
+    target = queries.inbox(demo_store).iloc[0]
+    platform = Platform()
+    preview = actions.post_reply(demo_store, target["id"], actor="Sara", text="On it!",
+                                 poster=platform, dry_run=True)
+    assert preview["would_send"]["text"] == "On it!" and platform.sent == []
+    assert queries.first_response(demo_store, target["id"]) is None  # a preview is no answer
+    actions.post_reply(demo_store, target["id"], actor="Sara", text="On it!", poster=platform,
+                       dry_run=False, template_id="en-acknowledge")
+    native = target["id"].split(":", 1)[1]
+    assert platform.sent == [(native, "On it!")]
+    assert queries.first_response(demo_store, target["id"]) is not None
+    audit = demo_store.query_rows(
+        "SELECT outcome, dry_run, platform_id FROM posted_replies ORDER BY id")
+    assert audit == [("dry run", True, None), ("sent", False, "1999")]
+    note = queries.events(demo_store, target["id"])["note"].tolist()
+    assert note == [f"posted on {target['source']} as 1999"]
+
+
+def test_a_refused_post_is_recorded_and_the_mention_stays_unanswered(demo_store):
+    target = queries.inbox(demo_store).iloc[0]
+    with pytest.raises(actions.ActionRefused, match="did not take the reply: duplicate content"):
+        actions.post_reply(demo_store, target["id"], actor="Sara", text="On it!",
+                           poster=Platform(fail="duplicate content"), dry_run=False)
+    assert demo_store.query_rows("SELECT outcome FROM posted_replies") == [
+        ("failed: duplicate content",)]
+    assert target["id"] in set(queries.inbox(demo_store, InboxFilter(limit=1000))["id"])
