@@ -114,6 +114,19 @@ def language_name(code: object) -> str:
     return LANGUAGE_NAMES.get(code, str(code))
 
 
+CUE_NAMES = {"help": "asks for help", "waiting": "waiting", "money": "money",
+             "failure": "something failed", "anger": "anger"}
+
+
+def complaint_reasons(cues) -> str:
+    """Why a post was flagged, from its cues ("waiting:still no"), as one plain line."""
+    parts = []
+    for cue in list(cues) if cues is not None else []:
+        category, _, phrase = str(cue).partition(":")
+        parts.append(f"{CUE_NAMES.get(category, category)} “{isolate(phrase)}”")
+    return "Why a complaint: " + ("; ".join(parts) if parts else "its wording")
+
+
 def alignment(lang: object) -> str:
     return "right" if lang in RTL_LANGUAGES else "left"
 

@@ -66,6 +66,8 @@ def mention_list() -> None:
             st.text(f"{ui.isolate(row.author or 'unknown author')} · "
                     f"{ui.reach(row.author_followers)}")
             st.text(ui.clipped(row.text), text_alignment=ui.alignment(row.lang))
+            if row.complaint:
+                st.text(ui.complaint_reasons(row.complaint_cues))
             buttons = st.container(horizontal=True)
             with buttons:
                 if st.button("Open & reply", key=f"open-{row.id}",

@@ -129,3 +129,9 @@ def test_sources_page_shows_a_failed_run_in_plain_words(app_env, demo_store):
     at = run("pages/sources.py")
     assert "X sent a page that could not be read: <b>bold</b>" in texts(at)
     assert at.error[0].value == "The last run did not complete:"
+
+
+def test_complaints_say_why_they_were_flagged(app_env, demo_store):
+    at = run("pages/inbox.py")
+    reasons = [t for t in texts(at) if t.startswith("Why a complaint: ")]
+    assert reasons and all("“" in r for r in reasons)
