@@ -117,3 +117,20 @@ def archive_format(name: str) -> tuple[ArchiveReader, Callable[[dict[str, Any]],
 
 
 ARCHIVE_FORMATS = ("jsonl", "x", "reddit")
+
+
+def reply_poster(config: Config, source: str) -> Callable[[str, str, bool], dict] | None:
+    """What posts agents' replies on the mention's platform, when that source has
+    `reply_posting = true`; None means agents copy the reply and paste it themselves."""
+    settings = getattr(config.sources, source, None)
+    if settings is None or not settings.reply_posting:
+        return None
+    if source == "x":
+        from collectors import x
+
+        return x.reply_poster()
+    if source == "reddit":
+        from collectors import reddit
+
+        return reddit.reply_poster()
+    return None

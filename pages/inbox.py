@@ -1,9 +1,11 @@
 """Inbox: the agents' home. Unanswered mentions, most urgent first; open one to answer it
 with a holding reply in the customer's language, or ignore it with a reason."""
 
+import json
+
 import streamlit as st
 
-from clamor import actions, queries, templates, ui
+from clamor import actions, queries, sources, templates, ui
 from clamor.config import TERM_KINDS
 
 rt = ui.get_runtime()
@@ -123,9 +125,30 @@ def reply_panel(mention_id: str) -> None:
         st.warning(f"Too long for {mention['source']} by {over} characters.")
     st.caption("Copy (button at the top right of the box):")
     st.code(text, language=None, wrap_lines=True)
+    poster = sources.reply_poster(config, mention["source"])
+    if poster:
+        posting = st.container(horizontal=True)
+        with posting:
+            if st.button(f"Post on {mention['source']}", key=f"post-{mention_id}",
+                         type="primary"):
+                act(lambda: actions.post_reply(store, mention_id, actor=agent, text=text,
+                                               poster=poster, dry_run=False,
+                                               template_id=template.id),
+                    f"Posted on {mention['source']} · case {case}")
+            preview = st.button("Dry run", key=f"dry-{mention_id}",
+                                help="Shows exactly what would be sent; sends nothing.")
+        if preview:
+            try:
+                outcome = actions.post_reply(store, mention_id, actor=agent, text=text,
+                                             poster=poster, dry_run=True)
+            except actions.ActionRefused as exc:
+                st.error(str(exc).capitalize() + ".")
+            else:
+                st.code(json.dumps(outcome, ensure_ascii=False, indent=2), language="json")
     buttons = st.container(horizontal=True)
     with buttons:
-        if st.button("Mark responded", key=f"respond-{mention_id}", type="primary"):
+        if st.button("Mark responded", key=f"respond-{mention_id}",
+                     type="secondary" if poster else "primary"):
             act(lambda: actions.respond(store, mention_id, actor=agent, reply_text=text,
                                         template_id=template.id),
                 f"Responded · case {case}")

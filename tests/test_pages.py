@@ -135,3 +135,22 @@ def test_complaints_say_why_they_were_flagged(app_env, demo_store):
     at = run("pages/inbox.py")
     reasons = [t for t in texts(at) if t.startswith("Why a complaint: ")]
     assert reasons and all("“" in r for r in reasons)
+
+
+def test_with_posting_on_the_reply_panel_offers_a_dry_run(app_env, demo_store, tmp_path,
+                                                          monkeypatch):
+    text = DEMO_CONFIG.read_text(encoding="utf-8").replace(
+        "[sources.x]\nenabled = false", "[sources.x]\nreply_posting = true\nenabled = false")
+    config_file = tmp_path / "posting.toml"
+    config_file.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("CLAMOR_CONFIG", str(config_file))
+    target = queries.inbox(demo_store, InboxFilter(sources=("x",))).iloc[0]
+    at = AppTest.from_file(str(ROOT / "pages/inbox.py"), default_timeout=60)
+    at.session_state["open_mention"] = target["id"]
+    at.session_state["agent_name"] = "Sara"
+    at.run()
+    assert not at.exception, at.exception
+    at.button(key=f"dry-{target['id']}").click().run()
+    shown = [c.value for c in at.code]
+    assert any('"would_send"' in c and target["id"].split(":", 1)[1] in c for c in shown)
+    assert demo_store.query_rows("SELECT outcome FROM posted_replies") == [("dry run",)]
