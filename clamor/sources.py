@@ -21,6 +21,7 @@ class SourceKind:
     label: str
     credentials: tuple[str, ...]  # environment variables it cannot run without
     build: Callable[[Config], Collector]
+    posting_credentials: tuple[str, ...] = ()  # and those it needs to post replies
 
 
 def _demo(config: Config) -> Collector:
@@ -50,9 +51,11 @@ def _feeds(config: Config) -> Collector:
 KINDS = {
     kind.name: kind for kind in (
         SourceKind("demo", "Demo stream", (), _demo),
-        SourceKind("x", "X (Twitter)", ("X_BEARER_TOKEN",), _x),
+        SourceKind("x", "X (Twitter)", ("X_BEARER_TOKEN",), _x,
+                   ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")),
         SourceKind("reddit", "Reddit",
-                   ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT"), _reddit),
+                   ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT"), _reddit,
+                   ("REDDIT_USERNAME", "REDDIT_PASSWORD")),
         SourceKind("feeds", "Web & news feeds", (), _feeds),
     )
 }
@@ -67,6 +70,7 @@ class SourceStatus:
     reason: str
     poll_minutes: float
     monthly_budget: int | None = None
+    posting: str | None = None  # how agents' replies reach the platform, when posting is on
 
 
 def statuses(config: Config, *, demo: bool) -> list[SourceStatus]:
@@ -89,8 +93,19 @@ def statuses(config: Config, *, demo: bool) -> list[SourceStatus]:
         else:
             state, reason = "running", f"every {settings.poll_minutes:g} min"
         out.append(SourceStatus(name, kind.label, state, reason, settings.poll_minutes,
-                                settings.monthly_budget))
+                                settings.monthly_budget, _posting(kind, settings)))
     return out
+
+
+def _posting(kind: SourceKind, settings) -> str | None:
+    if not settings.reply_posting:
+        return None
+    missing = [v for v in kind.posting_credentials if not os.environ.get(v)]
+    if missing:
+        return (f"Reply posting is on, but {', '.join(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} not set: agents can only dry-run "
+                "and copy replies until they are.")
+    return "Reply posting is on: agents post replies from the inbox (every post is audited)."
 
 
 def collectors(config: Config, *, demo: bool) -> list[Collector]:

@@ -52,6 +52,8 @@ def source_table() -> None:
                 colour = {"running": "green", "off": "gray"}.get(status.state, "orange")
                 st.badge(status.state, color=colour)
             st.text(status.reason)
+            if status.posting:
+                st.text(status.posting)
             if status.state == "running":
                 upcoming = scheduler.next_run(store, status.name)
                 if upcoming:

@@ -58,3 +58,15 @@ def test_missing_credentials_are_named(config, monkeypatch):
     status = {s.name: s for s in sources.statuses(parse_config(data), demo=True)}["reddit"]
     assert status.state == "not configured"
     assert status.reason.startswith("REDDIT_CLIENT_ID, REDDIT_USER_AGENT are not set")
+
+
+def test_reply_posting_names_the_keys_it_lacks(config, monkeypatch):
+    from clamor.config import parse_config
+
+    data = config.model_dump(exclude={"path"})
+    data["sources"]["x"]["reply_posting"] = True
+    for name in ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    status = {s.name: s for s in sources.statuses(parse_config(data), demo=True)}
+    assert status["x"].posting.startswith("Reply posting is on, but X_API_KEY, X_API_SECRET")
+    assert status["reddit"].posting is None
