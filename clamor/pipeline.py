@@ -61,13 +61,14 @@ def listening_terms(config: Config) -> tuple[Term, ...]:
 
 def prepare(
     mentions: Iterable[Mention], config: Config, known_ids: Iterable[str] = (),
-    *, keep_unmatched: bool = False,
+    *, keep_unmatched: bool = False, keep: frozenset[str] = frozenset(),
 ) -> tuple[list[Mention], list[bool], int]:
     """Mentions worth storing, whether each is the company's own post, and how many matched
     nothing. Kept although they name no term: the company's own posts (they are the
     responses), replies within a thread we already hold ("same here, crashes on iOS too"
     under a post about the Aerolume app), which `known_ids` (stored mention ids) tells, and
-    with `keep_unmatched` everything (an archive import)."""
+    the native ids in `keep` (a place listened to whole), and with `keep_unmatched`
+    everything (an archive import)."""
     terms = listening_terms(config)
     canonical = {t.term: t.kind for t in terms}
     kept: list[Mention] = []
@@ -86,7 +87,7 @@ def prepare(
             match_found, terms_found, kinds = bool(match), match.terms, match.kinds
         in_thread = any(f"{mention.source}:{ref}" in threads
                         for ref in (mention.in_reply_to, mention.conversation_id) if ref)
-        if not (match_found or own or in_thread):
+        if not (match_found or own or in_thread or mention.native_id in keep):
             unmatched += 1
             if not keep_unmatched:
                 continue
@@ -159,7 +160,7 @@ def collect_once(store: Store, collector: Collector, config: Config) -> RunRepor
         result = collector.fetch(store.get_cursor(name), limit)
         mentions, unreadable = map_items(collector, result.raw_items)
         known = store.existing_ids(thread_refs(mentions))
-        kept, own, unmatched = prepare(mentions, config, known)
+        kept, own, unmatched = prepare(mentions, config, known, keep=result.keep)
         store.save_unreadable(name, unreadable)
         inserted = store.insert_mentions(
             kept, own=own, collector=name, version=collector.version, query=result.query,

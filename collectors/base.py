@@ -109,6 +109,9 @@ class FetchResult:
     next_cursor: str | None
     rate: RateInfo = RateInfo()
     query: str = ""  # what was asked for: recorded with every mention as provenance
+    # Native ids to store even when they name no watchlist term: they come from a place the
+    # company listens to whole (its own subreddit, its accounts' inbox).
+    keep: frozenset[str] = frozenset()
 
 
 @runtime_checkable

@@ -158,3 +158,16 @@ def test_a_malformed_page_fails_in_plain_words(store, config):
     report = pipeline.collect_once(store, source, config)
     assert report.message == "X sent a page that could not be read: the JSON ends early"
     assert store.get_cursor("pages") is None
+
+
+def test_items_from_a_place_listened_to_whole_are_kept_without_a_term(store, config):
+    class OwnSubreddit(PageSource):
+        def fetch(self, cursor, limit=None):
+            result = super().fetch(cursor, limit)
+            return FetchResult(result.raw_items, result.next_cursor, keep=frozenset({"2"}))
+
+    page = [{"id": "1", "text": "anyone flying to Bangkok tomorrow?"},
+            {"id": "2", "text": "anyone flying to Athens tomorrow?"}]
+    report = pipeline.collect_once(store, OwnSubreddit(page), config)
+    assert (report.inserted, report.unmatched) == (1, 1)
+    assert store.query_rows("SELECT native_id FROM mentions") == [("2",)]
