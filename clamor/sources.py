@@ -92,6 +92,10 @@ def statuses(config: Config, *, demo: bool) -> list[SourceStatus]:
             state, reason = "not configured", "no feed URLs: list them in [sources.feeds] urls"
         else:
             state, reason = "running", f"every {settings.poll_minutes:g} min"
+            if name == "reddit" and settings.inbox_mentions and not (
+                    os.environ.get("REDDIT_USERNAME") and os.environ.get("REDDIT_PASSWORD")):
+                reason += ("; inbox mentions are skipped until REDDIT_USERNAME and "
+                           "REDDIT_PASSWORD are set")
         out.append(SourceStatus(name, kind.label, state, reason, settings.poll_minutes,
                                 settings.monthly_budget, _posting(kind, settings)))
     return out
