@@ -238,6 +238,8 @@ COMMANDS = {"run": cmd_run, "collect": cmd_collect, "import": cmd_import,
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # prawcore logs every retry it makes; the run's own outcome says what matters.
+    logging.getLogger("prawcore").setLevel(logging.ERROR)
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
