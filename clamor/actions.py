@@ -8,9 +8,9 @@ one transaction. Events are never updated or deleted.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
-
 from clamor.store import Store, utcnow
+from collectors.base import Poster  # (native id, text, dry_run) -> {"platform_id"} or
+#                                     {"would_send"} for a dry run
 
 RESPONDED = "responded"
 IGNORED = "ignored"
@@ -78,11 +78,6 @@ def ignore(store: Store, mention_id: str, *, actor: str, reason: str,
         raise ActionRefused("say why this mention needs no answer")
     return _record(store, mention_id, kind=IGNORED, status="ignored", actor=actor, at=at,
                    note=reason.strip())
-
-
-# A poster sends a reply to the platform: (native id of the post answered, text, dry_run)
-# -> {"platform_id": ...} when sent, or {"would_send": {...}} for a dry run.
-Poster = Callable[[str, str, bool], dict]
 
 
 def post_reply(store: Store, mention_id: str, *, actor: str, text: str, poster: Poster,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from clamor.config import Config
-from collectors.base import ArchiveReader, Collector, Mention
+from collectors.base import ArchiveReader, Collector, Mention, Poster
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ def archive_format(name: str) -> tuple[ArchiveReader, Callable[[dict[str, Any]],
 ARCHIVE_FORMATS = ("jsonl", "x", "reddit")
 
 
-def reply_poster(config: Config, source: str) -> Callable[[str, str, bool], dict] | None:
+def reply_poster(config: Config, source: str) -> Poster | None:
     """What posts agents' replies on the mention's platform, when that source has
     `reply_posting = true`; None means agents copy the reply and paste it themselves."""
     settings = getattr(config.sources, source, None)

@@ -157,3 +157,24 @@ def parse_time(value: Any, *, item_id: str = "?") -> dt.datetime:
     if parsed.tzinfo is None:
         raise UnreadableItem(f"item {item_id}: created_at {value!r} has no time zone")
     return parsed
+
+
+# What clamor.actions.post_reply calls: (native id answered, text, dry_run) -> dict.
+Poster = Callable[[str, str, bool], dict]
+
+
+def lazy_poster(connect: Callable[[], Any],
+                post_reply: Callable[..., dict]) -> Poster:
+    """A poster that logs in only at its first real post: a dry run needs no credentials,
+    and a missing credential surfaces (NotConfigured from `connect`) when an agent posts."""
+    client = None
+
+    def post(native_id: str, text: str, dry_run: bool) -> dict:
+        nonlocal client
+        if dry_run:
+            return post_reply(None, native_id, text, dry_run=True)
+        if client is None:
+            client = connect()
+        return post_reply(client, native_id, text, dry_run=False)
+
+    return post

@@ -47,11 +47,13 @@ from collectors.base import (
     FetchResult,
     Mention,
     NotConfigured,
+    Poster,
     RateInfo,
     RateLimited,
     SourceError,
     Transient,
     UnreadableItem,
+    lazy_poster,
     with_retries,
 )
 
@@ -773,21 +775,9 @@ def _archive_line(number: int, value: Any, text: str) -> ArchiveLine:
 # -- replies -----------------------------------------------------------------------------
 
 
-def reply_poster(environ: Mapping[str, str] | None = None) -> Callable[[str, str, bool], dict]:
-    """A poster for clamor.actions.post_reply: (fullname, text, dry_run) -> dict. A dry run
-    needs no credentials; the first real post builds the logged-in client (NotConfigured
-    naming what is missing)."""
-    client: praw.Reddit | None = None
-
-    def post(fullname: str, text: str, dry_run: bool) -> dict[str, Any]:
-        nonlocal client
-        if dry_run:
-            return post_reply(None, fullname, text, dry_run=True)
-        if client is None:
-            client = connect(environ)
-        return post_reply(client, fullname, text, dry_run=False)
-
-    return post
+def reply_poster(environ: Mapping[str, str] | None = None) -> Poster:
+    """A poster for clamor.actions.post_reply; a dry run needs no credentials."""
+    return lazy_poster(lambda: connect(environ), post_reply)
 
 
 def post_reply(reddit: praw.Reddit | None, fullname: str, text: str, *,

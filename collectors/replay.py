@@ -20,7 +20,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 
-from collectors.base import FetchResult, Mention, NotConfigured, UnreadableItem, parse_time
+from collectors.base import (
+    FetchResult,
+    Mention,
+    NotConfigured,
+    UnreadableItem,
+    parse_time,
+)
 
 NAME = "demo"
 VERSION = "1"

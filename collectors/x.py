@@ -55,11 +55,13 @@ from collectors.base import (
     FetchResult,
     Mention,
     NotConfigured,
+    Poster,
     RateInfo,
     RateLimited,
     SourceError,
     Transient,
     UnreadableItem,
+    lazy_poster,
     parse_time,
     with_retries,
 )
@@ -753,18 +755,6 @@ def post_reply(client: tweepy.Client | None, in_reply_to_id: str, text: str, *,
     return {"platform_id": str(data["id"])}
 
 
-def reply_poster(environ: Mapping[str, str] | None = None) -> Callable[[str, str, bool], dict]:
-    """A poster for clamor.actions.post_reply: (post id, text, dry_run) -> dict. A dry run
-    needs no keys; the first real post builds the posting client (NotConfigured if keys
-    are missing)."""
-    client: tweepy.Client | None = None
-
-    def post(in_reply_to_id: str, text: str, dry_run: bool) -> dict[str, Any]:
-        nonlocal client
-        if dry_run:
-            return post_reply(client, in_reply_to_id, text, dry_run=True)
-        if client is None:
-            client = posting_client(environ)
-        return post_reply(client, in_reply_to_id, text, dry_run=False)
-
-    return post
+def reply_poster(environ: Mapping[str, str] | None = None) -> Poster:
+    """A poster for clamor.actions.post_reply; a dry run needs no keys."""
+    return lazy_poster(lambda: posting_client(environ), post_reply)
