@@ -20,7 +20,6 @@ import pandas as pd
 from analysis import complaints, language, sentiment
 from clamor.config import Config, Term
 from clamor.store import Store, utcnow
-from collectors import jsonl
 from collectors.base import (
     ArchiveReader,
     Collector,
@@ -37,6 +36,9 @@ ANALYSIS_VERSION = "1"
 # Language, tone and complaint cues show in a post's opening; reading a 1 MB post to the end
 # would cost minutes of language detection and tell nothing more.
 ANALYSED_CHARS = 4000
+# What a map_item raises for an item it cannot read (UnreadableItem, or a shape it did not
+# expect): the item is kept aside with the reason, the rest goes on.
+READ_ERRORS = (UnreadableItem, KeyError, TypeError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ def map_items(
     for raw in raw_items:
         try:
             mentions.append(collector.map_item(raw))
-        except (UnreadableItem, KeyError, TypeError, ValueError) as exc:
+        except READ_ERRORS as exc:
             unreadable.append((str(exc) or type(exc).__name__, raw))
     return mentions, unreadable
 
@@ -254,7 +256,7 @@ def import_archive(
         for raw in line.items:
             try:
                 mentions.append(map_item(raw))
-            except (UnreadableItem, KeyError, TypeError, ValueError) as exc:
+            except READ_ERRORS as exc:
                 unreadable.append((f"line {line.number}: {exc}", raw))
     kept, own, unmatched = prepare(mentions, config, store.existing_ids(thread_refs(mentions)),
                                    keep_unmatched=True)
@@ -264,9 +266,3 @@ def import_archive(
     )
     return ImportReport(lines, inserted, len(kept) - inserted, len(unreadable), unmatched,
                         unreadable[0][0] if unreadable else None)
-
-
-def import_jsonl(store: Store, path: str, config: Config) -> ImportReport:
-    """Load a canonical mention JSONL file (what `clamor export --format jsonl` writes)."""
-    return import_archive(store, path, config, source=jsonl.NAME, reader=jsonl.read_archive,
-                          map_item=jsonl.map_item, version=jsonl.VERSION)
