@@ -1,22 +1,34 @@
 """Sentiment per language, with "unscored" kept apart from "neutral".
 
 Each language has its own scorer. English uses VADER (compound score in [-1, 1]). VADER knows
-no Persian, Arabic, Thai or Greek words and returns exactly 0.0 for them; reporting that as
-"neutral" would hide every angry customer who does not write in English, so a language
-without a scorer gets no score and the label "unscored".
+no Persian, Arabic, Thai or Greek words and returns exactly 0.0 for them, so those languages
+use small models shipped in analysis/models/ (trained by scripts/train_sentiment.py): a
+logistic regression over hashed character n-grams, plus a polarity lexicon and hand-written
+customer-service cues that move the score where they fire. Both need only numpy. A language
+without a scorer gets no score and the label "unscored", never a fake "neutral".
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Callable, Sequence
+import html
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+
+import numpy as np
 
 from analysis.language import clean
+from collectors.matching import normalise
 
 UNSCORED = "unscored"
 # VADER's own recommended thresholds for its compound score.
 POSITIVE_AT = 0.05
 NEGATIVE_AT = -0.05
+
+log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
@@ -30,12 +42,6 @@ def _vader_score(text: str) -> float:
     return float(_vader().polarity_scores(clean(text))["compound"])
 
 
-# language code -> (model name, scorer returning a score in [-1, 1])
-SCORERS: dict[str, tuple[str, Callable[[str], float]]] = {
-    "en": ("vader-3.3.2", _vader_score),
-}
-
-
 def label(score: float | None) -> str:
     if score is None:
         return UNSCORED
@@ -46,17 +52,354 @@ def label(score: float | None) -> str:
     return "neutral"
 
 
+# --- Character n-gram models --------------------------------------------------------------
+
+MODEL_VERSION = 1
+_REPEATS = re.compile(r"(.)\1{3,}", re.DOTALL)
+_SPACES = re.compile(r"[\s_]+")
+
+
+def prepare(text: str) -> str:
+    """The form a model reads, the same in training and in use.
+
+    Links and @handles go (analysis.language.clean), hashtags keep their words (#خدمة_سيئة
+    says something), HTML entities are decoded, text is normalised as watchlist matching
+    does it (case, accents, Arabic/Persian letter forms) and runs of one character are cut
+    to three ("جداااااا", "55555" and "!!!!!!!" all say the same thing three times).
+    """
+    text = clean(html.unescape(text).replace("#", " "))
+    text = _REPEATS.sub(r"\1\1\1", normalise(text))
+    return _SPACES.sub(" ", text).strip()
+
+
+# 64-bit FNV-1a over code points, then MurmurHash3's finaliser: deterministic everywhere,
+# unlike Python's salted hash(), and computed for all n-grams of a batch at once in numpy.
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+_MIX1 = np.uint64(0xFF51AFD7ED558CCD)
+_MIX2 = np.uint64(0xC4CEB9FE1A85EC53)
+
+
+def ngram_features(
+    prepared: Sequence[str], bits: int, ngrams: tuple[int, int] = (1, 5)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hashed character n-grams inside words (scikit-learn's "char_wb"), as CSR parts
+    (indptr, indices, values): log-scaled counts, each text's row scaled to unit length."""
+    count = len(prepared)
+    padded = [f" {t} " for t in prepared]
+    lengths = np.fromiter((len(p) for p in padded), dtype=np.int64, count=count)
+    codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    owner = np.repeat(np.arange(count, dtype=np.int64), lengths)
+    space = codes == 32
+    hashes, rows = [], []
+    with np.errstate(over="ignore"):
+        for n in range(ngrams[0], ngrams[1] + 1):
+            m = codes.size - n + 1
+            if m <= 0:
+                continue
+            keep = owner[:m] == owner[n - 1:]
+            for k in range(1, n - 1):  # spaces may only pad a word's n-grams, not split them
+                keep &= ~space[k:k + m]
+            if n == 1:
+                keep &= ~space[:m]
+            h = np.full(m, _FNV_OFFSET ^ np.uint64(n), dtype=np.uint64)
+            for k in range(n):
+                h = (h ^ codes[k:k + m]) * _FNV_PRIME
+            hashes.append(h[keep])
+            rows.append(owner[:m][keep])
+        h = np.concatenate(hashes) if hashes else np.zeros(0, np.uint64)
+        h ^= h >> np.uint64(33)
+        h *= _MIX1
+        h ^= h >> np.uint64(33)
+        h *= _MIX2
+        h ^= h >> np.uint64(33)
+    cols = (h >> np.uint64(64 - bits)).astype(np.int64)
+    row = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    keys, counts = np.unique((row << bits) | cols, return_counts=True)
+    row, cols = keys >> bits, keys & ((1 << bits) - 1)
+    values = 1.0 + np.log(counts)
+    norms = np.sqrt(np.bincount(row, weights=values * values, minlength=count))
+    values = values / np.where(norms > 0, norms, 1.0)[row]
+    indptr = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=count), out=indptr[1:])
+    return indptr, cols, values
+
+
+# --- Lexicon and cues ---------------------------------------------------------------------
+
+_WORD = re.compile(r"\w+")
+# Arabic writers attach "and", "with", "the" to the next word: وشكرا، بالتوفيق.
+_ARABIC_PROCLITICS = "(?:وال|بال|فال|لل|ال|و|ف|ب|ل)?"
+_THAI_LONGEST = 12
+
+# Light stemming so a lexicon entry finds its inflected forms. A stem must keep 3 letters.
+_SUFFIXES = {
+    "el": ("ουμε", "ουνε", "ειτε", "ουσα", "ετε", "ουν", "εισ", "οσ", "ησ", "εσ", "ασ", "ου",
+           "ων", "οι", "αι", "ει", "α", "η", "ο", "ε", "ι", "υ"),
+    "fa": ("هایی", "های", "ترین", "ها", "تر", "یم", "ید", "ند", "ام", "ای", "اش", "مان",
+           "تان", "شان", "ی", "م", "ت", "ش", "ه"),
+    "ar": ("هما", "کما", "ها", "هم", "هن", "کم", "نا", "ات", "ون", "ین", "ان", "ه", "ی"),
+}
+_PREFIXES = {
+    "ar": ("وال", "بال", "فال", "کال", "لل", "ال", "و", "ف", "ب", "ل"),
+    "fa": ("می", "نمی", "بی"),
+}
+
+
+def _stem(word: str, lang: str) -> str:
+    for p in _PREFIXES.get(lang, ()):
+        if word.startswith(p) and len(word) - len(p) >= 3:
+            word = word[len(p):]
+            break
+    for s in _SUFFIXES.get(lang, ()):
+        if word.endswith(s) and len(word) - len(s) >= 3:
+            return word[:-len(s)]
+    return word
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Polarity evidence: hand-written cues (phrases, weight ±1) first, then the word lexicon
+    (weight ±lexicon_weight) on the words no cue covered. A negator up to two words before
+    (or, in Persian, a negated verb right after it: "خوب نبود") flips a cue or word. Cues of
+    weight 0 only block: "รับผิดชอบ" (responsible) keeps "ชอบ" (like) from firing inside it."""
+
+    lang: str
+    cues: dict[str, float]  # normalised phrase -> signed weight
+    cue_pattern: re.Pattern[str] | None
+    words: dict[str, float]  # normalised word or stem -> signed weight
+    negators_before: frozenset[str]
+    negators_after: frozenset[str]
+
+    @classmethod
+    def build(cls, lang: str, cues: dict[str, float], words: dict[str, float],
+              before: Sequence[str], after: Sequence[str]) -> Lexicon:
+        # A cue ending in "*" may run on ("ممنون*" finds ممنونم); others are whole words.
+        # Thai has no spaces between words, so there a cue may sit anywhere.
+        parts = []
+        for cue in sorted(cues, key=len, reverse=True):
+            body = re.escape(cue.rstrip("*"))
+            if lang == "th":
+                parts.append(body)
+            else:
+                parts.append(body + ("" if cue.endswith("*") else r"(?!\w)"))
+        start = {"th": "", "ar": r"(?<!\w)" + _ARABIC_PROCLITICS}.get(lang, r"(?<!\w)")
+        pattern = re.compile(start + "(" + "|".join(parts) + ")") if parts else None
+        plain = {c.rstrip("*"): w for c, w in cues.items()}
+        index: dict[str, float] = {}
+        if lang != "th":
+            stems: dict[str, set[float]] = {}
+            for word, weight in words.items():
+                stems.setdefault(_stem(word, lang), set()).add(weight)
+            # A stem shared by words of both signs says nothing.
+            index = {s: ws.pop() for s, ws in stems.items() if len(ws) == 1 and len(s) >= 3}
+        index.update(words)
+        return cls(lang, plain, pattern, index, frozenset(before), frozenset(after))
+
+    def evidence(self, text: str) -> float:
+        """Signed sum of the cues and lexicon words in a prepared text."""
+        total = 0.0
+        covered: list[tuple[int, int]] = []
+        if self.cue_pattern is not None:
+            for m in self.cue_pattern.finditer(text):
+                weight = self.cues[m.group(1)]
+                total += -weight if self._negated(text, m.start(), m.end()) else weight
+                covered.append(m.span())
+        if not self.words:
+            return total
+        if self.lang == "th":
+            return total + self._thai_words(text, covered)
+        for m in _WORD.finditer(text):
+            if any(s <= m.start() < e for s, e in covered):
+                continue
+            token = m.group(0)
+            weight = self.words.get(token)
+            if weight is None:
+                weight = self.words.get(_stem(token, self.lang))
+            if weight:
+                total += -weight if self._negated(text, m.start(), m.end()) else weight
+        return total
+
+    def _negated(self, text: str, start: int, end: int) -> bool:
+        if self.lang == "th":
+            return any(text[:start].rstrip().endswith(n) for n in self.negators_before)
+        # Two words back: "δεν ήταν καλή", "مش هيك كويس".
+        before = _WORD.findall(text[max(0, start - 30):start])[-2:]
+        if any(w in self.negators_before for w in before):
+            return True
+        after = _WORD.match(text, end + 1) if end < len(text) and text[end] == " " else None
+        return after is not None and after.group(0) in self.negators_after
+
+    def _thai_words(self, text: str, covered: list[tuple[int, int]]) -> float:
+        # Longest entry first at each position, so "ดีเลย์" (delay) is not read as "ดี" (good).
+        total, i, n = 0.0, 0, len(text)
+        while i < n:
+            if any(s <= i < e for s, e in covered):
+                i += 1
+                continue
+            for j in range(min(n, i + _THAI_LONGEST), i + 2, -1):
+                weight = self.words.get(text[i:j])
+                if weight:
+                    total += -weight if self._negated(text, i, j) else weight
+                    i = j
+                    break
+            else:
+                i += 1
+        return total
+
+
+# --- Shipped models -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CharModel:
+    """A trained model as shipped: sparse hashed-feature weights per class, a lexicon, and how
+    far the lexicon moves the model, chosen on the training rows (scripts/train_sentiment.py).
+
+    The lexicon's evidence e (tanh of the signed cue/word sum) is added to the positive logit
+    and taken from the negative one, `blend` times, and |e| is taken from the neutral logit
+    `decisive` times (clear cues make "neutral" less likely). The label is the likeliest class
+    and the score P(pos) - P(neg). A model trained without a neutral class calls a text neutral when
+    its score is within `neutral_band` of 0.
+    """
+
+    name: str
+    bits: int
+    ngrams: tuple[int, int]
+    classes: tuple[str, ...]  # ("neg", "neu", "pos") or ("neg", "pos")
+    feature_ids: np.ndarray  # sorted hashed feature ids with a non-zero weight
+    weights: np.ndarray  # (len(feature_ids), classes) float32
+    bias: np.ndarray
+    lexicon: Lexicon
+    blend: float
+    decisive: float
+    neutral_band: float
+
+    @classmethod
+    def load(cls, path) -> CharModel:
+        with np.load(path, allow_pickle=False) as z:
+            f = {k: z[k] for k in z.files}
+        lang = str(f["lang"])
+        cue_weights = dict(zip(f["cue_words"].tolist(), f["cue_weights"].astype(float).tolist(),
+                               strict=True))
+        words = dict(zip(f["lex_words"].tolist(), f["lex_weights"].astype(float).tolist(),
+                         strict=True))
+        lexicon = Lexicon.build(lang, cue_weights, words, f["negators_before"].tolist(),
+                                f["negators_after"].tolist())
+        scale = f["weight_scale"].astype(np.float32)
+        return cls(
+            name=str(f["name"]), bits=int(f["bits"]),
+            ngrams=(int(f["ngrams"][0]), int(f["ngrams"][1])),
+            classes=tuple(f["classes"].tolist()),
+            feature_ids=f["feature_ids"].astype(np.int64),
+            weights=f["weights"].astype(np.float32) * scale,
+            bias=f["bias"].astype(np.float32), lexicon=lexicon,
+            blend=float(f["blend"]), decisive=float(f["decisive"]),
+            neutral_band=float(f["neutral_band"]),
+        )
+
+    def logits(self, prepared: Sequence[str]) -> np.ndarray:
+        """The n-gram model's class logits, (texts, classes)."""
+        indptr, cols, values = ngram_features(prepared, self.bits, self.ngrams)
+        where = np.minimum(np.searchsorted(self.feature_ids, cols), len(self.feature_ids) - 1)
+        known = self.feature_ids[where] == cols
+        rows = np.repeat(np.arange(len(prepared)), np.diff(indptr))[known]
+        logits = np.tile(self.bias.astype(np.float64), (len(prepared), 1))
+        np.add.at(logits, rows, self.weights[where[known]] * values[known, None])
+        return logits
+
+    def decide(self, logits: np.ndarray, evidence: np.ndarray) -> list[tuple[float, str]]:
+        """(score, label) from model logits and lexicon evidence (raw signed sums)."""
+        pos, neg = self.classes.index("pos"), self.classes.index("neg")
+        logits = logits.copy()
+        if self.blend:
+            e = np.tanh(evidence)
+            logits[:, pos] += self.blend * e
+            logits[:, neg] -= self.blend * e
+            if "neu" in self.classes:
+                logits[:, self.classes.index("neu")] -= self.decisive * np.abs(e)
+        logits -= logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits)
+        probs /= probs.sum(axis=1, keepdims=True)
+        values = (probs[:, pos] - probs[:, neg]).round(4)
+        names = {"pos": "positive", "neg": "negative", "neu": "neutral"}
+        labels = [names[self.classes[i]] for i in probs.argmax(axis=1)]
+        if "neu" not in self.classes:
+            labels = ["neutral" if abs(v) < self.neutral_band else lab
+                      for v, lab in zip(values, labels, strict=True)]
+        return [(float(v), lab) for v, lab in zip(values, labels, strict=True)]
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[float, str]]:
+        prepared = [prepare(t) for t in texts]
+        evidence = (np.array([self.lexicon.evidence(t) for t in prepared]) if self.blend
+                    else np.zeros(len(prepared)))
+        return self.decide(self.logits(prepared), evidence)
+
+
+def model_name(lang: str) -> str:
+    return f"charlr-{lang}-{MODEL_VERSION}"
+
+
+@cache
+def load_model(lang: str) -> CharModel | None:
+    """The shipped model for a language, read once; None (and a log line) if it is missing."""
+    path = resources.files("analysis").joinpath("models", f"sentiment_{lang}.npz")
+    try:
+        with resources.as_file(path) as file:
+            model = CharModel.load(file)
+    except FileNotFoundError:
+        log.warning("The %s sentiment model file is missing (%s): %s texts stay unscored. "
+                    "Reinstall Clamor or run scripts/train_sentiment.py.", lang, path, lang)
+        return None
+    if model.name != model_name(lang):
+        log.warning("The %s sentiment model is %s, this Clamor expects %s: %s texts stay "
+                    "unscored. Run scripts/train_sentiment.py.", lang, model.name,
+                    model_name(lang), lang)
+        return None
+    return model
+
+
+# --- Registry -----------------------------------------------------------------------------
+
+BatchScorer = Callable[[list[str]], list[tuple[float, str]] | None]
+
+
+def _vader_batch(texts: list[str]) -> list[tuple[float, str]]:
+    values = [round(_vader_score(t), 4) for t in texts]
+    return [(v, label(v)) for v in values]
+
+
+def _model_batch(lang: str) -> BatchScorer:
+    def scorer(texts: list[str]) -> list[tuple[float, str]] | None:
+        model = load_model(lang)
+        return None if model is None else model.predict(texts)
+    return scorer
+
+
+# language code -> (model name, batch scorer returning (score in [-1, 1], label) per text;
+# None when its model cannot be loaded, and those texts stay unscored)
+SCORERS: dict[str, tuple[str, BatchScorer]] = {
+    "en": ("vader-3.3.2", _vader_batch),
+    **{lang: (model_name(lang), _model_batch(lang)) for lang in ("fa", "ar", "th", "el")},
+}
+
+
 def score(
     texts: Sequence[str], langs: Sequence[str | None]
 ) -> list[tuple[float | None, str, str | None]]:
-    """(score or None, label, model name or None) per text, by its detected language."""
-    out: list[tuple[float | None, str, str | None]] = []
-    for text, lang in zip(texts, langs, strict=True):
-        scorer = SCORERS.get(lang or "")
-        if scorer is None:
-            out.append((None, UNSCORED, None))
+    """(score or None, label, model name or None) per text, by its detected language.
+
+    Texts are scored a language at a time, so each model sees one batch.
+    """
+    out: list[tuple[float | None, str, str | None]] = [(None, UNSCORED, None)] * len(texts)
+    by_lang: dict[str, list[int]] = {}
+    for i, (_, lang) in enumerate(zip(texts, langs, strict=True)):
+        if (lang or "") in SCORERS:
+            by_lang.setdefault(lang or "", []).append(i)
+    for lang, where in by_lang.items():
+        model, fn = SCORERS[lang]
+        results = fn([texts[i] for i in where])
+        if results is None:
             continue
-        model, fn = scorer
-        value = round(fn(text), 4)
-        out.append((value, label(value), model))
+        for i, (value, lab) in zip(where, results, strict=True):
+            out[i] = (value, lab, model)
     return out

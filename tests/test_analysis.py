@@ -40,7 +40,7 @@ def test_handles_and_links_alone_are_no_language():
     assert language.detect(["@AerolumeHelp https://x.com/a #Aerolume ???"], LANGS) == [(None, 0.0)]
 
 
-def test_vader_scores_english_and_other_languages_are_unscored_not_neutral():
+def test_each_language_has_its_scorer_and_unknown_ones_stay_unscored():
     scores = sentiment.score(
         ["The crew were wonderful, thank you!", "Worst airline ever, they lost my bag",
          "پرواز عالی بود، ممنون", "Η χειρότερη εμπειρία"],
@@ -48,8 +48,10 @@ def test_vader_scores_english_and_other_languages_are_unscored_not_neutral():
     )
     assert scores[0][1] == "positive" and scores[0][0] > 0.5
     assert scores[1][1] == "negative" and scores[1][0] < -0.5
-    assert scores[2] == (None, "unscored", None)
-    assert scores[3] == (None, "unscored", None)
+    assert scores[2][1:] == ("positive", "charlr-fa-1") and scores[2][0] > 0.3
+    assert scores[3][1:] == ("negative", "charlr-el-1") and scores[3][0] < -0.3
+    # A language without a model is unscored, never a made-up neutral 0.0.
+    assert sentiment.score(["Das war super"], ["de"]) == [(None, "unscored", None)]
 
 
 @pytest.mark.parametrize("text, lang, expected", [
@@ -86,5 +88,6 @@ def test_complaint_flag_on_the_labelled_demo_stream(customer_lines):
     precision = tp / max(sum(flagged), 1)
     recall = tp / max(sum(truth), 1)
     assert precision >= 0.6 and recall >= 0.5, (precision, recall)
-    assert result["sentiment"].isna().sum() == sum(
-        1 for lang in result["lang"] if lang != "en")
+    assert result["sentiment"].isna().sum() == result["lang"].isna().sum()
+    assert set(result["sentiment_model"].dropna()) == {
+        "vader-3.3.2", "charlr-fa-1", "charlr-ar-1", "charlr-th-1", "charlr-el-1"}

@@ -85,8 +85,11 @@ def test_analysis_marks_every_mention_once(demo_store, config):
         demo_store.query_rows("SELECT count(*) FROM mentions")[0][0]
     assert pipeline.analyse_pending(demo_store, config) == 0
     unscored = demo_store.query_rows(
-        "SELECT count(*) FROM analysis WHERE lang <> 'en' AND sentiment IS NOT NULL")[0][0]
+        "SELECT count(*) FROM analysis WHERE lang IS NOT NULL AND sentiment IS NULL")[0][0]
     assert unscored == 0
+    models = {row[0] for row in demo_store.query_rows(
+        "SELECT DISTINCT sentiment_model FROM analysis WHERE lang <> 'en'")}
+    assert models == {"charlr-fa-1", "charlr-ar-1", "charlr-th-1", "charlr-el-1"}
 
 
 class RateLimitedSource(PageSource):
