@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install clean bench
+.PHONY: demo test install clean bench eval
 
 install: $(STAMP)
 
@@ -22,6 +22,11 @@ demo: install
 ## Run the whole test suite, browser tests included
 test: install
 	$(BIN)/python -m pytest -q
+
+## Measure the analysis on held-out data (needs ../shared/eval or $$CLAMOR_EVAL_DATA)
+eval: install
+	$(BIN)/python scripts/make_eval_data.py data/eval
+	$(BIN)/clamor eval --data data/eval
 
 bench: install
 	$(BIN)/python bench/store_insert.py

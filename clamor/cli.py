@@ -75,6 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
                                         "network allows, its credentials; say what to fix.")
     _common(doctor)
 
+    ev = sub.add_parser("eval", help="measure the analysis on labelled CSV files",
+                        description="Measure language identification, sentiment and the "
+                                    "complaint flag on every CSV file in a folder.")
+    _common(ev)  # accepted like everywhere; eval reads neither database nor config
+    ev.add_argument("--data", required=True, metavar="DIR",
+                    help="folder of CSV files (text plus label, human_score, is_complaint "
+                         "and/or lang columns)")
+    ev.add_argument("--json", action="store_true",
+                    help="print one JSON object (file name -> figures) instead of a table")
+
     status = sub.add_parser("status", help="show sources, their last runs and the inbox size",
                             description="Show the database, each source's state and last "
                                         "run, and how many mentions wait for an answer.")
@@ -212,6 +222,16 @@ def cmd_doctor(args) -> int:
     return 1 if problems else 0
 
 
+def cmd_eval(args) -> int:
+    """Exit 0 when every file was measured, 1 when one could not be read."""
+    from clamor import evaluate
+
+    try:
+        return evaluate.run(args.data, as_json=args.json)
+    except evaluate.EvalError as exc:
+        raise UserError(str(exc)) from None
+
+
 def cmd_status(args) -> int:
     from clamor import queries, sources
 
@@ -233,7 +253,8 @@ def cmd_status(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "collect": cmd_collect, "import": cmd_import,
-            "export": cmd_export, "doctor": cmd_doctor, "status": cmd_status}
+            "export": cmd_export, "doctor": cmd_doctor, "eval": cmd_eval,
+            "status": cmd_status}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,7 @@ def clamor(*args):
 def test_help_says_what_each_command_does():
     result = clamor("--help")
     assert result.returncode == 0
-    for command in ("run", "collect", "import", "export", "status"):
+    for command in ("run", "collect", "import", "export", "doctor", "eval", "status"):
         assert command in result.stdout
         sub = clamor(command, "--help")
         assert sub.returncode == 0 and "--db" in sub.stdout and "--config" in sub.stdout
