@@ -1,24 +1,32 @@
 """How urgent an unanswered mention is, so the inbox shows the most urgent first.
 
 Complaints always come before everything else; among them, the longer a customer has waited
-and the more people can see the post, the sooner it needs an answer. Pure arithmetic, so the
-order is easy to explain to an agent: "complaint, waiting 5 h, 12 k followers".
+and the more people can see the post, the sooner it needs an answer; a customer who has
+written again while waiting needs it sooner still. Pure arithmetic, so the order is easy to
+explain to an agent: "complaint, waiting 5 h, 12 k followers, 3rd message".
 """
 
 from __future__ import annotations
 
 import math
 
-# Larger than waiting (at most 72) plus reach (8 per tenfold, 80 for ten billion followers)
-# can ever add up to: a complaint always outranks a non-complaint.
+# Larger than waiting (at most 72), reach (8 per tenfold, 80 for ten billion followers) and
+# repeats (at most 24) can ever add up to: a complaint always outranks a non-complaint.
 COMPLAINT = 1000.0
 PER_HOUR_WAITING = 1.0
 MAX_HOURS_COUNTED = 72.0  # beyond three days, waiting longer adds no urgency
 PER_TENFOLD_REACH = 8.0
+# Each further unanswered message from the same customer counts like six more hours of
+# waiting, up to four: writing again is the clearest sign a customer is losing patience.
+PER_REPEAT = 6.0
+MAX_REPEATS_COUNTED = 4
 
 
-def urgency(complaint: bool, followers: int | None, waiting_minutes: float) -> float:
+def urgency(complaint: bool, followers: int | None, waiting_minutes: float,
+            messages: int = 1) -> float:
+    """`messages`: the customer's unanswered messages, this one included."""
     hours = min(max(waiting_minutes, 0.0) / 60.0, MAX_HOURS_COUNTED)
     reach = math.log10(1 + max(followers or 0, 0))
+    repeats = min(max(messages - 1, 0), MAX_REPEATS_COUNTED)
     return round((COMPLAINT if complaint else 0.0) + PER_HOUR_WAITING * hours
-                 + PER_TENFOLD_REACH * reach, 3)
+                 + PER_TENFOLD_REACH * reach + PER_REPEAT * repeats, 3)

@@ -36,7 +36,7 @@ class InboxFilter:
 def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | None = None
           ) -> pd.DataFrame:
     """Unanswered mentions from customers, most urgent first."""
-    where = ["NOT m.is_own", f"NOT ({_ANSWERED})"]
+    where = ["true"]  # the filters; what counts as waiting is in the query itself
     params: list = []
     if flt.languages:
         where.append("list_contains(?, a.lang)")
@@ -51,12 +51,20 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
         where.append("a.complaint")
     frame = store.query_df(
         f"""
+        WITH waiting AS (
+            -- every unanswered customer mention, with how many the same author has waiting
+            SELECT m.id, CASE WHEN m.author IS NULL THEN 1
+                              ELSE count(*) OVER (PARTITION BY m.source, m.author) END
+                         AS messages_waiting
+            FROM mentions m WHERE NOT m.is_own AND NOT ({_ANSWERED})
+        )
         SELECT m.id, m.source, m.url, m.author, m.author_followers, m.text, m.created_at,
                m.matched_terms, m.matched_kinds, m.in_reply_to,
                a.lang, a.sentiment, coalesce(a.sentiment_label, 'pending') AS sentiment_label,
                coalesce(a.complaint, false) AS complaint, a.complaint_cues,
-               a.mention_id IS NOT NULL AS analysed
-        FROM mentions m LEFT JOIN analysis a ON a.mention_id = m.id
+               a.mention_id IS NOT NULL AS analysed, w.messages_waiting
+        FROM mentions m JOIN waiting w ON w.id = m.id
+        LEFT JOIN analysis a ON a.mention_id = m.id
         WHERE {' AND '.join(where)}
         ORDER BY m.created_at DESC
         LIMIT ?
@@ -67,9 +75,9 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     waiting = (now - frame["created_at"]).dt.total_seconds() / 60.0 if len(frame) else []
     frame["waiting_minutes"] = waiting
     frame["urgency"] = [
-        urgency(bool(c), None if pd.isna(f) else int(f), w)
-        for c, f, w in zip(frame["complaint"], frame["author_followers"],
-                           frame["waiting_minutes"], strict=True)
+        urgency(bool(c), None if pd.isna(f) else int(f), w, int(n))
+        for c, f, w, n in zip(frame["complaint"], frame["author_followers"],
+                              frame["waiting_minutes"], frame["messages_waiting"], strict=True)
     ]
     return frame.sort_values("urgency", ascending=False, kind="stable").head(flt.limit)
 

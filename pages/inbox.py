@@ -65,6 +65,9 @@ def mention_list() -> None:
                 for kind in row.matched_kinds:
                     st.badge(kind, color="orange")
                 st.badge(ui.ago(row.waiting_minutes), color="gray", icon=":material/schedule:")
+                if row.messages_waiting > 1:
+                    st.badge(f"{row.messages_waiting} messages waiting", color="red",
+                             icon=":material/forum:")
             st.text(f"{ui.isolate(row.author or 'unknown author')} · "
                     f"{ui.reach(row.author_followers)}")
             st.text(ui.clipped(row.text), text_alignment=ui.alignment(row.lang))

@@ -140,3 +140,28 @@ def test_a_refused_post_is_recorded_and_the_mention_stays_unanswered(demo_store)
     assert demo_store.query_rows("SELECT outcome FROM posted_replies") == [
         ("failed: duplicate content",)]
     assert target["id"] in set(queries.inbox(demo_store, InboxFilter(limit=1000))["id"])
+
+
+def test_a_customer_who_writes_again_moves_up(store, config):
+    from analysis.priority import urgency
+    from clamor import pipeline
+    from collectors.base import Mention
+
+    t0 = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=2)
+
+    def post(n, author, minutes):
+        return Mention(source="x", native_id=str(n), author=author, author_followers=100,
+                       text="@AerolumeHelp my refund still has not arrived, any news?",
+                       created_at=t0 + dt.timedelta(minutes=minutes))
+
+    mentions = [post(1, "@patient", 0), post(2, "@insistent", 5), post(3, "@insistent", 30),
+                post(4, "@insistent", 60)]
+    kept, own, _ = pipeline.prepare(mentions, config)
+    store.insert_mentions(kept, own=own, collector="t", version="1")
+    pipeline.analyse_pending(store, config)
+    frame = queries.inbox(store).set_index("id")
+    assert frame.loc["x:4", "messages_waiting"] == 3
+    assert frame.loc["x:1", "messages_waiting"] == 1
+    assert frame.loc["x:2", "urgency"] > frame.loc["x:1", "urgency"], "written 3 times"
+    assert urgency(True, 100, 60, messages=99) == urgency(True, 100, 60, messages=5)
+    assert urgency(False, 10**9, 10**6, messages=99) < urgency(True, 0, 0)
