@@ -53,7 +53,8 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
         f"""
         WITH waiting AS (
             -- every unanswered customer mention, with how many the same author has waiting
-            SELECT m.id, CASE WHEN m.author IS NULL THEN 1
+            -- (web articles are an outlet's publications, not messages to us: never repeats)
+            SELECT m.id, CASE WHEN m.author IS NULL OR m.source = 'web' THEN 1
                               ELSE count(*) OVER (PARTITION BY m.source, m.author) END
                          AS messages_waiting
             FROM mentions m WHERE NOT m.is_own AND NOT ({_ANSWERED})
