@@ -67,6 +67,19 @@ def demo_db(seeded_db, tmp_path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def eval_root() -> Path:
+    """The shared labelled data (../shared/eval or $CLAMOR_EVAL_DATA); tests that measure
+    against it are skipped, saying why, where it is not present."""
+    from analysis.models import training_data
+
+    root = training_data.eval_root()
+    if root is None:
+        pytest.skip("the shared evaluation data (../shared/eval or $CLAMOR_EVAL_DATA) is not "
+                    "here, so held-out scores cannot be measured")
+    return root
+
+
 @pytest.fixture
 def demo_store(demo_db):
     s = Store(demo_db)

@@ -328,12 +328,14 @@ def test_multilingual_posts_and_threads_map_exactly(login, config):
 
 
 def run_twice(store, config, cassette, clock):
-    """Two scheduled runs an hour apart, each in a new process (its own praw client)."""
+    """Two scheduled runs an hour apart, each in a new process (its own praw client): the
+    reports and the cursor saved between them."""
     with rc.replay(cassette):
         first = pipeline.collect_once(store, collector(config, clock), config)
+        cursor = store.get_cursor(NAME)
         clock.advance(60)
         second = pipeline.collect_once(store, collector(config, clock), config)
-    return first, second
+    return first, cursor, second
 
 
 def stored(store) -> dict[str, tuple]:
@@ -344,7 +346,7 @@ def stored(store) -> dict[str, tuple]:
 
 def test_collect_once_stores_mentions_and_the_brand_reply(login, store, config):
     clock = Clock()
-    first, second = run_twice(store, config, "aerolume", clock)
+    first, _, second = run_twice(store, config, "aerolume", clock)
     assert first.status == "ok" and first.fetched == 7
     assert first.inserted == 6 and first.unmatched == 1, "the lamp review is excluded"
     assert second.status == "ok" and second.inserted == 6
@@ -416,11 +418,8 @@ def test_too_many_requests_raises_rate_limited_with_the_reset_time(login, config
 
 def test_too_many_requests_through_the_pipeline(login, store, config):
     clock = Clock()
-    with rc.replay(faulty("r/aerolume/comments/", TOO_MANY)):
-        first = pipeline.collect_once(store, collector(config, clock), config)
-        cursor = store.get_cursor(NAME)
-        clock.advance(60)
-        second = pipeline.collect_once(store, collector(config, clock), config)
+    cassette = faulty("r/aerolume/comments/", TOO_MANY)
+    first, cursor, second = run_twice(store, config, cassette, clock)
     assert_second_run_changed_nothing(store, first, second, cursor, status="rate_limited")
     assert second.message == ("Reddit said too many requests at r/aerolume new comments; it "
                               "takes requests again after 15:04:00 UTC. The next run continues "
@@ -446,11 +445,7 @@ def test_server_errors_are_retried_and_then_succeed(login, config, prawcore_slee
 def test_server_errors_that_persist_fail_the_run_and_keep_the_cursor(login, store, config):
     clock = Clock()
     cassette = faulty("r/aerolume/new", *[SERVER_ERROR] * 9)
-    with rc.replay(cassette):
-        first = pipeline.collect_once(store, collector(config, clock), config)
-        cursor = store.get_cursor(NAME)
-        clock.advance(60)
-        second = pipeline.collect_once(store, collector(config, clock), config)
+    first, cursor, second = run_twice(store, config, cassette, clock)
     assert_second_run_changed_nothing(store, first, second, cursor)
     assert second.message == "Reddit had a server error (500) at r/aerolume new posts."
 
@@ -467,11 +462,7 @@ def test_server_errors_that_persist_fail_the_run_and_keep_the_cursor(login, stor
 ])
 def test_a_malformed_page_fails_the_whole_run(login, store, config, answer, problem):
     clock = Clock()
-    with rc.replay(faulty("after=t3_1p2b03", answer)):
-        first = pipeline.collect_once(store, collector(config, clock), config)
-        cursor = store.get_cursor(NAME)
-        clock.advance(60)
-        second = pipeline.collect_once(store, collector(config, clock), config)
+    first, cursor, second = run_twice(store, config, faulty("after=t3_1p2b03", answer), clock)
     # The mentions, comments and first search page of the second run were fine: still,
     # none of it is stored, so the next run fetches it again with the rest.
     assert_second_run_changed_nothing(store, first, second, cursor)

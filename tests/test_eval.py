@@ -159,15 +159,6 @@ def test_eval_reads_what_the_pipeline_reads():
     assert evaluate.ANALYSED_CHARS == pipeline.ANALYSED_CHARS
 
 
-@pytest.fixture(scope="module")
-def eval_root() -> Path:
-    root = training_data.eval_root()
-    if root is None:
-        pytest.skip("the shared evaluation data (../shared/eval or $CLAMOR_EVAL_DATA) is not "
-                    "here")
-    return root
-
-
 def read_rows(path: Path) -> list[dict[str, str]]:
     with open(path, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))

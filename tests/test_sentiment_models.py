@@ -37,15 +37,6 @@ def macro_f1(gold: list[str], pred: list[str], classes: set[str]) -> float:
     return sum(f1s) / len(f1s)
 
 
-@pytest.fixture(scope="module")
-def eval_root() -> Path:
-    root = training_data.eval_root()
-    if root is None:
-        pytest.skip("the shared evaluation data (../shared/eval or $CLAMOR_EVAL_DATA) is not "
-                    "here, so held-out scores cannot be measured")
-    return root
-
-
 @pytest.mark.parametrize("lang", LANGS)
 def test_held_out_macro_f1_stays_above_what_training_measured(lang, eval_root):
     _, held_out = training_data.split(lang, eval_root)
