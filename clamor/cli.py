@@ -89,6 +89,36 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Show the database, each source's state and last "
                                         "run, and how many mentions wait for an answer.")
     _common(status)
+
+    report = sub.add_parser("report", help="response standards and response times",
+                            description="Report how well the response standards were kept, "
+                                        "or how fast support accounts answer in public.")
+    kinds = report.add_subparsers(dest="report", required=True, metavar="REPORT")
+    std = kinds.add_parser("standards", help="each standard's share met and achieved "
+                                             "percentile, with breakdowns and breaches")
+    _common(std)
+    std.add_argument("--days", type=float, default=28,
+                     help="cases opened in the last N days (default 28)")
+    std.add_argument("--json", action="store_true", help="print one JSON object")
+    rt = kinds.add_parser("response-times",
+                          help="first-response times of support accounts, from the posts",
+                          description="Wall-clock minutes from a customer's first message in "
+                                      "a thread to an account's first reply to them, per "
+                                      "account: works on any database, including an imported "
+                                      "archive of a competitor's support account.")
+    _common(rt)
+    rt.add_argument("--own-account", action="append", default=[], metavar="HANDLE",
+                    help="an account whose replies count (repeatable); default: the "
+                         "config's [accounts]")
+    rt.add_argument("--json", action="store_true", help="print one JSON object")
+
+    surveys = sub.add_parser("surveys", help="import survey answers (CSAT, NPS, CES)",
+                             description="Record survey answers from a CSV file with the "
+                                         "columns case, kind (csat|nps|ces), score and "
+                                         "optionally answered_at (ISO 8601).")
+    _common(surveys)
+    surveys.add_argument("action", choices=["import"])
+    surveys.add_argument("file", help="the CSV file")
     return parser
 
 
@@ -252,7 +282,77 @@ def cmd_status(args) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "collect": cmd_collect, "import": cmd_import,
+def cmd_report(args) -> int:
+    import datetime as dt
+    import json
+
+    from clamor import pipeline, queries, standards
+    from clamor.store import utcnow
+
+    config, store = _open(args)
+    pipeline.analyse_pending(store, config)  # a freshly imported archive gets filed first
+    if args.report == "response-times":
+        from analysis.response_times import response_times
+
+        accounts = args.own_account or [*config.accounts.x, *config.accounts.reddit]
+        if not accounts:
+            raise UserError("name the support accounts to measure: --own-account HANDLE "
+                            "(repeatable), or list them under [accounts] in the config")
+        result = response_times(queries.posts_for_response_times(store), accounts)
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False))
+            return 0
+        for handle, fig in {**result["accounts"], "all accounts": result["all_accounts"]
+                            }.items():
+            frt = fig["first_response_minutes"]
+            print(f"{handle}: {fig['answered']} of {fig['conversations']} conversation(s) "
+                  f"answered; first response median {_minutes(frt['median'])}, "
+                  f"p90 {_minutes(frt['p90'])}")
+        return 0
+    now = utcnow()
+    cases = queries.case_measures(store, since=now - dt.timedelta(days=args.days))
+    result = standards.report(config, cases, now)
+    result["window"] = {"days": args.days, "until": now.isoformat()}
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    if not config.standards:
+        print("No standards are configured: add [[standards]] to the config.")
+    for std in result["standards"]:
+        share = "no cases" if std["share_met"] is None else f"{std['share_met']:.0%} met"
+        verdict = "kept" if std["ok"] else "BROKEN"
+        print(f"{std['name']}: {share} of {std['cases']} (goal {std['percentile']:g} % within "
+              f"{std['target_minutes']:g} min on {std['clock']}); achieved p"
+              f"{std['percentile']:g} {_minutes(std['achieved_minutes'])} — {verdict}; "
+              f"{len(std['breaches'])} breach(es)")
+    frt, res = result["first_response_minutes"], result["resolution_minutes"]
+    print(f"first response: median {_minutes(frt['median'])}, p90 {_minutes(frt['p90'])}; "
+          f"resolution: median {_minutes(res['median'])}, p90 {_minutes(res['p90'])} "
+          f"({result['cases']} case(s), last {args.days:g} days)")
+    return 0
+
+
+def _minutes(value) -> str:
+    return "—" if value is None else f"{value:g} min"
+
+
+def cmd_surveys(args) -> int:
+    from clamor import actions
+
+    _, store = _open(args)
+    try:
+        recorded, problems = actions.import_surveys(store, args.file)
+    except actions.ActionRefused as exc:
+        raise UserError(str(exc)) from None
+    print(f"recorded {recorded} survey answer(s)")
+    for problem in problems[:20]:
+        print(f"skipped {problem}", file=sys.stderr)
+    if len(problems) > 20:
+        print(f"… and {len(problems) - 20} more", file=sys.stderr)
+    return 1 if problems else 0
+
+
+COMMANDS = {"report": cmd_report, "surveys": cmd_surveys, "run": cmd_run, "collect": cmd_collect, "import": cmd_import,
             "export": cmd_export, "doctor": cmd_doctor, "eval": cmd_eval,
             "status": cmd_status}
 

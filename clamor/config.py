@@ -12,7 +12,8 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
 
 DEMO_CONFIG = Path(__file__).parent / "demo" / "clamor.toml"
 DEFAULT_CONFIG = Path("clamor.toml")
@@ -128,13 +129,142 @@ class Brand(_Strict):
     name: str = Field(min_length=1)
 
 
+Hours = str | dict[str, str]  # "24/7", or {"mon-fri" = "09:00-17:00", "sat" = "10:00-14:00"}
+
+
+def _check_hours(timezone: str, hours: Hours, holidays: tuple[str, ...] = ()) -> None:
+    from clamor.hours import BusinessHours  # the clock itself says what is wrong with it
+
+    BusinessHours.parse(timezone, hours, holidays)
+
+
+class Team(_Strict):
+    """A group of agents sharing business hours: standards measured on its clock."""
+
+    name: str = Field(min_length=1)
+    timezone: str = "UTC"
+    hours: Hours = "24/7"
+    holidays: tuple[str, ...] = ()         # "YYYY-MM-DD", local dates with nobody on duty
+    languages: tuple[str, ...] = ()        # what the team answers in (shift coverage)
+    channels: tuple[str, ...] = ()         # sources the team covers; empty: all
+
+    @model_validator(mode="after")
+    def _valid_clock(self) -> "Team":
+        _check_hours(self.timezone, self.hours, self.holidays)
+        return self
+
+
+class Person(_Strict):
+    """Someone who works cases: an agent, or a manager cases are escalated to."""
+
+    name: str = Field(min_length=1)
+    team: str | None = None
+    role: Literal["agent", "manager"] = "agent"
+    languages: tuple[str, ...] = ()        # languages they write replies in
+    # Their shift, local to `timezone` (default: the team's); default: the team's hours.
+    shift: Hours | None = None
+    timezone: str | None = None
+    # What they are authorised to decide (refunds, compensation, safety…): escalations go
+    # to a person who holds the authority named.
+    authorised_for: tuple[str, ...] = ()
+
+
+class RoutingRule(_Strict):
+    """Who a new case goes to. The first rule whose conditions all hold wins."""
+
+    term: str | None = None                # a watchlist term (its `term` spelling)
+    kind: TermKind | None = None           # brand | product | staff | company
+    language: str | None = None
+    source: str | None = None
+    complaint: bool | None = None
+    assign: str | None = None              # a person's name, or "least-loaded"
+    team: str | None = None
+
+    @model_validator(mode="after")
+    def _has_target(self) -> "RoutingRule":
+        if not self.assign and not self.team:
+            raise ValueError("a routing rule needs `assign` (a person) or `team`")
+        if self.assign == LEAST_LOADED and not self.team:
+            raise ValueError('assign = "least-loaded" needs a `team` to choose from')
+        return self
+
+
+LEAST_LOADED = "least-loaded"
+
+
+class Standard(_Strict):
+    """A response standard: "90 % of complaints on X get a first response within 60 min"."""
+
+    name: str = Field(min_length=1)
+    measure: Literal["first_response", "resolution"] = "first_response"
+    percentile: float = Field(default=90, gt=0, le=100)
+    target_minutes: float = Field(gt=0)
+    clock: str = "24/7"                    # "24/7" or a team's name: its business hours
+    complaints_only: bool = False
+    sources: tuple[str, ...] = ()          # empty: every channel
+    languages: tuple[str, ...] = ()        # empty: every language
+    min_priority: Literal["any", "high"] = "any"   # high: complaints from reach >= 10k
+
+
+class Cases(_Strict):
+    # A customer's new message joins their open case when it is in the same thread, or
+    # within this many hours of their last message (on the same platform).
+    join_window_hours: float = Field(default=24, ge=0)
+    # Resolving a case schedules a follow-up (with the survey template) this much later.
+    follow_up_hours: float = Field(default=24, gt=0)
+
+
 class Config(_Strict):
     brand: Brand
     watchlist: Watchlist
     accounts: Accounts = Accounts()
     sources: Sources = Sources()
     analysis: Analysis = Analysis()
+    cases: Cases = Cases()
+    teams: tuple[Team, ...] = ()
+    people: tuple[Person, ...] = ()
+    routing: tuple[RoutingRule, ...] = ()
+    standards: tuple[Standard, ...] = ()
     path: str | None = None
+
+    @model_validator(mode="after")
+    def _names_resolve(self) -> "Config":
+        teams = {t.name for t in self.teams}
+        people = {p.name for p in self.people}
+        terms = {t.term for t in self.watchlist.terms}
+        for i, p in enumerate(self.people):
+            if p.team and p.team not in teams:
+                raise ValueError(f"people[{i}] ({p.name}): no team named {p.team!r}")
+            if p.shift is not None:
+                _check_hours(*self.shift_of(p))
+        for i, r in enumerate(self.routing):
+            if r.team and r.team not in teams:
+                raise ValueError(f"routing[{i}]: no team named {r.team!r}")
+            if r.assign and r.assign != LEAST_LOADED and r.assign not in people:
+                raise ValueError(f"routing[{i}]: nobody named {r.assign!r} in [[people]]")
+            if r.term and r.term not in terms:
+                raise ValueError(f"routing[{i}]: {r.term!r} is not a watchlist term")
+        for i, s in enumerate(self.standards):
+            if s.clock != "24/7" and s.clock not in teams:
+                raise ValueError(f"standards[{i}] ({s.name}): clock must be \"24/7\" or a "
+                                 f"team's name; there is no team {s.clock!r}")
+        return self
+
+    def team(self, name: str | None) -> Team | None:
+        return next((t for t in self.teams if t.name == name), None)
+
+    def person(self, name: str | None) -> Person | None:
+        return next((p for p in self.people if p.name == name), None)
+
+    def shift_of(self, person: Person) -> tuple[str, Hours, tuple[str, ...]]:
+        """(timezone, hours, holidays) of a person's shift: their own, else their team's."""
+        team = self.team(person.team)
+        timezone = person.timezone or (team.timezone if team else "UTC")
+        if person.shift is not None:
+            return timezone, person.shift, team.holidays if team else ()
+        if team:
+            return timezone, team.hours, team.holidays
+        return timezone, "24/7", ()
 
 
 def config_path(explicit: str | os.PathLike | None = None, *, demo: bool = False) -> Path:

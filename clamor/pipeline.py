@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 
 from analysis import complaints, language, sentiment
+from clamor import cases
 from clamor.config import Config, Term
 from clamor.store import Store, utcnow
 from collectors.base import (
@@ -216,14 +217,17 @@ def analyse(frame: pd.DataFrame, languages: tuple[str, ...], now: dt.datetime) -
     })
 
 
-def analyse_pending(store: Store, config: Config) -> int:
-    """Analyse every mention that has not been analysed yet; returns how many were."""
+def analyse_pending(store: Store, config: Config, now: dt.datetime | None = None) -> int:
+    """Analyse every mention that has not been analysed yet, then file the analysed ones into
+    cases (routing new cases); returns how many were analysed."""
     total = 0
     while True:
         batch = store.pending_analysis(config.analysis.batch_size)
         if batch.empty:
-            return total
+            break
         total += store.save_analysis(analyse(batch, config.watchlist.languages, utcnow()))
+    cases.file_new(store, config, now)
+    return total
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,14 @@ import pandas as pd
 from analysis.priority import urgency
 from clamor.store import Store, utcnow
 
-# A mention is answered when an agent responded to it or ignored it in Clamor, or when one of
-# the company's own accounts replied to it on the platform (agents often answer natively).
-_ANSWERED = """
-    EXISTS (SELECT 1 FROM events e WHERE e.mention_id = m.id
-            AND e.kind IN ('responded', 'ignored'))
-    OR EXISTS (SELECT 1 FROM mentions r WHERE r.in_reply_to = m.id AND r.is_own)
+# A case waits for a reply when it is open and a customer wrote after our last response (in
+# Clamor, or by one of the company's own accounts on the platform: both are filed as
+# responses).
+_WAITING = """
+    c.status IN ('new', 'acknowledged', 'in_progress', 'waiting_on_customer')
+    AND (c.last_response_at IS NULL OR c.last_customer_at > c.last_response_at)
 """
+_OPEN = "c.status IN ('new', 'acknowledged', 'in_progress', 'waiting_on_customer')"
 
 
 @dataclass(frozen=True)
@@ -29,13 +30,17 @@ class InboxFilter:
     sources: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     complaints_only: bool = False
+    owner: str | None = None        # only this person's cases
+    team: str | None = None         # only this team's cases
+    unassigned_only: bool = False
     limit: int = 50
-    pool: int = 5000  # the newest unanswered mentions ranked; older ones wait their turn
+    pool: int = 5000  # the newest waiting cases ranked; older ones wait their turn
 
 
 def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | None = None
           ) -> pd.DataFrame:
-    """Unanswered mentions from customers, most urgent first."""
+    """Cases waiting for a reply, most urgent first: one row per case, showing the customer's
+    newest unanswered message (`id` is that message's mention id, `case_id` the case)."""
     where = ["true"]  # the filters; what counts as waiting is in the query itself
     params: list = []
     if flt.languages:
@@ -45,42 +50,68 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
         where.append("list_contains(?, m.source)")
         params.append(list(flt.sources))
     if flt.kinds:
-        where.append("len(list_intersect(m.matched_kinds, ?)) > 0")
+        where.append("len(list_intersect(w.kinds, ?)) > 0")
         params.append(list(flt.kinds))
     if flt.complaints_only:
-        where.append("a.complaint")
+        where.append("w.complaint")
+    if flt.owner:
+        where.append("w.owner = ?")
+        params.append(flt.owner)
+    if flt.team:
+        where.append("w.team = ?")
+        params.append(flt.team)
+    if flt.unassigned_only:
+        where.append("w.owner IS NULL")
     frame = store.query_df(
         f"""
-        WITH waiting AS (
-            -- every unanswered customer mention, with how many the same author has waiting
-            -- (web articles are an outlet's publications, not messages to us: never repeats)
-            SELECT m.id, CASE WHEN m.author IS NULL OR m.source = 'web' THEN 1
-                              ELSE count(*) OVER (PARTITION BY m.source, m.author) END
-                         AS messages_waiting
-            FROM mentions m WHERE NOT m.is_own AND NOT ({_ANSWERED})
+        WITH waiting_cases AS (
+            SELECT * FROM cases c WHERE {_WAITING}
+            ORDER BY c.last_customer_at DESC LIMIT ?
+        ), unanswered AS (
+            -- the customer messages since our last response, per case
+            SELECT c.id AS case_id, m.id AS mention_id, m.created_at, a.complaint,
+                   a.complaint_cues, m.matched_kinds
+            FROM waiting_cases c JOIN case_mentions f ON f.case_id = c.id
+            JOIN mentions m ON m.id = f.mention_id
+            LEFT JOIN analysis a ON a.mention_id = m.id
+            WHERE f.role = 'customer'
+              AND (c.last_response_at IS NULL OR m.created_at > c.last_response_at)
+        ), w AS (
+            SELECT c.id AS case_id, c.status, c.owner, c.team, c.due_at, c.opened_at,
+                   c.first_response_at, c.escalated_to, c.reopened,
+                   arg_max(u.mention_id, u.created_at) AS newest,
+                   count(*) AS messages_waiting, min(u.created_at) AS waiting_since,
+                   coalesce(bool_or(u.complaint), false) AS complaint,
+                   list_distinct(flatten(list(u.complaint_cues)
+                                         FILTER (WHERE u.complaint))) AS cues,
+                   list_distinct(flatten(list(u.matched_kinds))) AS kinds
+            FROM waiting_cases c JOIN unanswered u ON u.case_id = c.id
+            GROUP BY ALL
         )
-        SELECT m.id, m.source, m.url, m.author, m.author_followers, m.text, m.created_at,
-               m.matched_terms, m.matched_kinds, m.in_reply_to,
+        SELECT m.id, w.case_id, m.source, m.url, m.author, m.author_followers,
+               m.author_followers AS reach, m.text,
+               m.created_at, m.matched_terms, w.kinds AS matched_kinds, m.in_reply_to,
                a.lang, a.sentiment, coalesce(a.sentiment_label, 'pending') AS sentiment_label,
-               coalesce(a.complaint, false) AS complaint, a.complaint_cues,
-               a.mention_id IS NOT NULL AS analysed, w.messages_waiting
-        FROM mentions m JOIN waiting w ON w.id = m.id
+               w.complaint, w.cues AS complaint_cues,
+               a.mention_id IS NOT NULL AS analysed, w.messages_waiting, w.waiting_since,
+               w.status, w.owner, w.team, w.due_at, w.opened_at, w.first_response_at,
+               w.escalated_to, w.reopened
+        FROM w JOIN mentions m ON m.id = w.newest
         LEFT JOIN analysis a ON a.mention_id = m.id
         WHERE {' AND '.join(where)}
-        ORDER BY m.created_at DESC
-        LIMIT ?
         """,
-        [*params, flt.pool],
+        [flt.pool, *params],
     )
     now = now or utcnow()
-    waiting = (now - frame["created_at"]).dt.total_seconds() / 60.0 if len(frame) else []
+    waiting = (now - frame["waiting_since"]).dt.total_seconds() / 60.0 if len(frame) else []
     frame["waiting_minutes"] = waiting
     frame["urgency"] = [
         urgency(bool(c), None if pd.isna(f) else int(f), w, int(n))
         for c, f, w, n in zip(frame["complaint"], frame["author_followers"],
                               frame["waiting_minutes"], frame["messages_waiting"], strict=True)
     ]
-    return frame.sort_values("urgency", ascending=False, kind="stable").head(flt.limit)
+    return frame.sort_values(["urgency", "case_id"], ascending=[False, True],
+                             kind="stable").head(flt.limit).reset_index(drop=True)
 
 
 def sources_seen(store: Store) -> list[str]:
@@ -90,9 +121,16 @@ def sources_seen(store: Store) -> list[str]:
 
 
 def inbox_count(store: Store) -> int:
+    """Cases waiting for a reply."""
+    return store.query_rows(f"SELECT count(*) FROM cases c WHERE {_WAITING}")[0][0]
+
+
+def unfiled_count(store: Store) -> int:
+    """Analysed customer mentions not filed into a case yet (the next pass files them)."""
     return store.query_rows(
-        f"SELECT count(*) FROM mentions m WHERE NOT m.is_own AND NOT ({_ANSWERED})"
-    )[0][0]
+        "SELECT count(*) FROM mentions m JOIN analysis a ON a.mention_id = m.id "
+        "LEFT JOIN case_mentions f ON f.mention_id = m.id "
+        "WHERE f.mention_id IS NULL AND NOT m.is_own")[0][0]
 
 
 def pending_analysis_count(store: Store) -> int:
@@ -110,7 +148,8 @@ def mention(store: Store, mention_id: str) -> dict | None:
                coalesce(a.complaint, false) AS complaint, a.complaint_cues,
                c.id AS case_id, c.status AS case_status
         FROM mentions m LEFT JOIN analysis a ON a.mention_id = m.id
-        LEFT JOIN cases c ON c.mention_id = m.id
+        LEFT JOIN case_mentions f ON f.mention_id = m.id
+        LEFT JOIN cases c ON c.id = f.case_id
         WHERE m.id = ?
         """,
         [mention_id],
@@ -137,25 +176,175 @@ def thread(store: Store, mention_id: str) -> pd.DataFrame:
 
 
 def first_response(store: Store, mention_id: str) -> dt.datetime | None:
-    """When the customer first got an answer: an agent's response in Clamor or the brand's
-    own reply on the platform, whichever came first."""
+    """When the mention's case first got an answer: an agent's response in Clamor or the
+    brand's own reply on the platform, whichever came first."""
     row = store.query_rows(
-        """
-        SELECT least(
-            (SELECT min(happened_at) FROM events WHERE mention_id = ? AND kind = 'responded'),
-            (SELECT min(created_at) FROM mentions WHERE in_reply_to = ? AND is_own))
-        """,
-        [mention_id, mention_id],
-    )
-    return row[0][0]
+        "SELECT c.first_response_at FROM case_mentions f JOIN cases c ON c.id = f.case_id "
+        "WHERE f.mention_id = ?", [mention_id])
+    return row[0][0] if row else None
 
 
 def events(store: Store, mention_id: str) -> pd.DataFrame:
+    """The audit trail of the case a mention belongs to."""
     return store.query_df(
-        "SELECT happened_at, actor, kind, template_id, reply_text, note FROM events "
-        "WHERE mention_id = ? ORDER BY happened_at, id",
+        "SELECT e.happened_at, e.actor, e.kind, e.template_id, e.reply_text, e.note, "
+        "e.before_value, e.after_value FROM events e "
+        "WHERE e.case_id = (SELECT case_id FROM case_mentions WHERE mention_id = ?) "
+        "ORDER BY e.happened_at, e.id",
         [mention_id],
     )
+
+
+# -- cases ---------------------------------------------------------------------------------
+
+def case(store: Store, case_id: str) -> dict | None:
+    """One case's row, with None (not NaT/NaN) for what it does not have yet."""
+    rows = store.query_df("SELECT * FROM cases WHERE id = ?", [case_id])
+    if rows.empty:
+        return None
+    return {k: (None if pd.isna(v) else v) for k, v in rows.iloc[0].to_dict().items()}
+
+
+def case_events(store: Store, case_id: str) -> pd.DataFrame:
+    return store.query_df(
+        "SELECT happened_at, actor, kind, before_value, after_value, note, template_id, "
+        "reply_text FROM events WHERE case_id = ? ORDER BY happened_at, id", [case_id])
+
+
+def case_surveys(store: Store, case_id: str) -> pd.DataFrame:
+    return store.query_df(
+        "SELECT kind, score, answered_at, recorded_by FROM surveys WHERE case_id = ? "
+        "ORDER BY answered_at", [case_id])
+
+
+def promises(store: Store, owner: str | None = None) -> pd.DataFrame:
+    """Open cases whose holding reply promised a time, soonest due first."""
+    return store.query_df(
+        f"""
+        SELECT c.id AS case_id, c.mention_id, c.due_at, c.owner, c.team, c.status,
+               m.author, m.source, m.text, a.lang
+        FROM cases c JOIN mentions m ON m.id = c.mention_id
+        LEFT JOIN analysis a ON a.mention_id = m.id
+        WHERE {_OPEN} AND c.due_at IS NOT NULL AND (? IS NULL OR c.owner = ?)
+        ORDER BY c.due_at
+        """, [owner, owner])
+
+
+def follow_ups_due(store: Store, now: dt.datetime | None = None, owner: str | None = None
+                   ) -> pd.DataFrame:
+    """Resolved cases whose follow-up is due (and not done), oldest first."""
+    return store.query_df(
+        """
+        SELECT c.id AS case_id, c.mention_id, c.follow_up_at, c.resolved_at, c.owner, c.team,
+               m.author, m.source, m.text, a.lang
+        FROM cases c JOIN mentions m ON m.id = c.mention_id
+        LEFT JOIN analysis a ON a.mention_id = m.id
+        WHERE c.status = 'resolved' AND c.followed_up_at IS NULL
+          AND c.follow_up_at <= ? AND (? IS NULL OR c.owner = ?)
+        ORDER BY c.follow_up_at
+        """, [now or utcnow(), owner, owner])
+
+
+def case_ids_for(store: Store, mention_ids: list[str]) -> dict[str, str]:
+    return dict(store.query_rows(
+        "SELECT mention_id, case_id FROM case_mentions WHERE mention_id IN (SELECT unnest(?))",
+        [mention_ids]))
+
+
+def case_measures(store: Store, since: dt.datetime | None = None,
+                  until: dt.datetime | None = None) -> pd.DataFrame:
+    """Cases opened in [since, until) with what standards measure: times, scope, owner."""
+    return store.query_df(
+        """
+        SELECT c.id, c.status, c.source, c.owner, c.team, c.opened_at, c.first_response_at,
+               c.resolved_at, c.reopened, c.messages,
+               first(a.lang ORDER BY m.created_at) AS lang,
+               coalesce(bool_or(a.complaint), false) AS complaint,
+               max(m.author_followers) AS reach
+        FROM cases c JOIN case_mentions f ON f.case_id = c.id AND f.role = 'customer'
+        JOIN mentions m ON m.id = f.mention_id
+        LEFT JOIN analysis a ON a.mention_id = m.id
+        WHERE (? IS NULL OR c.opened_at >= ?) AND (? IS NULL OR c.opened_at < ?)
+        GROUP BY ALL
+        ORDER BY c.opened_at
+        """, [since, since, until, until])
+
+
+def audit_log(store: Store, limit: int = 500, actor: str | None = None,
+              case_id: str | None = None) -> pd.DataFrame:
+    """Every action, newest first: case events and template edits, who, when, before/after."""
+    return store.query_df(
+        """
+        SELECT * FROM (
+            SELECT happened_at AS "when", actor AS who, kind AS action, case_id AS object,
+                   before_value AS before, after_value AS after,
+                   coalesce(note, reply_text) AS detail, id AS seq
+            FROM events
+            UNION ALL
+            SELECT edited_at, edited_by, 'template edited', template_id, before_text, text,
+                   title, id FROM template_edits
+        )
+        WHERE (? IS NULL OR who = ?) AND (? IS NULL OR object = ?)
+        ORDER BY "when" DESC, seq DESC LIMIT ?
+        """, [actor, actor, case_id, case_id, limit])
+
+
+def template_edits(store: Store) -> pd.DataFrame:
+    """The newest edit of each template id (empty text: deleted)."""
+    return store.query_df(
+        "SELECT template_id, lang, category, title, text, edited_by, edited_at "
+        "FROM template_edits QUALIFY row_number() OVER (PARTITION BY template_id "
+        "ORDER BY edited_at DESC, id DESC) = 1")
+
+
+def agent_activity(store: Store, since: dt.datetime, until: dt.datetime | None = None
+                   ) -> pd.DataFrame:
+    """Per person and case in [since, until): what they did (their first response, whether
+    it was the case's first, their resolution), for the performance table."""
+    return store.query_df(
+        """
+        SELECT e.actor, e.case_id, c.opened_at, c.first_response_at, c.resolved_at, c.team,
+               min(e.happened_at) FILTER (WHERE e.kind = 'responded') AS responded_at,
+               max(e.happened_at) FILTER (WHERE e.kind = 'resolved') AS resolved_by_at,
+               count(*) AS actions
+        FROM events e JOIN cases c ON c.id = e.case_id
+        WHERE e.happened_at >= ? AND (? IS NULL OR e.happened_at < ?)
+          AND e.actor <> 'Clamor' AND e.note IS DISTINCT FROM 'replied on the platform'
+        GROUP BY ALL
+        """, [since, until, until])
+
+
+def open_load(store: Store) -> dict[str, int]:
+    return dict(store.query_rows(
+        f"SELECT owner, count(*) FROM cases c WHERE {_OPEN} AND owner IS NOT NULL "
+        "GROUP BY owner"))
+
+
+def surveys(store: Store, since: dt.datetime | None = None) -> pd.DataFrame:
+    """Survey answers with their case's team and owner."""
+    return store.query_df(
+        "SELECT s.case_id, s.kind, s.score, s.answered_at, c.team, c.owner FROM surveys s "
+        "JOIN cases c ON c.id = s.case_id WHERE (? IS NULL OR s.answered_at >= ?) "
+        "ORDER BY s.answered_at", [since, since])
+
+
+def first_contact_resolution(store: Store, since: dt.datetime | None = None) -> pd.DataFrame:
+    """Resolved cases and whether they were solved at first contact: one customer message,
+    one response from us, never reopened."""
+    return store.query_df(
+        """
+        SELECT c.id, c.team, c.owner, c.resolved_at, c.opened_at,
+               c.messages = 1 AND c.reopened = 0
+               AND (SELECT count(*) FROM events e WHERE e.case_id = c.id
+                    AND e.kind = 'responded') = 1 AS first_contact
+        FROM cases c WHERE c.status = 'resolved' AND (? IS NULL OR c.resolved_at >= ?)
+        """, [since, since])
+
+
+def posts_for_response_times(store: Store) -> pd.DataFrame:
+    """Every post with what response times need (authors, times, reply links, text)."""
+    return store.query_df(
+        "SELECT id, author, text, created_at, in_reply_to, conversation_id FROM mentions")
 
 
 # -- overview ------------------------------------------------------------------------------

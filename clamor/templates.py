@@ -1,24 +1,38 @@
-"""Holding-reply templates: answer at once, empathy first, give a time and keep it.
+"""Reply templates: answer at once, empathy first, give a time and keep it.
 
-The library (clamor/templates.toml) holds templates per language and category (acknowledge,
-looking into it, callback estimate), written as a native agent would say it, and the ways to
-say "2 hours" in each language. Filling a template is plain string substitution of
+The library (clamor/templates.toml) holds templates per language and category (from the
+holding reply to the 24-hour follow-up survey), written as a native agent would say it, and
+the ways to say "2 hours" in each language. Filling a template is plain string substitution of
 {author}, {agent}, {eta} and {case}; nothing in a template is ever executed or rendered.
+Templates that managers edit in the dashboard are laid over the bundled ones with `merge`.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-CATEGORIES = ("acknowledge", "looking_into_it", "callback_estimate")
+# In the order a case usually needs them, which is the order the inbox offers them.
+CATEGORIES = ("acknowledge", "empathy", "apology", "looking_into_it", "callback_estimate",
+              "resolution", "follow_up")
+CATEGORY_NAMES = {
+    "acknowledge": "Holding reply",
+    "empathy": "Empathy",
+    "apology": "Apology",
+    "looking_into_it": "Looking into it",
+    "callback_estimate": "Callback estimate",
+    "resolution": "Resolution",
+    "follow_up": "24-hour follow-up",
+}
+VARIABLES = ("author", "agent", "eta", "case")
 FALLBACK_LANGUAGE = "en"
 # Platform length limits an agent must see before copying a reply.
 LENGTH_LIMITS = {"x": 280}
-_VARIABLE = re.compile(r"\{(author|agent|eta|case)\}")
+_VARIABLE = re.compile(r"\{(" + "|".join(VARIABLES) + r")\}")
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,12 @@ class Library:
         found = tuple(t for t in self.templates if t.lang == lang)
         return found or tuple(t for t in self.templates if t.lang == FALLBACK_LANGUAGE)
 
+    def by_category(self, lang: str | None, category: str) -> tuple[Template, ...]:
+        """Templates of one category in the mention's language, or English where it has none."""
+        found = tuple(t for t in self.templates if t.lang == lang and t.category == category)
+        return found or tuple(t for t in self.templates
+                              if t.lang == FALLBACK_LANGUAGE and t.category == category)
+
     def eta_choices(self, lang: str) -> dict[str, str]:
         return self.etas.get(lang) or self.etas[FALLBACK_LANGUAGE]
 
@@ -61,6 +81,22 @@ def library() -> Library:
         for t in data["template"]
     )
     return Library(templates, {lang: dict(v) for lang, v in data.get("eta", {}).items()})
+
+
+def merge(base: Library, overrides: Iterable[Template]) -> Library:
+    """The library with managers' edits laid over it.
+
+    An override whose id is already in `base` takes that template's place (same position in
+    the list, so the inbox order stays put); a new id is added at the end; an override with
+    empty text deletes the template of that id. Later overrides of the same id win.
+    """
+    merged = {t.id: t for t in base.templates}
+    for override in overrides:
+        if override.text.strip():
+            merged[override.id] = override
+        else:
+            merged.pop(override.id, None)
+    return Library(tuple(merged.values()), {lang: dict(v) for lang, v in base.etas.items()})
 
 
 def fill(template: Template, *, author: str | None, agent: str, eta: str, case: str) -> str:

@@ -59,8 +59,9 @@ def test_responding_takes_a_mention_out_and_sets_its_first_response(demo_store):
     assert target not in set(queries.inbox(demo_store, InboxFilter(limit=1000))["id"])
     assert queries.first_response(demo_store, target) == at
     log = queries.events(demo_store, target)
-    assert log[["actor", "kind", "template_id"]].values.tolist() == [
-        ["Sara", "responded", "fa-acknowledge"]]
+    log = log[log["actor"] == "Sara"]
+    assert log[["kind", "template_id", "before_value", "after_value"]].fillna("").values.tolist() \
+        == [["responded", "fa-acknowledge", "", ""], ["status", "", "new", "acknowledged"]]
     assert queries.mention(demo_store, target)["case_status"] == "acknowledged"
 
 
@@ -128,8 +129,9 @@ def test_posting_a_reply_is_audited_and_counts_as_the_response(demo_store):
     audit = demo_store.query_rows(
         "SELECT outcome, dry_run, platform_id FROM posted_replies ORDER BY id")
     assert audit == [("dry run", True, None), ("sent", False, "1999")]
-    note = queries.events(demo_store, target["id"])["note"].tolist()
-    assert note == [f"posted on {target['source']} as 1999"]
+    log = queries.events(demo_store, target["id"])
+    assert log[log["kind"] == "responded"]["note"].tolist() == \
+        [f"posted on {target['source']} as 1999"]
 
 
 def test_a_refused_post_is_recorded_and_the_mention_stays_unanswered(demo_store):
@@ -160,8 +162,10 @@ def test_a_customer_who_writes_again_moves_up(store, config):
     store.insert_mentions(kept, own=own, collector="t", version="1")
     pipeline.analyse_pending(store, config)
     frame = queries.inbox(store).set_index("id")
+    # One row per case, showing the customer's newest message.
+    assert set(frame.index) == {"x:1", "x:4"}
     assert frame.loc["x:4", "messages_waiting"] == 3
     assert frame.loc["x:1", "messages_waiting"] == 1
-    assert frame.loc["x:2", "urgency"] > frame.loc["x:1", "urgency"], "written 3 times"
+    assert frame.loc["x:4", "urgency"] > frame.loc["x:1", "urgency"], "written 3 times"
     assert urgency(True, 100, 60, messages=99) == urgency(True, 100, 60, messages=5)
     assert urgency(False, 10**9, 10**6, messages=99) < urgency(True, 0, 0)

@@ -1,0 +1,400 @@
+"""Filing: every customer message belongs to a case, and every case has someone to answer it.
+
+After analysis, new messages are filed: a follow-up from the same customer in the same thread,
+or within the join window of their last message, joins their case (reopening it if it was
+resolved or ignored); anything else opens a new case, routed by the rules in the config.
+The brand's own replies collected from the platform are filed as responses to the case they
+answer, so a reply typed in the native app counts as the first response just like one sent
+from Clamor.
+
+The decisions are pure functions (`file_messages`, `route`); `file_new` reads the store,
+decides, and writes the result in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from clamor.config import LEAST_LOADED, Config, Person, RoutingRule
+from clamor.hours import BusinessHours
+from clamor.store import Store, utcnow
+
+OPEN_STATUSES = ("new", "acknowledged", "in_progress", "waiting_on_customer")
+CLOSED_STATUSES = ("resolved", "ignored")
+STATUSES = OPEN_STATUSES + CLOSED_STATUSES
+STATUS_NAMES = {"new": "new", "acknowledged": "acknowledged", "in_progress": "in progress",
+                "waiting_on_customer": "waiting on customer", "resolved": "resolved",
+                "ignored": "ignored"}
+SYSTEM = "Clamor"  # the actor of what filing and routing do by themselves
+# Web articles are an outlet's publications, not one customer talking to us: never joined.
+UNJOINED_SOURCES = frozenset({"web"})
+
+
+# -- deciding (pure) -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Message:
+    """A customer's message waiting to be filed."""
+
+    id: str
+    source: str
+    author: str | None
+    conversation: str                  # thread root
+    created_at: dt.datetime
+
+
+@dataclass
+class CaseState:
+    """What filing needs to know about an existing (or just opened) case."""
+
+    id: str | None                     # None until a new case gets its number
+    source: str
+    author: str | None
+    conversation: str
+    status: str
+    last_customer_at: dt.datetime
+    opening: str | None = None         # for a new case: its first message
+    conversations: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Filing:
+    mention_id: str
+    case: CaseState
+    opened: bool = False
+    reopened: bool = False
+
+
+def joins(case: CaseState, msg: Message, window: dt.timedelta) -> bool:
+    """Does the message continue this customer's case?"""
+    if msg.author is None or msg.source in UNJOINED_SOURCES:
+        return False
+    if (case.source, case.author) != (msg.source, msg.author):
+        return False
+    if msg.conversation == case.conversation or msg.conversation in case.conversations:
+        return True
+    return dt.timedelta(0) <= msg.created_at - case.last_customer_at <= window
+
+
+def file_messages(messages: list[Message], latest: dict[tuple[str, str], CaseState],
+                  window: dt.timedelta) -> list[Filing]:
+    """Which case each message goes to, oldest message first.
+
+    `latest` maps (source, author) to that customer's most recent case; it is updated as
+    messages are filed, so several messages from one customer in a batch share a case.
+    """
+    filings: list[Filing] = []
+    for msg in sorted(messages, key=lambda m: m.created_at):
+        key = (msg.source, msg.author or "")
+        case = latest.get(key) if msg.author else None
+        if case is not None and joins(case, msg, window):
+            reopened = case.status in CLOSED_STATUSES
+            if reopened:
+                case.status = "new"
+            elif case.status == "waiting_on_customer":
+                case.status = "in_progress"  # the customer answered what we asked
+            case.last_customer_at = max(case.last_customer_at, msg.created_at)
+            case.conversations.add(msg.conversation)
+            filings.append(Filing(msg.id, case, reopened=reopened))
+            continue
+        case = CaseState(None, msg.source, msg.author, msg.conversation, "new",
+                         msg.created_at, opening=msg.id, conversations={msg.conversation})
+        if msg.author:
+            latest[key] = case
+        filings.append(Filing(msg.id, case, opened=True))
+    return filings
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """What routing looks at: the opening message's analysis and watchlist matches."""
+
+    lang: str | None
+    source: str
+    complaint: bool
+    terms: tuple[str, ...]
+    kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Route:
+    owner: str | None
+    team: str | None
+    rule: int | None                   # index of the rule that decided, None: no rule
+
+
+def rule_applies(rule: RoutingRule, case: NewCase) -> bool:
+    return ((rule.term is None or rule.term in case.terms)
+            and (rule.kind is None or rule.kind in case.kinds)
+            and (rule.language is None or rule.language == case.lang)
+            and (rule.source is None or rule.source == case.source)
+            and (rule.complaint is None or rule.complaint == case.complaint))
+
+
+def route(case: NewCase, config: Config, load: dict[str, int], now: dt.datetime) -> Route:
+    """The first rule that applies decides. "least-loaded" picks, among the rule's team, the
+    person on shift now who writes the case's language and has the fewest open cases; when
+    nobody qualifies the case waits in the team's queue with no owner."""
+    for index, rule in enumerate(config.routing):
+        if not rule_applies(rule, case):
+            continue
+        if rule.assign and rule.assign != LEAST_LOADED:
+            person = config.person(rule.assign)
+            return Route(rule.assign, rule.team or (person.team if person else None), index)
+        if rule.assign == LEAST_LOADED:
+            candidates = [p for p in config.people
+                          if p.team == rule.team and p.role == "agent"
+                          and writes(p, case.lang) and on_shift(config, p, now)]
+            if candidates:
+                chosen = min(candidates, key=lambda p: (load.get(p.name, 0), p.name))
+                return Route(chosen.name, rule.team, index)
+        return Route(None, rule.team, index)
+    return Route(None, None, None)
+
+
+def writes(person: Person, lang: str | None) -> bool:
+    return not person.languages or lang is None or lang in person.languages
+
+
+def shift_clock(config: Config, person: Person) -> BusinessHours:
+    return BusinessHours.parse(*config.shift_of(person))
+
+
+def on_shift(config: Config, person: Person, at: dt.datetime) -> bool:
+    return shift_clock(config, person).is_open(at)
+
+
+# -- filing (store) ------------------------------------------------------------------------
+
+def file_new(store: Store, config: Config, now: dt.datetime | None = None,
+             batch: int = 20000) -> int:
+    """File every analysed message not filed yet; returns how many were filed."""
+    now = now or utcnow()
+    total = 0
+    while True:
+        filed = _file_batch(store, config, now, batch)
+        total += filed
+        if filed < batch:
+            return total
+
+
+def _file_batch(store: Store, config: Config, now: dt.datetime, batch: int) -> int:
+    window = dt.timedelta(hours=config.cases.join_window_hours)
+    with store.transaction() as con:
+        new = con.execute(
+            """
+            SELECT m.id, m.source, m.author, coalesce(m.conversation_id, m.id) AS conv,
+                   m.created_at, a.lang, a.complaint, m.matched_terms, m.matched_kinds
+            FROM mentions m JOIN analysis a ON a.mention_id = m.id
+            LEFT JOIN case_mentions f ON f.mention_id = m.id
+            WHERE f.mention_id IS NULL AND NOT m.is_own
+            ORDER BY m.created_at LIMIT ?
+            """, [batch]).df()
+        filed = 0
+        if not new.empty:
+            filed += _file_customers(con, config, new, window, now)
+        filed += _file_responses(con, batch)
+    return filed
+
+
+def _file_customers(con, config: Config, new: pd.DataFrame, window: dt.timedelta,
+                    now: dt.datetime) -> int:
+    authors = new.loc[new["author"].notna(), ["source", "author"]].drop_duplicates()
+    con.register("authors", authors)
+    try:
+        known = con.execute(
+            """
+            SELECT c.id, c.source, c.author, c.conversation_id, c.status, c.last_customer_at
+            FROM cases c JOIN authors USING (source, author)
+            QUALIFY row_number() OVER (PARTITION BY c.source, c.author
+                                       ORDER BY c.last_customer_at DESC, c.id DESC) = 1
+            """).fetchall()
+    finally:
+        con.unregister("authors")
+    latest = {(src, author): CaseState(cid, src, author, conv, status, last)
+              for cid, src, author, conv, status, last in known}
+    before = {cid: status for cid, _, _, _, status, _ in known}
+    messages = [Message(r.id, r.source, None if pd.isna(r.author) else r.author, r.conv,
+                        r.created_at.to_pydatetime())
+                for r in new.itertuples()]
+    filings = file_messages(messages, latest, window)
+    info = new.set_index("id")
+
+    load = dict(con.execute(
+        f"SELECT owner, count(*) FROM cases WHERE owner IS NOT NULL "
+        f"AND status IN {OPEN_STATUSES} GROUP BY owner").fetchall())
+    opened, events = [], []
+    for filing in filings:
+        case = filing.case
+        if filing.opened:
+            (number,) = con.execute("SELECT nextval('case_number')").fetchone()
+            case.id = f"C-{number}"
+            row = info.loc[filing.mention_id]
+            routed = route(NewCase(
+                None if pd.isna(row["lang"]) else row["lang"], case.source,
+                bool(row["complaint"]), tuple(row["matched_terms"]),
+                tuple(row["matched_kinds"])), config, load, now)
+            if routed.owner:
+                load[routed.owner] = load.get(routed.owner, 0) + 1
+            opened.append((case, routed, row["created_at"]))
+            events.append((case.id, filing.mention_id, "opened", SYSTEM, row["created_at"],
+                           None, "new", None))
+            if routed.owner or routed.team:
+                rule = config.routing[routed.rule]
+                events.append((case.id, filing.mention_id, "assigned", SYSTEM, now, None,
+                               owner_label(routed.owner, routed.team),
+                               f"routing rule {routed.rule + 1}: {_describe_rule(rule)}"))
+        elif filing.reopened:
+            events.append((case.id, filing.mention_id, "reopened", SYSTEM,
+                           info.loc[filing.mention_id, "created_at"],
+                           before.get(case.id, "resolved"), "new",
+                           "the customer wrote again"))
+            before[case.id] = "new"
+
+    if opened:
+        frame = pd.DataFrame({
+            "id": [c.id for c, _, _ in opened],
+            "mention_id": [c.opening for c, _, _ in opened],
+            "source": [c.source for c, _, _ in opened],
+            "author": [c.author for c, _, _ in opened],
+            "conversation_id": [c.conversation for c, _, _ in opened],
+            "status": ["new"] * len(opened),
+            "opened_at": [at for _, _, at in opened],
+            "owner": [r.owner for _, r, _ in opened],
+            "team": [r.team for _, r, _ in opened],
+            "last_customer_at": [at for _, _, at in opened],
+            "messages": [0] * len(opened),
+        })
+        con.register("opened", frame)
+        try:
+            con.execute("INSERT INTO cases BY NAME SELECT * FROM opened")
+        finally:
+            con.unregister("opened")
+
+    links = pd.DataFrame({"mention_id": [f.mention_id for f in filings],
+                          "case_id": [f.case.id for f in filings],
+                          "role": ["customer"] * len(filings)})
+    con.register("links", links)
+    try:
+        con.execute("INSERT INTO case_mentions BY NAME SELECT * FROM links")
+    finally:
+        con.unregister("links")
+
+    touched = {f.case.id: f.case for f in filings}
+    changes = pd.DataFrame({"id": list(touched),
+                            "status": [c.status for c in touched.values()]})
+    con.register("changes", changes)
+    try:
+        # Counts and times come from the filed messages themselves, so they stay right
+        # however the batch was cut.
+        con.execute(
+            """
+            UPDATE cases SET status = changes.status, messages = agg.messages,
+                   last_customer_at = agg.last_at,
+                   reopened = cases.reopened + CASE WHEN cases.status IN ('resolved', 'ignored')
+                                                     AND changes.status = 'new' THEN 1 ELSE 0 END,
+                   resolved_at = CASE WHEN changes.status = 'new' AND cases.status = 'resolved'
+                                      THEN NULL ELSE cases.resolved_at END
+            FROM changes, (
+                SELECT f.case_id, count(*) AS messages, max(m.created_at) AS last_at
+                FROM case_mentions f JOIN mentions m ON m.id = f.mention_id
+                WHERE f.role = 'customer' AND f.case_id IN (SELECT id FROM changes)
+                GROUP BY f.case_id) agg
+            WHERE cases.id = changes.id AND agg.case_id = changes.id
+            """)
+    finally:
+        con.unregister("changes")
+    _append_events(con, events)
+    return len(filings)
+
+
+def _file_responses(con, batch: int) -> int:
+    """File the brand's own posts: a reply to a filed customer message is a response."""
+    replies = con.execute(
+        """
+        SELECT m.id, m.author, m.source, m.created_at, f.case_id,
+               p.id IS NOT NULL AND NOT p.is_own AS customer_parent
+        FROM mentions m LEFT JOIN case_mentions done ON done.mention_id = m.id
+        LEFT JOIN mentions p ON p.id = m.in_reply_to
+        LEFT JOIN case_mentions f ON f.mention_id = m.in_reply_to AND f.role = 'customer'
+        WHERE m.is_own AND done.mention_id IS NULL
+        ORDER BY m.created_at LIMIT ?
+        """, [batch]).df()
+    if replies.empty:
+        return 0
+    # A reply to a customer message not filed yet (still being analysed) waits for the next
+    # pass; one that answers no customer message (a post of our own, or a thread we never
+    # collected) is filed under no case.
+    waiting = replies["case_id"].isna() & replies["customer_parent"]
+    keep = replies[~waiting]
+    if keep.empty:
+        return 0
+    links = pd.DataFrame({
+        "mention_id": keep["id"],
+        "case_id": keep["case_id"],
+        "role": ["response" if isinstance(c, str) else "none" for c in keep["case_id"]],
+    })
+    con.register("links", links)
+    try:
+        con.execute("INSERT INTO case_mentions BY NAME SELECT * FROM links")
+    finally:
+        con.unregister("links")
+    answered = keep[keep["case_id"].notna()]
+    events = [(r.case_id, r.id, "responded", f"{r.author} on {r.source}", r.created_at,
+               None, None, "replied on the platform") for r in answered.itertuples()]
+    _append_events(con, events)
+    if not answered.empty:
+        refresh_response_times(con, answered["case_id"].unique().tolist())
+    return len(keep)
+
+
+def refresh_response_times(con, case_ids: list[str]) -> None:
+    """First/last response times from the events; a new case that got a response is
+    acknowledged."""
+    con.execute(
+        """
+        UPDATE cases SET first_response_at = r.first_at, last_response_at = r.last_at,
+               -- answered once, a case stays acknowledged when the customer writes again
+               -- (the inbox still shows it waiting); a reopened one needs a newer answer
+               status = CASE WHEN cases.status = 'new' AND (cases.reopened = 0
+                                  OR r.last_at >= cases.last_customer_at)
+                             THEN 'acknowledged' ELSE cases.status END
+        FROM (SELECT case_id, min(happened_at) AS first_at, max(happened_at) AS last_at
+              FROM events WHERE kind = 'responded' AND case_id IN (SELECT unnest(?))
+              GROUP BY case_id) r
+        WHERE cases.id = r.case_id
+        """, [case_ids])
+
+
+def _append_events(con, events: list[tuple]) -> None:
+    if not events:
+        return
+    frame = pd.DataFrame(events, columns=["case_id", "mention_id", "kind", "actor",
+                                          "happened_at", "before_value", "after_value",
+                                          "note"])
+    frame["happened_at"] = pd.to_datetime(frame["happened_at"], utc=True)
+    con.register("new_events", frame)
+    try:
+        con.execute("INSERT INTO events BY NAME SELECT * FROM new_events ORDER BY happened_at")
+    finally:
+        con.unregister("new_events")
+
+
+def owner_label(owner: str | None, team: str | None) -> str:
+    """How an assignment reads in the audit log: "Sara (Care EN)", "team Care EN"."""
+    if owner and team:
+        return f"{owner} ({team})"
+    if owner:
+        return owner
+    return f"team {team}" if team else "nobody"
+
+
+def _describe_rule(rule: RoutingRule) -> str:
+    conditions = [f"{k} = {v}" for k, v in (("term", rule.term), ("kind", rule.kind),
+                                            ("language", rule.language),
+                                            ("source", rule.source),
+                                            ("complaint", rule.complaint)) if v is not None]
+    return " and ".join(conditions) or "every case"

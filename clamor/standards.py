@@ -1,0 +1,184 @@
+"""Response standards: which apply to a case, when it is due, and how well each was kept.
+
+A standard ("90 % of complaints on X get a first response within 60 minutes") is measured on
+its clock: a team's business hours in its time zone, or 24/7. Several may apply to one case;
+the case is late when past the strictest — the earliest due time among them.
+
+Everything here is pure: it takes cases as a DataFrame (see `queries.case_measures`) and the
+config, and returns numbers a manager reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from analysis import metrics
+from clamor.config import Config, Standard
+from clamor.hours import BusinessHours
+
+HIGH_REACH = 10_000  # followers: a complaint from this far-reaching an account is high priority
+ALWAYS = "24/7"
+
+
+def clock(config: Config, name: str) -> BusinessHours:
+    """The clock a standard names: "24/7", or a team's business hours."""
+    if name == ALWAYS:
+        return BusinessHours.always()
+    team = config.team(name)
+    if team is None:  # config validation prevents this; be explicit if it ever happens
+        raise ValueError(f"no team named {name!r} for a standard's clock")
+    return BusinessHours.parse(team.timezone, team.hours, team.holidays)
+
+
+def applies(standard: Standard, cases: pd.DataFrame) -> pd.Series:
+    """Which cases fall in the standard's scope (columns source, lang, complaint, reach)."""
+    mask = pd.Series(True, index=cases.index)
+    if standard.complaints_only:
+        mask &= cases["complaint"].astype(bool)
+    if standard.sources:
+        mask &= cases["source"].isin(standard.sources)
+    if standard.languages:
+        mask &= cases["lang"].isin(standard.languages)
+    if standard.min_priority == "high":
+        mask &= cases["complaint"].astype(bool) & (cases["reach"].fillna(0) >= HIGH_REACH)
+    return mask
+
+
+def _start_end(standard: Standard, cases: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    if standard.measure == "first_response":
+        return cases["opened_at"], cases["first_response_at"]
+    return cases["opened_at"], cases["resolved_at"]
+
+
+# -- the inbox: when is each open case due? -------------------------------------------------
+
+def due(config: Config, cases: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
+    """For open cases waiting for a reply: when the next response is due under the strictest
+    first-response standard, counted from the oldest unanswered message (`waiting_since`).
+
+    Returns columns due_at (NaT: no standard applies), standard (its name), minutes_left
+    (on that standard's clock; negative: late by that much), late.
+    """
+    out = pd.DataFrame(index=cases.index, data={
+        "due_at": pd.Series(pd.NaT, index=cases.index, dtype="datetime64[ns, UTC]"),
+        "standard": pd.Series(None, index=cases.index, dtype=object),
+        "minutes_left": np.nan, "late": False})
+    if cases.empty:
+        return out
+    for standard in config.standards:
+        if standard.measure != "first_response":
+            continue
+        mask = applies(standard, cases)
+        if not mask.any():
+            continue
+        hours = clock(config, standard.clock)
+        for idx in cases.index[mask]:
+            start = cases.at[idx, "waiting_since"].to_pydatetime()
+            at = pd.Timestamp(hours.add(start, standard.target_minutes))
+            current = out.at[idx, "due_at"]
+            if pd.isna(current) or at < current:
+                out.at[idx, "due_at"] = at
+                out.at[idx, "standard"] = standard.name
+                left = hours.minutes_between(now, at.to_pydatetime()) if at > now else \
+                    -hours.minutes_between(at.to_pydatetime(), now)
+                out.at[idx, "minutes_left"] = left
+                out.at[idx, "late"] = at <= now
+    return out
+
+
+# -- the Standards page and `clamor report standards` ---------------------------------------
+
+def durations(standard: Standard, config: Config, cases: pd.DataFrame, now: dt.datetime
+              ) -> pd.DataFrame:
+    """Each in-scope case's measured time on the standard's clock: `minutes` for finished
+    measurements, `open_minutes` elapsed so far for cases still waiting (ignored cases are
+    out of scope: nobody owed them an answer)."""
+    scoped = cases[applies(standard, cases) & (cases["status"] != "ignored")]
+    start, end = _start_end(standard, scoped)
+    hours = clock(config, standard.clock)
+    finished = end.notna()
+    minutes = hours.minutes_between_many(start, end) if len(scoped) else np.array([])
+    now_series = pd.Series(pd.Timestamp(now), index=scoped.index)
+    open_minutes = hours.minutes_between_many(start, now_series) if len(scoped) else \
+        np.array([])
+    return scoped.assign(minutes=np.where(finished, minutes, np.nan),
+                         open_minutes=np.where(finished, np.nan, open_minutes))
+
+
+def evaluate(standard: Standard, measured: pd.DataFrame) -> metrics.StandardOutcome:
+    return metrics.evaluate(measured["minutes"].dropna().to_numpy(),
+                            standard.target_minutes, standard.percentile,
+                            open_elapsed=measured["open_minutes"].dropna().to_numpy())
+
+
+def _outcome_dict(outcome: metrics.StandardOutcome) -> dict:
+    return {"cases": outcome.count, "met": outcome.met,
+            "share_met": None if outcome.share_met is None else round(outcome.share_met, 4),
+            "achieved_minutes": None if outcome.achieved is None else round(outcome.achieved, 1),
+            "ok": outcome.ok}
+
+
+def breakdown(standard: Standard, measured: pd.DataFrame, by: str) -> dict:
+    """The standard's outcome per value of a column (source, lang, team, day, week)."""
+    if measured.empty:
+        return {}
+    keys = measured[by].fillna("none").astype(str)
+    return {key: _outcome_dict(evaluate(standard, part))
+            for key, part in measured.groupby(keys, sort=True)}
+
+
+def breaches(standard: Standard, measured: pd.DataFrame, limit: int = 200) -> pd.DataFrame:
+    """The cases that broke the standard: answered after the target, or still waiting past
+    it; longest first."""
+    target = standard.target_minutes
+    late = measured[(measured["minutes"] > target) | (measured["open_minutes"] > target)]
+    late = late.assign(took=late["minutes"].fillna(late["open_minutes"]),
+                       still_open=late["minutes"].isna())
+    return late.sort_values("took", ascending=False).head(limit)
+
+
+def with_periods(measured: pd.DataFrame, timezone: str = "UTC") -> pd.DataFrame:
+    """Adds `day` and `week` (ISO dates of the case's opening, in the given time zone)."""
+    local = measured["opened_at"].dt.tz_convert(timezone)
+    return measured.assign(day=local.dt.strftime("%Y-%m-%d"),
+                           week=local.dt.strftime("%G-W%V"))
+
+
+def report(config: Config, cases: pd.DataFrame, now: dt.datetime) -> dict:
+    """Every standard's outcome with breakdowns, plus the time distributions."""
+    standards = []
+    for standard in config.standards:
+        team = config.team(standard.clock)
+        measured = with_periods(durations(standard, config, cases, now),
+                                team.timezone if team else "UTC")
+        outcome = evaluate(standard, measured)
+        late = breaches(standard, measured)
+        standards.append({
+            "name": standard.name, "measure": standard.measure,
+            "percentile": standard.percentile, "target_minutes": standard.target_minutes,
+            "clock": standard.clock,
+            **_outcome_dict(outcome),
+            "still_in_time": int((measured["open_minutes"] <= standard.target_minutes).sum()),
+            "by_day": breakdown(standard, measured, "day"),
+            "by_week": breakdown(standard, measured, "week"),
+            "by_source": breakdown(standard, measured, "source"),
+            "by_language": breakdown(standard, measured, "lang"),
+            "by_team": breakdown(standard, measured, "team"),
+            "breaches": [{"case": r.id, "minutes": round(float(r.took), 1),
+                          "still_open": bool(r.still_open)} for r in late.itertuples()],
+        })
+    answered = cases.dropna(subset=["first_response_at"])
+    resolved = cases.dropna(subset=["resolved_at"])
+    return {
+        "standards": standards,
+        "first_response_minutes": metrics.summary(
+            ((answered["first_response_at"] - answered["opened_at"])
+             .dt.total_seconds() / 60).to_numpy()),
+        "resolution_minutes": metrics.summary(
+            ((resolved["resolved_at"] - resolved["opened_at"])
+             .dt.total_seconds() / 60).to_numpy()),
+        "cases": int(len(cases)),
+    }

@@ -1,0 +1,236 @@
+"""Cases: a customer's messages gather into one case, routed to one owner; brand replies on
+the platform count as responses; agents move cases along and every step is audited."""
+
+import datetime as dt
+
+import pytest
+
+from clamor import actions, cases, pipeline, queries
+from clamor.cases import CaseState, Message, NewCase, file_messages, route
+from clamor.config import parse_config
+from collectors.base import Mention
+
+UTC = dt.timezone.utc
+T0 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
+HOUR = dt.timedelta(hours=1)
+WINDOW = dt.timedelta(hours=24)
+
+
+def msg(id, author="@ana", conv="t1", at=T0, source="x"):
+    return Message(id, source, author, conv, at)
+
+
+# -- filing decisions (pure) ---------------------------------------------------------------
+
+def test_a_follow_up_in_the_same_thread_joins_the_case_even_days_later():
+    latest = {}
+    first, later = file_messages([msg("1"), msg("2", at=T0 + 72 * HOUR)], latest, WINDOW)
+    assert first.opened and not later.opened and later.case is first.case
+
+
+def test_a_new_thread_joins_within_the_window_and_opens_a_case_after_it():
+    latest = {}
+    a, b, c = file_messages([msg("1"), msg("2", conv="t2", at=T0 + 3 * HOUR),
+                             msg("3", conv="t3", at=T0 + 30 * HOUR)], latest, WINDOW)
+    assert b.case is a.case, "a second post 3 h later is the same problem"
+    assert c.opened and c.case is not a.case, "27 h after the last message is a new case"
+
+
+def test_other_customers_web_articles_and_unknown_authors_never_join():
+    latest = {}
+    filings = file_messages([msg("1"), msg("2", author="@bo"), msg("3", author=None),
+                             msg("4", author=None), msg("5", author="News", source="web"),
+                             msg("6", author="News", source="web")], latest, WINDOW)
+    assert [f.opened for f in filings] == [True] * 6
+
+
+@pytest.mark.parametrize("status, becomes, reopened", [
+    ("resolved", "new", True), ("ignored", "new", True),
+    ("waiting_on_customer", "in_progress", False), ("acknowledged", "acknowledged", False),
+])
+def test_a_new_customer_message_reopens_or_resumes_the_case(status, becomes, reopened):
+    case = CaseState("C-1", "x", "@ana", "t1", status, T0)
+    (filing,) = file_messages([msg("2", at=T0 + HOUR)], {("x", "@ana"): case}, WINDOW)
+    assert filing.case is case and case.status == becomes and filing.reopened is reopened
+
+
+# -- routing (pure) ------------------------------------------------------------------------
+
+def test_routing_rules_in_the_demo_config(config):
+    monday_morning_athens = dt.datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 08:00 in Athens
+    staff = NewCase("en", "x", True, ("Nikos Papadakis",), ("staff",))
+    assert route(staff, config, {}, T0) == cases.Route("Dimitris Alexiou", "Care Europe", 0)
+    greek = NewCase("el", "x", True, ("Aerolume",), ("brand",))
+    # Eleni is on her 07:00-15:00 shift and writes Greek; Tom starts at 15:00.
+    assert route(greek, config, {}, monday_morning_athens).owner == "Eleni Markou"
+    persian = NewCase("fa", "x", False, ("Aerolume",), ("brand",))
+    assert route(persian, config, {}, T0) == cases.Route("Maryam Rahimi",
+                                                         "Care Middle East", 2)
+
+
+def test_least_loaded_prefers_fewer_open_cases_and_waits_in_the_queue_off_shift(config):
+    english = NewCase("en", "x", False, ("Aerolume",), ("brand",))
+    evening = dt.datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # 19:00 in Athens: only Tom
+    assert route(english, config, {}, evening).owner == "Tom Reid"
+    both_on = dt.datetime(2026, 11, 28, 10, 0, tzinfo=UTC)  # Saturday: Tom only again
+    assert route(english, config, {"Tom Reid": 3}, both_on).owner == "Tom Reid"
+    night = dt.datetime(2026, 11, 23, 23, 30, tzinfo=UTC)  # 01:30 in Athens: nobody
+    assert route(english, config, {}, night) == cases.Route(None, "Care Europe", 6)
+    loyalty = NewCase("en", "x", True, ("SkyPoints",), ("product",))
+    assert route(loyalty, config, {}, T0).team == "Loyalty"
+
+
+def test_no_rule_no_owner():
+    config = parse_config({"brand": {"name": "B"},
+                           "watchlist": {"terms": [{"term": "B", "kind": "brand"}]}})
+    assert route(NewCase("en", "x", False, (), ()), config, {}, T0) == \
+        cases.Route(None, None, None)
+
+
+# -- filing in the store -------------------------------------------------------------------
+
+def post(store, config, native_id, text, *, author="@ana_k", at=T0, reply_to=None, conv=None,
+         own=False, terms=("Aerolume",), kinds=("brand",), now=None):
+    mention = Mention(source="x", native_id=native_id, text=text, created_at=at, author=author,
+                      in_reply_to=reply_to, conversation_id=conv, matched_terms=terms,
+                      matched_kinds=kinds)
+    store.insert_mentions([mention], own=[own], collector="test", version="t")
+    pipeline.analyse_pending(store, config, now=now or at)
+    return mention.id
+
+
+def case_of(store, mention_id):
+    return queries.case_ids_for(store, [mention_id])[mention_id]
+
+
+def test_every_customer_message_in_the_demo_is_filed_and_brand_replies_are_responses(
+        demo_store):
+    assert queries.unfiled_count(demo_store) == 0
+    answered = demo_store.query_rows(
+        "SELECT f.case_id FROM mentions m JOIN case_mentions f ON f.mention_id = m.id "
+        "WHERE m.is_own AND f.role = 'response'")
+    assert answered
+    row = queries.case(demo_store, answered[0][0])
+    assert row["first_response_at"] is not None and row["status"] != "new"
+    log = queries.case_events(demo_store, answered[0][0])
+    assert "replied on the platform" in log["note"].tolist()
+
+
+def test_a_follow_up_joins_and_a_reply_on_the_platform_sets_the_first_response(store, config):
+    first = post(store, config, "1", "Aerolume lost my bag at LHR, nobody answers the phone")
+    second = post(store, config, "2", "still nothing from Aerolume??", at=T0 + 2 * HOUR)
+    case = case_of(store, first)
+    assert case_of(store, second) == case
+    assert queries.inbox(store).iloc[0]["messages_waiting"] == 2
+    post(store, config, "3", "@ana_k so sorry, DM us your file reference", author="AerolumeHelp",
+         at=T0 + 3 * HOUR, reply_to="2", own=True)
+    row = queries.case(store, case)
+    assert row["first_response_at"] == T0 + 3 * HOUR and row["status"] == "acknowledged"
+    assert queries.inbox_count(store) == 0
+
+
+def test_a_message_after_resolution_reopens_the_case(store, config):
+    first = post(store, config, "1", "Aerolume charged me twice for seat selection")
+    case = case_of(store, first)
+    actions.respond(store, first, actor="Tom Reid", reply_text="Sorry! Checking now.",
+                    at=T0 + HOUR)
+    actions.resolve(store, config, case, actor="Tom Reid", at=T0 + 2 * HOUR)
+    assert queries.inbox_count(store) == 0
+    post(store, config, "2", "the refund never arrived Aerolume", at=T0 + 5 * HOUR,
+         reply_to="1", conv="1")
+    row = queries.case(store, case)
+    assert row["status"] == "new" and row["reopened"] == 1 and row["resolved_at"] is None
+    assert queries.inbox(store).iloc[0]["case_id"] == case
+    kinds = queries.case_events(store, case)["kind"].tolist()
+    assert kinds[-1] == "reopened"
+
+
+def test_new_cases_are_routed_and_the_assignment_is_audited(store, config):
+    first = post(store, config, "1", "Nikos Papadakis at the Athens desk was rude to my mum",
+                 terms=("Nikos Papadakis",), kinds=("staff",))
+    case = queries.case(store, case_of(store, first))
+    assert case["owner"] == "Dimitris Alexiou"
+    log = queries.case_events(store, case["id"])
+    assigned = log[log["kind"] == "assigned"].iloc[0]
+    assert assigned["after_value"] == "Dimitris Alexiou (Care Europe)"
+    assert "kind = staff" in assigned["note"]
+
+
+# -- agents' actions -----------------------------------------------------------------------
+
+def test_a_holding_reply_with_a_time_sets_the_due_time(store, config):
+    first = post(store, config, "1", "Aerolume my flight got cancelled, what now?")
+    case = actions.respond(store, first, actor="Tom Reid", lang="en", at=T0 + HOUR,
+                           reply_text="So sorry. We'll be back to you within 2 hours.")
+    row = queries.case(store, case)
+    assert row["due_at"] == T0 + 3 * HOUR and row["status"] == "acknowledged"
+    promised = queries.promises(store)
+    assert promised["case_id"].tolist() == [case]
+
+
+def test_assign_escalate_resolve_follow_up_and_survey(store, config):
+    first = post(store, config, "1", "Aerolume I want my refund for AL 213")
+    case = case_of(store, first)
+    actions.assign(store, config, [case], actor="Dimitris Alexiou", owner="Tom Reid")
+    with pytest.raises(actions.ActionRefused, match="cannot take escalations"):
+        actions.escalate(store, config, case, actor="Tom Reid", to="Joe Park",
+                         reason="refund over 500 EUR")
+    with pytest.raises(actions.ActionRefused, match="say why"):
+        actions.escalate(store, config, case, actor="Tom Reid", to="Hannah Cole", reason=" ")
+    actions.escalate(store, config, case, actor="Tom Reid", to="Hannah Cole",
+                     reason="refund over 500 EUR")
+    row = queries.case(store, case)
+    assert (row["owner"], row["escalated_to"], row["team"]) == \
+        ("Hannah Cole", "Hannah Cole", "Loyalty")
+    actions.set_status(store, case, "waiting_on_customer", actor="Hannah Cole")
+    resolved_at = T0 + 5 * HOUR
+    follow = actions.resolve(store, config, case, actor="Hannah Cole", at=resolved_at,
+                             note="refunded 540 EUR")
+    assert follow == resolved_at + 24 * HOUR
+    assert queries.follow_ups_due(store, now=resolved_at + 23 * HOUR).empty
+    due = queries.follow_ups_due(store, now=resolved_at + 24 * HOUR)
+    assert due["case_id"].tolist() == [case]
+    actions.follow_up(store, case, actor="Hannah Cole", reply_text="How did we do, 1-5?")
+    with pytest.raises(actions.ActionRefused, match="already followed up"):
+        actions.follow_up(store, case, actor="Hannah Cole", reply_text="again?")
+    actions.record_survey(store, case, "csat", 4, actor="Hannah Cole")
+    with pytest.raises(actions.ActionRefused, match="from 0 to 10"):
+        actions.record_survey(store, case, "nps", 11, actor="Hannah Cole")
+    log = queries.audit_log(store, case_id=case)
+    assert {"assigned", "escalated", "status", "resolved", "followed_up", "survey"} <= \
+        set(log["action"])
+    escalated = log[log["action"] == "escalated"].iloc[0]
+    assert (escalated["before"], escalated["after"], escalated["detail"]) == \
+        ("Tom Reid (Care Europe)", "Hannah Cole (Loyalty)", "refund over 500 EUR")
+
+
+def test_closed_cases_refuse_work_until_reopened(store, config):
+    first = post(store, config, "1", "Aerolume spam spam")
+    case = actions.ignore(store, first, actor="Tom Reid", reason="spam")
+    with pytest.raises(actions.ActionRefused, match="reopen it"):
+        actions.respond(store, first, actor="Tom Reid", reply_text="hi")
+    actions.reopen(store, case, actor="Tom Reid", reason="not spam after all")
+    assert queries.case(store, case)["status"] == "new"
+
+
+def test_bulk_ignore_and_assign_are_all_or_nothing(store, config):
+    ids = [case_of(store, post(store, config, str(i), f"Aerolume promo {i}",
+                               author=f"@bot{i}")) for i in range(3)]
+    assert actions.ignore_cases(store, ids[:2], actor="Tom Reid", reason="spam") == 2
+    with pytest.raises(actions.ActionRefused):
+        actions.assign(store, config, ids, actor="Tom Reid", owner="Omar Said")
+    assert queries.case(store, ids[2])["owner"] != "Omar Said", "nothing was half-done"
+    with pytest.raises(actions.ActionRefused, match="nobody named"):
+        actions.assign(store, config, ids[2:], actor="Tom Reid", owner="Someone Else")
+
+
+def test_survey_csv_import_records_good_rows_and_names_bad_lines(store, config, tmp_path):
+    case = case_of(store, post(store, config, "1", "Aerolume lost my bag"))
+    path = tmp_path / "surveys.csv"
+    path.write_text(f"case,kind,score,answered_at\n{case},csat,5,2026-11-24T10:00:00\n"
+                    f"{case},nps,9,\nC-999,csat,3,\n{case},ces,nine,\n", encoding="utf-8")
+    recorded, problems = actions.import_surveys(store, path)
+    assert recorded == 2
+    assert [p.split(":")[0] for p in problems] == ["line 4", "line 5"]
+    assert "no case C-999" in problems[0]
+    assert sorted(queries.case_surveys(store, case)["kind"]) == ["csat", "nps"]
