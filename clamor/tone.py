@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -160,12 +161,12 @@ def _words(folded: str, sep: str = _SEP) -> str:
     return sep.join(words).replace("ๆ", r"\s*ๆ")
 
 
-def _alternation(phrases, sep: str = _SEP) -> str:
+def _alternation(phrases: Iterable[str], sep: str = _SEP) -> str:
     folded = sorted({_fold(p).strip() for p in phrases}, key=len, reverse=True)
     return "|".join(_words(f, sep) for f in folded if f)
 
 
-def _phrase_pattern(code: str, phrases) -> re.Pattern | None:
+def _phrase_pattern(code: str, phrases: Iterable[str]) -> re.Pattern | None:
     body = _alternation(phrases)
     return re.compile(f"{_left(code)}(?:{body}){_right(code)}") if body else None
 
@@ -240,6 +241,11 @@ class _Spoken:
     units: dict[str, tuple[int | None, float | None]]
     half: tuple[str, ...]                    # "and a half"
     clock: tuple[str, ...]                   # regexes (folded) for a clock time: "5pm"
+    # Words for "next", and the units that mean one of them after it: "within the next hour"
+    # is a promise, "in the hour before departure" and "σε ώρα γραφείου" are not.
+    next: tuple[str, ...] = ()
+    singular: tuple[str, ...] = ()
+    number_prefix: str = ""                  # a word the number may carry: Arabic "الـ 24"
 
 
 _HOUR, _DAY, _WEEK = 60, 1440, 10080
@@ -256,8 +262,8 @@ _SPOKEN = {
                  "twelve": 12, "fifteen": 15, "twenty": 20, "twenty-four": 24,
                  "twenty four": 24, "thirty": 30, "forty-five": 45, "forty five": 45,
                  "forty-eight": 48, "forty eight": 48},
-        units={"minutes": (1, None), "minute": (1, 1), "mins": (1, None), "min": (1, None),
-               "hours": (_HOUR, None), "hour": (_HOUR, 1), "hrs": (_HOUR, None),
+        units={"minutes": (1, None), "minute": (1, None), "mins": (1, None), "min": (1, None),
+               "hours": (_HOUR, None), "hour": (_HOUR, None), "hrs": (_HOUR, None),
                "hr": (_HOUR, None), "h": (_HOUR, None),
                "half an hour": (30, 1), "half hour": (30, 1), "half-hour": (30, 1),
                "days": (_DAY, None), "day": (_DAY, None),
@@ -265,7 +271,9 @@ _SPOKEN = {
                "working days": (None, None), "working day": (None, None),
                "weeks": (_WEEK, None), "week": (_WEEK, None)},
         half=("and a half",),
-        clock=(r"(?<!\w)\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.|o'clock)", )),
+        clock=(r"(?<!\w)\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.|o'clock)", ),
+        next=("next",),
+        singular=("hour", "minute", "day", "week")),
     "fa": _Spoken(
         before=("ظرف", "طی", "در طی", "در عرض", "تا", "حداکثر", "حداکثر تا", "نهایتاً"),
         filler=(("مدت",), ("حداکثر",)),
@@ -278,17 +286,18 @@ _SPOKEN = {
                "ربع ساعت": (15, 1), "روز": (_DAY, None), "روز کاری": (None, None),
                "هفته": (_WEEK, None)},
         half=("و نیم",),
-        clock=(r"ساعت\s*\d",)),
+        clock=(r"ساعت\s*\d",),
+        singular=("ساعت", "روز", "هفته")),
     "ar": _Spoken(
         before=("خلال", "في خلال", "في غضون", "غضون", "بعد", "في مدة أقصاها", "في حدود",
                 "بحد أقصى"),
-        filler=(("مدة",), ("أقصاها", "لا تتجاوز"), ("ال",)),
+        filler=(("مدة",), ("أقصاها", "لا تتجاوز")),
         after=("القادمة", "القادمتين", "القادم", "القادمين", "المقبلة", "المقبلتين", "المقبل"),
         numbers={"ثلاث": 3, "ثلاثة": 3, "أربع": 4, "أربعة": 4, "خمس": 5, "خمسة": 5, "ست": 6,
                  "ستة": 6, "سبع": 7, "سبعة": 7, "ثماني": 8, "ثمان": 8, "ثمانية": 8, "تسع": 9,
                  "تسعة": 9, "عشر": 10, "عشرة": 10, "اثنتي عشرة": 12, "خمس عشرة": 15,
                  "عشرين": 20, "أربع وعشرين": 24, "ثلاثين": 30, "ثمان وأربعين": 48},
-        units={"ساعة": (_HOUR, 1), "الساعة": (_HOUR, 1), "ساعتين": (_HOUR, 2),
+        units={"ساعة": (_HOUR, 1), "الساعة": (_HOUR, None), "ساعتين": (_HOUR, 2),
                "ساعتان": (_HOUR, 2), "الساعتين": (_HOUR, 2), "ساعات": (_HOUR, None),
                "دقيقة": (1, 1), "دقيقتين": (1, 2), "دقيقتان": (1, 2), "دقائق": (1, None),
                "نصف ساعة": (30, 1), "ربع ساعة": (15, 1), "ثلث ساعة": (20, 1),
@@ -297,7 +306,9 @@ _SPOKEN = {
                "أيام العمل": (None, None),
                "أسبوع": (_WEEK, 1), "أسبوعين": (_WEEK, 2), "أسابيع": (_WEEK, None)},
         half=("ونصف", "و نصف"),
-        clock=(r"(?<!\w)الساعه\s*\d",)),
+        clock=(r"(?<!\w)الساعه\s*\d",),
+        singular=("الساعة",),
+        number_prefix="ال"),
     "th": _Spoken(
         before=("ภายใน", "ใน", "อีก", "ไม่เกิน", "ภายในเวลา"),
         filler=(("อีก",), ("ประมาณ", "ไม่เกิน")),
@@ -323,18 +334,20 @@ _SPOKEN = {
                  "δεκαπέντε": 15, "είκοσι": 20, "είκοσι τέσσερις": 24, "τριάντα": 30,
                  "σαράντα πέντε": 45, "σαράντα οκτώ": 48, "ενάμιση": 1.5, "ενάμισι": 1.5,
                  "μιάμιση": 1.5, "μιάμισι": 1.5, "δυόμισι": 2.5, "τρεισήμισι": 3.5},
-        units={"ώρα": (_HOUR, 1), "ώρες": (_HOUR, None), "ωρών": (_HOUR, None),
+        units={"ώρα": (_HOUR, None), "ώρες": (_HOUR, None), "ωρών": (_HOUR, None),
                "ώρας": (_HOUR, None), "ωρο": (_HOUR, None), "ώρου": (_HOUR, None),
                "μισή ώρα": (30, 1), "μισάωρο": (30, 1), "τέταρτο": (15, 1),
                "εικοσιτετράωρο": (_DAY, 1),
-               "λεπτά": (1, None), "λεπτό": (1, 1), "λεπτών": (1, None),
-               "ημέρες": (_DAY, None), "ημερών": (_DAY, None), "μέρες": (_DAY, None),
+               "λεπτά": (1, None), "λεπτό": (1, None), "λεπτών": (1, None),
+               "ημέρα": (_DAY, None), "μέρα": (_DAY, None), "ημέρες": (_DAY, None), "ημερών": (_DAY, None), "μέρες": (_DAY, None),
                "μερών": (_DAY, None),
                "εργάσιμες ημέρες": (None, None), "εργάσιμων ημερών": (None, None),
                "εργάσιμες": (None, None),
-               "εβδομάδα": (_WEEK, 1), "εβδομάδες": (_WEEK, None), "εβδομάδων": (_WEEK, None)},
+               "εβδομάδα": (_WEEK, None), "εβδομάδες": (_WEEK, None), "εβδομάδων": (_WEEK, None)},
         half=("και μισή", "και μισό"),
-        clock=(r"(?<!\w)(?:στις|τις)\s*\d",)),
+        clock=(r"(?<!\w)(?:στις|τις)\s*\d",),
+        next=("επόμενη", "επόμενο", "επόμενες", "επόμενα", "επόμενων"),
+        singular=("ώρα", "λεπτό", "ημέρα", "μέρα", "εβδομάδα")),
 }
 # A clock time reads the same in every language ("17:00", Thai "17.00 น.").
 _ANY_CLOCK = r"(?<!\d)\d{1,2}[:.]\d{2}(?!\d)"
@@ -342,9 +355,11 @@ _ANY_CLOCK = r"(?<!\d)\d{1,2}[:.]\d{2}(?!\d)"
 
 @dataclass(frozen=True)
 class _Grammar:
-    patterns: tuple[re.Pattern, ...]
+    patterns: tuple[tuple[re.Pattern, bool], ...]   # (pattern, ends with a word for "coming")
     numbers: dict[str, float]
     units: dict[str, tuple[int | None, float | None]]
+    singular: frozenset[str]
+    next: re.Pattern | None
     clock: re.Pattern
 
 
@@ -358,18 +373,21 @@ def _grammar(code: str) -> _Grammar | None:
     left, right = _left(code), _right(code)
     filler = "".join(f"(?:(?:{_alternation(words, gap)}){gap})?" for words in spoken.filler)
     half = f"(?:{gap}(?:{_alternation(spoken.half, gap)}))" if spoken.half else "(?!)"
-    number = (rf"(?:(?P<num>\d+(?:[.,]\d+)?)(?P<h1>{half})?{gap}"
+    prefix = f"(?:{_alternation([spoken.number_prefix], gap)}){gap}" if spoken.number_prefix else ""
+    number = (rf"(?:(?:{prefix})?(?P<num>\d+(?:[.,]\d+)?)(?P<h1>{half})?{gap}"
               rf"|(?P<word>{_alternation(spoken.numbers, gap)})(?P<h2>{half})?{word_gap})")
     quantity = rf"(?:{number})?(?P<unit>{_alternation(spoken.units, gap)})(?P<h3>{half})?"
-    patterns = [re.compile(
-        rf"{left}(?:{_alternation(spoken.before, gap)}){gap}{filler}{quantity}{right}")]
+    patterns = [(re.compile(
+        rf"{left}(?:{_alternation(spoken.before, gap)}){gap}{filler}{quantity}{right}"), False)]
     if spoken.after:
-        patterns.append(re.compile(
-            rf"{left}{quantity}{gap}(?:{_alternation(spoken.after, gap)}){right}"))
+        patterns.append((re.compile(
+            rf"{left}{quantity}{gap}(?:{_alternation(spoken.after, gap)}){right}"), True))
     return _Grammar(
         patterns=tuple(patterns),
         numbers={_key(k): v for k, v in spoken.numbers.items()},
         units={_key(k): v for k, v in spoken.units.items()},
+        singular=frozenset(_key(k) for k in spoken.singular),
+        next=_phrase_pattern(code, spoken.next) if spoken.next else None,
         clock=re.compile("|".join((_ANY_CLOCK, *spoken.clock))),
     )
 
@@ -379,33 +397,35 @@ def _key(words: str) -> str:
     return re.sub(r"\s+", "", _fold(words))
 
 
-def _durations(folded: str, codes: tuple[str, ...]):
+def _durations(folded: str, codes: tuple[str, ...]) -> Iterator[int | None]:
     """Minutes of each promised duration in the folded text; None for business days."""
     for code in codes:
         grammar = _grammar(code)
         if grammar is None:
             continue
-        for pattern in grammar.patterns:
+        for pattern, coming in grammar.patterns:
             for m in pattern.finditer(folded):
-                minutes = _minutes(m, grammar, folded)
+                minutes = _minutes(m, grammar, folded, coming)
                 if minutes is not False:
                     yield minutes
 
 
-def _minutes(m: re.Match, grammar: _Grammar, folded: str) -> int | None | bool:
+def _minutes(m: re.Match, grammar: _Grammar, folded: str, coming: bool) -> int | None | bool:
     """The match's minutes, None for business days, False when it is not a duration."""
-    per_unit, implied = grammar.units[_key(m["unit"])]
+    unit = _key(m["unit"])
+    per_unit, implied = grammar.units[unit]
     if m["num"] is not None:
         count = float(m["num"].replace(",", "."))
     elif m["word"] is not None:
         count = grammar.numbers[_key(m["word"])]
-    elif implied is not None:
-        # "خلال الساعة 5" / "until 5 o'clock": a unit word followed by a number is a clock time.
-        if folded[m.end():].lstrip()[:1].isdigit():
+    else:
+        if implied is None and unit in grammar.singular and (
+                coming or (grammar.next is not None and grammar.next.search(m[0]))):
+            implied = 1
+        # "بعد الساعة 5", "تا ساعت ۵": a unit word followed by a number is a clock time.
+        if implied is None or folded[m.end():].lstrip()[:1].isdigit():
             return False
         count = implied
-    else:
-        return False
     if m["h1"] or m["h2"] or m["h3"]:
         count += 0.5
     return None if per_unit is None else round(count * per_unit)

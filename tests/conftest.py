@@ -85,3 +85,33 @@ def demo_store(demo_db):
     s = Store(demo_db)
     yield s
     s.close()
+
+
+# -- dashboard pages (Streamlit AppTest) ---------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def app_env(demo_db, monkeypatch):
+    """The dashboard's environment: the demo config over a copy of the seeded database, with
+    no scheduler (the test decides what is in the database)."""
+    import streamlit as st
+
+    monkeypatch.setenv("CLAMOR_DB", str(demo_db))
+    monkeypatch.setenv("CLAMOR_CONFIG", str(DEMO_CONFIG))
+    monkeypatch.setenv("CLAMOR_DEMO", "1")
+    monkeypatch.setenv("CLAMOR_SCHEDULER", "0")
+    st.cache_resource.clear()
+    yield demo_db
+    st.cache_resource.clear()
+
+
+def run(page: str):
+    """Run one page script (e.g. "pages/inbox.py") and fail on any exception it raised."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at

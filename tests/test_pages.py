@@ -1,34 +1,10 @@
 """Each page, run by Streamlit's AppTest against a real demo database."""
 
-from pathlib import Path
-
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from clamor import queries
-from clamor.config import DEMO_CONFIG
 from clamor.queries import InboxFilter
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def app_env(demo_db, monkeypatch):
-    monkeypatch.setenv("CLAMOR_DB", str(demo_db))
-    monkeypatch.setenv("CLAMOR_CONFIG", str(DEMO_CONFIG))
-    monkeypatch.setenv("CLAMOR_DEMO", "1")
-    monkeypatch.setenv("CLAMOR_SCHEDULER", "0")  # the test decides what is in the database
-    st.cache_resource.clear()
-    yield demo_db
-    st.cache_resource.clear()
-
-
-def run(page: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+from tests.conftest import run
 
 
 def texts(at: AppTest) -> list[str]:

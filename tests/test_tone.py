@@ -75,6 +75,15 @@ def test_every_template_promises_exactly_its_eta(template):
     ("Θα σας απαντήσουμε μέσα σε 30 λεπτά.", "el", 30),
     ("Θα σας ενημερώσουμε εντός 24 ωρών.", "el", 1440),
     ("Θα σας καλέσουμε σε μισή ώρα.", "el", 30),
+    ("Θα σας ενημερώσουμε μέσα στην επόμενη ώρα.", "el", 60),
+    ("سنعود إليك خلال الساعة القادمة.", "ar", 60),
+    ("سنعود إليك خلال الـ 24 ساعة القادمة.", "ar", 1440),
+    # a unit that is not a promise: office hours, a clock time, "during the day"
+    ("Θα σας καλέσουμε σε ώρα γραφείου.", "el", None),
+    ("Please be at the gate in the hour before departure.", "en", None),
+    ("تا ساعت ۵ عصر منتظر تماس ما باشید.", "fa", None),
+    ("سنعود إليك خلال اليوم.", "ar", None),
+    ("จะติดต่อกลับในวันที่ 5 ค่ะ", "th", None),
 ])
 def test_promised_minutes_reads_the_time_as_agents_write_it(text, lang, minutes):
     assert promised_minutes(text, lang) == minutes
