@@ -72,7 +72,7 @@ def _load(con, case: str) -> dict:
         raise ActionRefused(f"there is no case {case}")
     keys = ("id", "mention_id", "status", "owner", "team", "escalated_to", "due_at",
             "resolved_at", "follow_up_at", "followed_up_at", "last_customer_at")
-    return dict(zip(keys, row))
+    return dict(zip(keys, row, strict=True))
 
 
 def _event(con, case: str, mention_id: str, kind: str, actor: str, at: dt.datetime, *,

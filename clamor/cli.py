@@ -352,9 +352,9 @@ def cmd_surveys(args) -> int:
     return 1 if problems else 0
 
 
-COMMANDS = {"report": cmd_report, "surveys": cmd_surveys, "run": cmd_run, "collect": cmd_collect, "import": cmd_import,
+COMMANDS = {"run": cmd_run, "collect": cmd_collect, "import": cmd_import,
             "export": cmd_export, "doctor": cmd_doctor, "eval": cmd_eval,
-            "status": cmd_status}
+            "status": cmd_status, "report": cmd_report, "surveys": cmd_surveys}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ import tomllib
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 KINDS = ("blaming", "curt", "no_time")
@@ -339,8 +339,8 @@ _SPOKEN = {
                "μισή ώρα": (30, 1), "μισάωρο": (30, 1), "τέταρτο": (15, 1),
                "εικοσιτετράωρο": (_DAY, 1),
                "λεπτά": (1, None), "λεπτό": (1, None), "λεπτών": (1, None),
-               "ημέρα": (_DAY, None), "μέρα": (_DAY, None), "ημέρες": (_DAY, None), "ημερών": (_DAY, None), "μέρες": (_DAY, None),
-               "μερών": (_DAY, None),
+               "ημέρα": (_DAY, None), "ημέρες": (_DAY, None), "ημερών": (_DAY, None),
+               "μέρα": (_DAY, None), "μέρες": (_DAY, None), "μερών": (_DAY, None),
                "εργάσιμες ημέρες": (None, None), "εργάσιμων ημερών": (None, None),
                "εργάσιμες": (None, None),
                "εβδομάδα": (_WEEK, None), "εβδομάδες": (_WEEK, None), "εβδομάδων": (_WEEK, None)},
@@ -363,7 +363,7 @@ class _Grammar:
     clock: re.Pattern
 
 
-@lru_cache(maxsize=None)
+@cache
 def _grammar(code: str) -> _Grammar | None:
     spoken = _SPOKEN.get(code)
     if spoken is None:

@@ -4,7 +4,8 @@ from streamlit.testing.v1 import AppTest
 
 from clamor import queries
 from clamor.queries import InboxFilter
-from tests.conftest import run
+from clamor.config import DEMO_CONFIG
+from tests.conftest import ROOT, run
 
 
 def texts(at: AppTest) -> list[str]:

@@ -92,7 +92,7 @@ def test_share_met_and_achieved_percentile_match_an_independent_computation():
     # target count as breaches at their elapsed time, unanswered ones still in time are out.
     scoped = cases[cases["complaint"]]
     times = []
-    for opened, answered in zip(scoped["opened_at"], scoped["first_response_at"]):
+    for opened, answered in zip(scoped["opened_at"], scoped["first_response_at"], strict=True):
         end = answered if not pd.isna(answered) else pd.Timestamp(now)
         minutes = (end - opened).total_seconds() / 60
         if pd.isna(answered) and minutes <= 60:

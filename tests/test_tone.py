@@ -216,7 +216,8 @@ def test_kind_replies_are_not_flagged(lang, text):
 
 @pytest.mark.parametrize("lang, vague, concrete", [
     ("en", "We'll get back to you soon.", "We'll get back to you within 2 hours."),
-    ("en", "We will look into it as soon as possible.", "We will look into it and reply in 30 minutes."),
+    ("en", "We will look into it as soon as possible.",
+     "We will look into it and reply in 30 minutes."),
     ("fa", "به زودی بهتون خبر می‌دیم.", "ظرف ۲ ساعت آینده بهتون خبر می‌دیم."),
     ("fa", "در اسرع وقت پیگیری می‌کنیم.", "تا فردا صبح پیگیری می‌کنیم."),
     ("ar", "سنعود إليك قريباً.", "سنعود إليك خلال ساعتين."),
@@ -224,7 +225,8 @@ def test_kind_replies_are_not_flagged(lang, text):
     ("th", "จะติดต่อกลับเร็วๆ นี้ค่ะ", "จะติดต่อกลับภายใน 2 ชั่วโมงค่ะ"),
     ("th", "จะแจ้งให้ทราบโดยเร็วที่สุดค่ะ", "จะแจ้งให้ทราบก่อน 17.00 น. ค่ะ"),
     ("el", "Θα σας ενημερώσουμε σύντομα.", "Θα σας ενημερώσουμε μέσα σε 2 ώρες."),
-    ("el", "Θα επικοινωνήσουμε μαζί σας το συντομότερο.", "Θα επικοινωνήσουμε μαζί σας αύριο το πρωί."),
+    ("el", "Θα επικοινωνήσουμε μαζί σας το συντομότερο.",
+     "Θα επικοινωνήσουμε μαζί σας αύριο το πρωί."),
 ])
 def test_a_promise_without_a_time_is_flagged(lang, vague, concrete):
     kinds = [f.kind for f in check(vague, lang)]
