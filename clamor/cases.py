@@ -389,7 +389,7 @@ def owner_label(owner: str | None, team: str | None) -> str:
         return f"{owner} ({team})"
     if owner:
         return owner
-    return f"team {team}" if team else "nobody"
+    return f"team {team}" if team else "unassigned"
 
 
 def _describe_rule(rule: RoutingRule) -> str:

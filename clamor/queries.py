@@ -33,6 +33,7 @@ class InboxFilter:
     owner: str | None = None        # only this person's cases
     team: str | None = None         # only this team's cases
     unassigned_only: bool = False
+    case_id: str | None = None      # just this case (the case panel's timer)
     limit: int = 50
     pool: int = 5000  # the newest waiting cases ranked; older ones wait their turn
 
@@ -65,7 +66,7 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     frame = store.query_df(
         f"""
         WITH waiting_cases AS (
-            SELECT * FROM cases c WHERE {_WAITING}
+            SELECT * FROM cases c WHERE {_WAITING} AND (? IS NULL OR c.id = ?)
             ORDER BY c.last_customer_at DESC LIMIT ?
         ), unanswered AS (
             -- the customer messages since our last response, per case
@@ -100,8 +101,9 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
         LEFT JOIN analysis a ON a.mention_id = m.id
         WHERE {' AND '.join(where)}
         """,
-        [flt.pool, *params],
+        [flt.case_id, flt.case_id, flt.pool, *params],
     )
+    frame = _nobody_as_none(frame)
     now = now or utcnow()
     waiting = (now - frame["waiting_since"]).dt.total_seconds() / 60.0 if len(frame) else []
     frame["waiting_minutes"] = waiting
@@ -112,6 +114,14 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     ]
     return frame.sort_values(["urgency", "case_id"], ascending=[False, True],
                              kind="stable").head(flt.limit).reset_index(drop=True)
+
+
+def _nobody_as_none(frame: pd.DataFrame) -> pd.DataFrame:
+    """Owner, team and escalation as None (not NaN) where there is nobody yet."""
+    for column in ("owner", "team", "escalated_to"):
+        if column in frame:
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    return frame
 
 
 def sources_seen(store: Store) -> list[str]:
@@ -219,7 +229,7 @@ def case_surveys(store: Store, case_id: str) -> pd.DataFrame:
 
 def promises(store: Store, owner: str | None = None) -> pd.DataFrame:
     """Open cases whose holding reply promised a time, soonest due first."""
-    return store.query_df(
+    return _nobody_as_none(store.query_df(
         f"""
         SELECT c.id AS case_id, c.mention_id, c.due_at, c.owner, c.team, c.status,
                m.author, m.source, m.text, a.lang
@@ -227,13 +237,13 @@ def promises(store: Store, owner: str | None = None) -> pd.DataFrame:
         LEFT JOIN analysis a ON a.mention_id = m.id
         WHERE {_OPEN} AND c.due_at IS NOT NULL AND (? IS NULL OR c.owner = ?)
         ORDER BY c.due_at
-        """, [owner, owner])
+        """, [owner, owner]))
 
 
 def follow_ups_due(store: Store, now: dt.datetime | None = None, owner: str | None = None
                    ) -> pd.DataFrame:
     """Resolved cases whose follow-up is due (and not done), oldest first."""
-    return store.query_df(
+    return _nobody_as_none(store.query_df(
         """
         SELECT c.id AS case_id, c.mention_id, c.follow_up_at, c.resolved_at, c.owner, c.team,
                m.author, m.source, m.text, a.lang
@@ -242,7 +252,7 @@ def follow_ups_due(store: Store, now: dt.datetime | None = None, owner: str | No
         WHERE c.status = 'resolved' AND c.followed_up_at IS NULL
           AND c.follow_up_at <= ? AND (? IS NULL OR c.owner = ?)
         ORDER BY c.follow_up_at
-        """, [now or utcnow(), owner, owner])
+        """, [now or utcnow(), owner, owner]))
 
 
 def case_ids_for(store: Store, mention_ids: list[str]) -> dict[str, str]:
@@ -465,3 +475,86 @@ def export_rows(store: Store) -> pd.DataFrame:
         ORDER BY m.created_at, m.id
         """
     )
+
+
+# -- standards and audit pages -------------------------------------------------------------
+
+def audit_entries(store: Store, *, limit: int = 1000, who: str | None = None,
+                  action: str | None = None, case_id: str | None = None,
+                  since: dt.datetime | None = None) -> pd.DataFrame:
+    """The audit log (as `audit_log`: when, who, action, object, before, after, detail),
+    newest first, filtered in SQL so `limit` counts matching rows: one person, one kind of
+    action, one case or template (any letter case), actions since a time."""
+    return store.query_df(
+        """
+        SELECT "when", who, action, object, before, after, detail FROM (
+            SELECT happened_at AS "when", actor AS who, kind AS action, case_id AS object,
+                   before_value AS before, after_value AS after,
+                   coalesce(note, reply_text) AS detail, id AS seq
+            FROM events
+            UNION ALL
+            SELECT edited_at, edited_by, 'template edited', template_id, before_text, text,
+                   title, id FROM template_edits
+        )
+        WHERE (? IS NULL OR who = ?) AND (? IS NULL OR action = ?)
+          AND (? IS NULL OR lower(object) = lower(?)) AND (? IS NULL OR "when" >= ?)
+        ORDER BY "when" DESC, seq DESC LIMIT ?
+        """, [who, who, action, action, case_id, case_id, since, since, limit])
+
+
+def audit_filters(store: Store) -> tuple[list[str], list[str]]:
+    """Who appears in the audit log and which kinds of action, each sorted: the choices of
+    the audit page's filters."""
+    people = [r[0] for r in store.query_rows(
+        "SELECT DISTINCT actor FROM events WHERE actor IS NOT NULL UNION "
+        "SELECT DISTINCT edited_by FROM template_edits WHERE edited_by IS NOT NULL "
+        "ORDER BY 1")]
+    kinds = [r[0] for r in store.query_rows(
+        "SELECT DISTINCT kind FROM events UNION SELECT 'template edited' "
+        "WHERE EXISTS (SELECT 1 FROM template_edits) ORDER BY 1")]
+    return people, kinds
+
+
+# -- team and templates pages --------------------------------------------------------------
+
+def agent_activity_in_shifts(store: Store, shifts: dict[str, list[tuple[dt.datetime,
+                                                                          dt.datetime]]]
+                             ) -> pd.DataFrame:
+    """agent_activity, counting for each person only what they did within their own shift
+    intervals ({name: [(start, end), ...]}): the per-shift view of the Team page."""
+    actors, starts, ends = [], [], []
+    for actor, spans in shifts.items():
+        for start, end in spans:
+            actors.append(actor)
+            starts.append(start)
+            ends.append(end)
+    return store.query_df(
+        """
+        WITH shifts AS (
+            SELECT unnest(?::VARCHAR[]) AS actor, unnest(?::TIMESTAMPTZ[]) AS starts,
+                   unnest(?::TIMESTAMPTZ[]) AS ends)
+        SELECT e.actor, e.case_id, c.opened_at, c.first_response_at, c.resolved_at, c.team,
+               min(e.happened_at) FILTER (WHERE e.kind = 'responded') AS responded_at,
+               max(e.happened_at) FILTER (WHERE e.kind = 'resolved') AS resolved_by_at,
+               count(*) AS actions
+        FROM events e JOIN cases c ON c.id = e.case_id
+        JOIN shifts s ON s.actor = e.actor AND e.happened_at >= s.starts
+                     AND e.happened_at < s.ends
+        WHERE e.note IS DISTINCT FROM 'replied on the platform'
+        GROUP BY ALL
+        """, [actors, starts, ends])
+
+
+def survey_credits(store: Store, since: dt.datetime | None = None,
+                   until: dt.datetime | None = None) -> pd.DataFrame:
+    """Survey answers given in [since, until) with who they credit: the case's owner and
+    whoever last resolved it (an agent's CSAT counts both)."""
+    return store.query_df(
+        """
+        SELECT s.case_id, s.kind, s.score, s.answered_at, c.team, c.owner,
+               (SELECT arg_max(e.actor, e.id) FROM events e
+                WHERE e.case_id = s.case_id AND e.kind = 'resolved') AS resolved_by
+        FROM surveys s JOIN cases c ON c.id = s.case_id
+        WHERE (? IS NULL OR s.answered_at >= ?) AND (? IS NULL OR s.answered_at < ?)
+        ORDER BY s.answered_at
+        """, [since, since, until, until])

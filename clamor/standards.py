@@ -11,6 +11,7 @@ config, and returns numbers a manager reads.
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import pandas as pd
@@ -147,21 +148,57 @@ def with_periods(measured: pd.DataFrame, timezone: str = "UTC") -> pd.DataFrame:
                            week=local.dt.strftime("%G-W%V"))
 
 
+def measure(standard: Standard, config: Config, cases: pd.DataFrame, now: dt.datetime
+            ) -> pd.DataFrame:
+    """`durations` with the `day` and `week` each case opened, in the standard's clock's time
+    zone (UTC for 24/7): what the report and the Standards page both measure."""
+    team = config.team(standard.clock)
+    return with_periods(durations(standard, config, cases, now),
+                        team.timezone if team else "UTC")
+
+
+def headline(standard: Standard, measured: pd.DataFrame) -> dict:
+    """The figures a manager reads first: the outcome, plus the open cases already late
+    (`late_now`) and those that can still be answered in time (`still_in_time`).
+
+    `achieved_at_least` is true when the achieved percentile is the wait so far of a case
+    still open past the target: it can only grow, so it is a lower bound."""
+    outcome = evaluate(standard, measured)
+    waiting = measured["open_minutes"]
+    overdue = waiting[waiting > standard.target_minutes]
+    return {**_outcome_dict(outcome),
+            "achieved_at_least": bool(outcome.achieved is not None
+                                      and (overdue == outcome.achieved).any()),
+            "late_now": int(overdue.size),
+            "still_in_time": int((waiting <= standard.target_minutes).sum())}
+
+
+def response_minutes(cases: pd.DataFrame, hours: BusinessHours | None = None) -> pd.DataFrame:
+    """Minutes from each case's opening to its first response and to its resolution (NaN:
+    not yet): wall-clock minutes, or working minutes on `hours`."""
+    opened = cases["opened_at"]
+    if hours is None:
+        def took(end: pd.Series) -> np.ndarray:
+            return ((end - opened).dt.total_seconds() / 60).to_numpy(dtype=float)
+    else:
+        def took(end: pd.Series) -> np.ndarray:
+            return hours.minutes_between_many(opened, end) if len(cases) else np.array([])
+    return pd.DataFrame({"id": cases["id"].to_numpy(),
+                         "first_response": took(cases["first_response_at"]),
+                         "resolution": took(cases["resolved_at"])}, index=cases.index)
+
+
 def report(config: Config, cases: pd.DataFrame, now: dt.datetime) -> dict:
     """Every standard's outcome with breakdowns, plus the time distributions."""
     standards = []
     for standard in config.standards:
-        team = config.team(standard.clock)
-        measured = with_periods(durations(standard, config, cases, now),
-                                team.timezone if team else "UTC")
-        outcome = evaluate(standard, measured)
+        measured = measure(standard, config, cases, now)
         late = breaches(standard, measured)
         standards.append({
             "name": standard.name, "measure": standard.measure,
             "percentile": standard.percentile, "target_minutes": standard.target_minutes,
             "clock": standard.clock,
-            **_outcome_dict(outcome),
-            "still_in_time": int((measured["open_minutes"] <= standard.target_minutes).sum()),
+            **headline(standard, measured),
             "by_day": breakdown(standard, measured, "day"),
             "by_week": breakdown(standard, measured, "week"),
             "by_source": breakdown(standard, measured, "source"),
@@ -170,15 +207,65 @@ def report(config: Config, cases: pd.DataFrame, now: dt.datetime) -> dict:
             "breaches": [{"case": r.id, "minutes": round(float(r.took), 1),
                           "still_open": bool(r.still_open)} for r in late.itertuples()],
         })
-    answered = cases.dropna(subset=["first_response_at"])
-    resolved = cases.dropna(subset=["resolved_at"])
+    times = response_minutes(cases)
     return {
         "standards": standards,
-        "first_response_minutes": metrics.summary(
-            ((answered["first_response_at"] - answered["opened_at"])
-             .dt.total_seconds() / 60).to_numpy()),
-        "resolution_minutes": metrics.summary(
-            ((resolved["resolved_at"] - resolved["opened_at"])
-             .dt.total_seconds() / 60).to_numpy()),
+        "first_response_minutes": metrics.summary(times["first_response"]),
+        "resolution_minutes": metrics.summary(times["resolution"]),
         "cases": int(len(cases)),
     }
+
+
+# -- words for the page ----------------------------------------------------------------------
+
+def minutes_label(minutes: float | None) -> str:
+    """A duration as a manager reads it: "48 min", "90 min", "3 h 20 min", "52 h"."""
+    if minutes is None or math.isnan(minutes):
+        return "—"
+    if minutes < 120:
+        return f"{minutes:.0f} min"
+    whole = int(round(minutes))
+    hours_, rest = divmod(whole, 60)
+    if hours_ >= 24 or rest == 0:
+        return f"{minutes / 60:.0f} h"
+    return f"{hours_} h {rest} min"
+
+
+def clock_label(name: str) -> str:
+    return "around the clock" if name == ALWAYS else f"on {name}'s business hours"
+
+
+def goal(standard: Standard) -> str:
+    """The promise in one line: "90 % answered within 60 min on Care Europe's business
+    hours"."""
+    done = "answered" if standard.measure == "first_response" else "resolved"
+    return (f"{standard.percentile:g} % {done} within {minutes_label(standard.target_minutes)} "
+            f"{clock_label(standard.clock)}")
+
+
+def share_percent(share: float | None) -> float | None:
+    """A share (0..1) in percent, cut (not rounded) to 0.1, so a share that misses the goal is
+    never shown as reaching it: 89.96 % is 89.9, not 90.0. (The 1e-9 only undoes float error
+    such as 0.29 * 1000 = 289.99999999999994; a share of n cases moves in steps of 1/n.)"""
+    if share is None or math.isnan(share):
+        return None
+    return math.floor(share * 1000 + 1e-9) / 10
+
+
+def share_label(share: float | None) -> str:
+    percent = share_percent(share)
+    return "—" if percent is None else f"{percent:.1f} %"
+
+
+# Breakdowns the page offers: the label a manager picks, and the column it groups by.
+BREAKDOWNS = {"day": "day", "week": "week", "channel": "source", "language": "lang",
+              "team": "team"}
+
+
+def breakdown_frame(standard: Standard, measured: pd.DataFrame, by: str) -> pd.DataFrame:
+    """`breakdown` as a table: one row per group (group, cases, met, share_met,
+    achieved_minutes, ok), in the group's order."""
+    columns = ["group", "cases", "met", "share_met", "achieved_minutes", "ok"]
+    rows = [{"group": key, **figures}
+            for key, figures in breakdown(standard, measured, by).items()]
+    return pd.DataFrame(rows, columns=columns)

@@ -87,6 +87,24 @@ def ago(minutes: float) -> str:
     return f"{int(minutes // (24 * 60))} days ago"
 
 
+def duration(minutes: float) -> str:
+    """A span of time as an agent says it: "45 min", "2 h 5 min", "3 days"."""
+    minutes = max(0.0, float(minutes))
+    if minutes < 60:
+        return f"{int(round(minutes))} min"
+    if minutes < 48 * 60:
+        hours, rest = divmod(int(round(minutes)), 60)
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    return f"{int(minutes // (24 * 60))} days"
+
+
+def time_left(minutes_left: float) -> str:
+    """A due timer: "32 min left" or "late by 1 h 5 min" (on the standard's own clock)."""
+    if minutes_left >= 0:
+        return f"{duration(minutes_left)} left"
+    return f"late by {duration(-minutes_left)}"
+
+
 def reach(followers: object) -> str:
     if followers is None or (isinstance(followers, float) and math.isnan(followers)):
         return "reach unknown"

@@ -1,20 +1,25 @@
-"""Inbox: the agents' home. Unanswered mentions, most urgent first; open one to answer it
-with a holding reply in the customer's language, or ignore it with a reason."""
+"""Inbox: the agents' home. Cases waiting for a reply, most urgent first, each with its due
+timer; promises coming due; follow-ups due after resolution. Open a case to answer it with a
+template in the customer's language, assign, escalate, resolve or ignore it."""
 
-import json
-
+import pandas as pd
 import streamlit as st
 
-from clamor import actions, queries, sources, templates, ui
+from clamor import actions, case_view, cases, queries, standards, ui
 from clamor.config import TERM_KINDS
+from clamor.store import utcnow
 
 rt = ui.get_runtime()
 ui.page_style()
 store, config = rt.store, rt.config
+SCOPES = {"all": "All waiting", "mine": "Mine", "team": "My team", "unassigned": "Unassigned"}
 
 with st.sidebar:
-    agent = st.text_input("Your name", key="agent_name", placeholder="e.g. Sara",
+    agent = st.text_input("Your name", key="agent_name", placeholder="e.g. Eleni Markou",
                           help="Recorded with everything you do here.")
+    me = config.person(agent.strip()) if agent else None
+    scope = st.radio("Show", list(SCOPES), format_func=SCOPES.get, key="f_scope",
+                     horizontal=True)
     st.subheader("Filters")
     languages = st.multiselect("Language", config.watchlist.languages,
                                format_func=ui.language_name, key="f_lang")
@@ -22,12 +27,19 @@ with st.sidebar:
     kinds = st.multiselect("Mentions of", TERM_KINDS, key="f_kind")
     complaints_only = st.toggle("Complaints only", key="f_complaints")
 
-flt = queries.InboxFilter(tuple(languages), tuple(source_names), tuple(kinds), complaints_only)
+flt = queries.InboxFilter(
+    tuple(languages), tuple(source_names), tuple(kinds), complaints_only,
+    owner=agent.strip() if scope == "mine" and agent else None,
+    team=(me.team if me else "\0") if scope == "team" else None,  # no team: nothing matches
+    unassigned_only=scope == "unassigned",
+)
 st.title("Inbox")
+if st.session_state.get("done"):
+    st.toast(st.session_state.pop("done"))
 list_col, detail_col = st.columns([3, 2], gap="large")
 
 
-def open_mention(mention_id: str) -> None:
+def open_mention(mention_id: str | None) -> None:
     st.session_state["open_mention"] = mention_id
 
 
@@ -42,20 +54,51 @@ REFRESH = 2 if filling_at_start else 10
 
 
 @st.fragment(run_every=REFRESH)
-def mention_list() -> None:
+def case_list() -> None:
     if filling_at_start and not _filling():
         st.rerun(scope="app")  # filled: back to the calm pace
-    frame = queries.inbox(store, flt)
-    total = queries.inbox_count(store)
-    st.caption(f"{total:,} unanswered · showing the {len(frame)} most urgent "
-               f"(complaints first, then waiting time and reach) · refreshes every {REFRESH} s")
+    now = utcnow()
+    promised = queries.promises(store, owner=flt.owner)
+    overdue = int((promised["due_at"] <= now).sum()) if not promised.empty else 0
+    follow_ups = queries.follow_ups_due(store, now, owner=flt.owner)
+    views = {"waiting": f"Waiting for a reply ({queries.inbox_count(store):,})",
+             "promises": f"Promises ({overdue} overdue)" if overdue
+             else f"Promises ({len(promised)})",
+             "follow_ups": f"Follow-ups due ({len(follow_ups)})"}
+    view = st.segmented_control("View", list(views), format_func=views.get, default="waiting",
+                                key="view", label_visibility="collapsed") or "waiting"
+    if view == "promises":
+        promise_list(promised, now)
+    elif view == "follow_ups":
+        follow_up_list(follow_ups, now)
+    else:
+        waiting_list(now)
+
+
+def waiting_list(now) -> None:
+    frame = queries.inbox(store, flt, now)
+    st.caption(f"{queries.inbox_count(store):,} unanswered · showing the {len(frame)} most "
+               f"urgent (complaints first, then waiting time and reach) · refreshes every "
+               f"{REFRESH} s")
     if frame.empty:
-        st.info("Nothing waits for an answer. New mentions appear here as they arrive.")
+        st.info("Nothing waits for an answer here. New mentions appear as they arrive.")
         return
-    for row in frame.itertuples():
+    timers = standards.due(config, frame, now)
+    bulk_bar(frame)
+    st.button("Open the most urgent", key="next-case", shortcut="J",
+              on_click=open_mention, args=(frame.iloc[0]["id"],),
+              help="Keyboard: J opens the most urgent case, Ctrl+Enter marks it responded, "
+                   "Esc closes it.")
+    for row, timer in zip(frame.itertuples(), timers.itertuples(), strict=True):
         with st.container(border=True, key=f"mention-{row.id}"):
             badges = st.container(horizontal=True)
             with badges:
+                st.checkbox("select", key=f"sel-{row.case_id}", label_visibility="collapsed")
+                if not pd.isna(timer.due_at):
+                    st.badge(ui.time_left(timer.minutes_left),
+                             color="red" if timer.late else
+                             "orange" if timer.minutes_left < 15 else "green",
+                             icon=":material/timer:")
                 if row.complaint:
                     st.badge("complaint", color="red", icon=":material/priority_high:")
                 st.badge(ui.language_name(row.lang), color="blue")
@@ -68,7 +111,8 @@ def mention_list() -> None:
                 if row.messages_waiting > 1:
                     st.badge(f"{row.messages_waiting} messages waiting", color="red",
                              icon=":material/forum:")
-            st.text(f"{ui.isolate(row.author or 'unknown author')} · "
+            st.text(f"{row.case_id} · {cases.STATUS_NAMES.get(row.status, row.status)} · "
+                    f"{cases.owner_label(row.owner, row.team)} · {ui.isolate(row.author or 'unknown author')} · "
                     f"{ui.reach(row.author_followers)}")
             st.text(ui.clipped(row.text), text_alignment=ui.alignment(row.lang))
             if row.complaint:
@@ -77,7 +121,7 @@ def mention_list() -> None:
             with buttons:
                 if st.button("Open & reply", key=f"open-{row.id}",
                              type="primary" if row.complaint else "secondary"):
-                    # The reply panel lives outside this fragment: rerun the whole page.
+                    # The case panel lives outside this fragment: rerun the whole page.
                     open_mention(row.id)
                     st.rerun(scope="app")
                 link = ui.safe_link(row.url)
@@ -85,100 +129,79 @@ def mention_list() -> None:
                     st.link_button("Original ↗", link)
 
 
-def reply_panel(mention_id: str) -> None:
-    mention = queries.mention(store, mention_id)
-    if mention is None:
-        st.warning("That mention is no longer in the database.")
+def bulk_bar(frame) -> None:
+    """Assign or ignore several cases at once (a spam wave, a shift handover)."""
+    selected = [c for c in frame["case_id"] if st.session_state.get(f"sel-{c}")]
+    if not selected:
         return
-    header = st.container(horizontal=True)
-    with header:
-        st.subheader("Reply")
-        st.button("Close", key="close-panel", on_click=open_mention, args=(None,))
-    st.caption("Conversation")
-    for msg in queries.thread(store, mention_id).itertuples():
-        with st.container(border=True):
-            who = ui.isolate(msg.author or "unknown") + ("  (our account)" if msg.is_own else "")
-            st.text(f"{who} · {ui.local_time(msg.created_at)}"
-                    + ("  ◀ this one" if msg.id == mention_id else ""))
-            st.text(ui.clipped(msg.text), text_alignment=ui.alignment(msg.lang))
-    answered = queries.first_response(store, mention_id)
-    if answered is not None:
-        st.success(f"Answered at {ui.local_time(answered)}.")
-
-    library = templates.library()
-    lang = mention["lang"] if isinstance(mention["lang"], str) else None
-    choices = library.for_language(lang)
-    template = st.selectbox(
-        "Holding reply", choices, key=f"tpl-{mention_id}",
-        format_func=lambda t: f"{t.title} ({t.lang})",
-    )
-    etas = library.eta_choices(template.lang)
-    eta_key = st.selectbox("We'll be back within", list(etas), index=min(2, len(etas) - 1),
-                           format_func=lambda k: f"{k} — {etas[k]}", key=f"eta-{mention_id}")
-    case = mention["case_id"] if isinstance(mention["case_id"], str) else \
-        actions.case_id(store, mention_id)
-    filled = templates.fill(template, author=mention["author"], agent=agent or "{agent}",
-                            eta=etas[eta_key], case=case)
-    text = st.text_area("Reply text (edit freely)", value=filled, height=160,
-                        key=f"reply-{mention_id}-{template.id}-{eta_key}-{agent}")
-    over = templates.over_limit(text, mention["source"])
-    st.caption(f"{len(text)} characters · case {case}"
-               + (f" · {over} over the limit for {mention['source']}" if over else ""))
-    if over:
-        st.warning(f"Too long for {mention['source']} by {over} characters.")
-    st.caption("Copy (button at the top right of the box):")
-    st.code(text, language=None, wrap_lines=True)
-    poster = sources.reply_poster(config, mention["source"])
-    if poster:
-        posting = st.container(horizontal=True)
-        with posting:
-            if st.button(f"Post on {mention['source']}", key=f"post-{mention_id}",
-                         type="primary"):
-                act(lambda: actions.post_reply(store, mention_id, actor=agent, text=text,
-                                               poster=poster, dry_run=False,
-                                               template_id=template.id),
-                    f"Posted on {mention['source']} · case {case}")
-            preview = st.button("Dry run", key=f"dry-{mention_id}",
-                                help="Shows exactly what would be sent; sends nothing.")
-        if preview:
-            try:
-                outcome = actions.post_reply(store, mention_id, actor=agent, text=text,
-                                             poster=poster, dry_run=True)
-            except actions.ActionRefused as exc:
-                st.error(str(exc).capitalize() + ".")
-            else:
-                st.code(json.dumps(outcome, ensure_ascii=False, indent=2), language="json")
-    buttons = st.container(horizontal=True)
-    with buttons:
-        if st.button("Mark responded", key=f"respond-{mention_id}",
-                     type="secondary" if poster else "primary"):
-            act(lambda: actions.respond(store, mention_id, actor=agent, reply_text=text,
-                                        template_id=template.id),
-                f"Responded · case {case}")
-        reason = st.selectbox("Reason to ignore", actions.IGNORE_REASONS,
-                              key=f"reason-{mention_id}", label_visibility="collapsed")
-        if st.button("Ignore", key=f"ignore-{mention_id}"):
-            act(lambda: actions.ignore(store, mention_id, actor=agent, reason=reason),
-                f"Ignored ({reason}) · case {case}")
+    with st.container(border=True, key="bulk-bar"):
+        st.text(f"{len(selected)} selected: {', '.join(selected[:8])}"
+                + (" …" if len(selected) > 8 else ""))
+        cols = st.columns([3, 1, 2], vertical_alignment="bottom")
+        people = [p.name for p in config.people]
+        owner = cols[0].selectbox("Assign to", people, index=None, key="bulk-owner",
+                                  placeholder="a person") if people else \
+            cols[0].text_input("Assign to", key="bulk-owner")
+        if cols[1].button("Assign", key="bulk-assign"):
+            bulk(lambda: actions.assign(store, config, selected, actor=agent, owner=owner),
+                 selected, f"Assigned {len(selected)} case(s) to {owner}")
+        if cols[2].button("Ignore as spam", key="bulk-spam"):
+            bulk(lambda: actions.ignore_cases(store, selected, actor=agent, reason="spam"),
+                 selected, f"Ignored {len(selected)} case(s) as spam")
 
 
-def act(action, done: str) -> None:
-    """Run an agent's action: on success close the panel and say so, else say why not."""
+def bulk(action, selected, done: str) -> None:
     try:
         action()
     except actions.ActionRefused as exc:
         st.error(str(exc).capitalize() + ".")
         return
-    st.session_state["open_mention"] = None
-    st.toast(done)
-    st.rerun()
+    for case in selected:
+        st.session_state.pop(f"sel-{case}", None)
+    st.session_state["done"] = done
+    st.rerun(scope="app")
+
+
+def promise_list(promised, now) -> None:
+    st.caption("Holding replies that promised a time, soonest first. Keep them.")
+    if promised.empty:
+        st.info("No open promises.")
+        return
+    for row in promised.itertuples():
+        left = (row.due_at - now).total_seconds() / 60
+        with st.container(border=True, key=f"promise-{row.case_id}"):
+            st.badge(ui.time_left(left).replace("late by", "overdue by"),
+                     color="red" if left < 0 else "orange" if left < 30 else "green",
+                     icon=":material/timer:")
+            st.text(f"{row.case_id} · due {ui.local_time(row.due_at)} · "
+                    f"{cases.owner_label(row.owner, row.team)} · "
+                    f"{ui.isolate(row.author or 'unknown author')}")
+            st.text(ui.clipped(row.text, 280), text_alignment=ui.alignment(row.lang))
+            st.button("Open", key=f"open-promise-{row.case_id}", on_click=open_mention,
+                      args=(row.mention_id,))
+
+
+def follow_up_list(due, now) -> None:
+    st.caption("Resolved cases whose follow-up (with its short survey) is due.")
+    if due.empty:
+        st.info("No follow-ups due.")
+        return
+    for row in due.itertuples():
+        with st.container(border=True, key=f"follow-up-{row.case_id}"):
+            st.text(f"{row.case_id} · resolved {ui.local_time(row.resolved_at)} · follow-up "
+                    f"due {ui.local_time(row.follow_up_at)} · "
+                    f"{ui.isolate(row.author or 'unknown author')}")
+            st.text(ui.clipped(row.text, 280), text_alignment=ui.alignment(row.lang))
+            st.button("Follow up", key=f"open-follow-up-{row.case_id}", on_click=open_mention,
+                      args=(row.mention_id,), type="primary")
+
 
 with list_col:
-    mention_list()
+    case_list()
 with detail_col, st.container(key="reply-panel"):
     selected = st.session_state.get("open_mention")
     if selected:
-        reply_panel(selected)
+        case_view.panel(store, config, selected, agent)
     else:
-        st.info("Open a mention to see its conversation and answer it with a holding reply "
-                "in the customer's language.")
+        st.info("Open a case to see its conversation and answer it with a holding reply in "
+                "the customer's language.")

@@ -27,7 +27,7 @@ def test_inbox_shows_the_urgent_persian_complaint_and_answers_it(app_env, demo_s
     at.text_input(key="agent_name").set_value("Sara").run()
     at.button(key=f"open-{target['id']}").click().run()
     assert not at.exception, at.exception
-    template = at.selectbox(key=f"tpl-{target['id']}")
+    template = at.selectbox(key=f"tpl-{target['id']}-acknowledge")
     assert template.value.lang == "fa"
     reply = at.text_area[0].value
     assert target["author"] in reply and "{author}" not in reply

@@ -28,7 +28,7 @@ def test_agent_answers_a_persian_or_arabic_complaint(demo_app, page):
     card.get_by_role("button", name="Open & reply").click()
     reply = page.get_by_role("textbox", name="Reply text (edit freely)")
     expect(reply).to_be_visible(timeout=30_000)
-    template = page.get_by_label("Holding reply")
+    template = page.get_by_label("Template")
     template.click()
     options = page.get_by_role("option")
     expect(options.first).to_be_visible()

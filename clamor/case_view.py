@@ -1,0 +1,282 @@
+"""The case panel beside the inbox: the conversation, a reply composed from a template with a
+tone check and the promise it makes, and the moves an agent makes on the case (assign,
+escalate, status, resolve, ignore, follow up, survey), each audited.
+
+Mention text and author names are shown only with `st.text`; nothing here renders them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import streamlit as st
+
+from clamor import actions, cases, queries, sources, standards, templates, tone, ui
+from clamor.config import Config
+from clamor.store import Store, utcnow
+
+
+def close() -> None:
+    st.session_state["open_mention"] = None
+
+
+def act(action, done: str, *, keep_open: bool = False) -> None:
+    """Run an agent's action: on success say so (and close the panel unless asked not to),
+    else say why not."""
+    try:
+        action()
+    except actions.ActionRefused as exc:
+        st.error(str(exc).capitalize() + ".")
+        return
+    if not keep_open:
+        close()
+    st.session_state["done"] = done
+    st.rerun()
+
+
+def library(store: Store) -> templates.Library:
+    """The bundled templates with the managers' edits applied."""
+    edits = queries.template_edits(store)
+    overrides = [templates.Template(r.template_id, r.lang, r.category, r.title, r.text)
+                 for r in edits.itertuples()]
+    return templates.merge(templates.library(), overrides)
+
+
+def panel(store: Store, config: Config, mention_id: str, agent: str) -> None:
+    mention = queries.mention(store, mention_id)
+    if mention is None:
+        st.warning("That mention is no longer in the database.")
+        return
+    case_ref = mention["case_id"] if isinstance(mention["case_id"], str) else \
+        actions.case_id(store, mention_id)
+    case = queries.case(store, case_ref)
+    header = st.container(horizontal=True)
+    with header:
+        st.subheader(f"Case {case_ref}")
+        st.button("Close", key="close-panel", on_click=close, shortcut="Esc",
+                  help="Close the case panel (Esc)")
+    _summary(store, config, case)
+
+    st.caption("Conversation")
+    for msg in queries.thread(store, mention_id).itertuples():
+        with st.container(border=True):
+            who = ui.isolate(msg.author or "unknown") + ("  (our account)" if msg.is_own else "")
+            st.text(f"{who} · {ui.local_time(msg.created_at)}"
+                    + ("  ◀ this one" if msg.id == mention_id else ""))
+            st.text(ui.clipped(msg.text), text_alignment=ui.alignment(msg.lang))
+
+    lang = mention["lang"] if isinstance(mention["lang"], str) else None
+    if case["status"] == "resolved":
+        _follow_up(store, case, mention, lang, agent)
+    elif case["status"] == "ignored":
+        st.info("This case was ignored. Reopen it to answer.")
+        _reopen(store, case, agent)
+    else:
+        _compose(store, config, case, mention, lang, agent)
+        _moves(store, config, case, agent)
+    with st.expander("Case history (audit)"):
+        log = queries.case_events(store, case_ref)
+        st.dataframe(log, hide_index=True, width="stretch")
+        surveys = queries.case_surveys(store, case_ref)
+        if not surveys.empty:
+            st.dataframe(surveys, hide_index=True, width="stretch")
+
+
+def _summary(store: Store, config: Config, case: dict) -> None:
+    bits = [cases.STATUS_NAMES.get(case["status"], case["status"]),
+            f"owner: {cases.owner_label(case['owner'], case['team'])}"]
+    if case["escalated_to"]:
+        bits.append(f"escalated to {case['escalated_to']}")
+    if case["messages"] and case["messages"] > 1:
+        bits.append(f"{case['messages']} customer messages")
+    if case["reopened"]:
+        bits.append(f"reopened {case['reopened']}×")
+    st.text(" · ".join(bits))
+    now = utcnow()
+    if case["due_at"] is not None:
+        left = (case["due_at"] - now).total_seconds() / 60
+        st.text(f"Promised: an answer by {ui.local_time(case['due_at'])} — "
+                + ui.time_left(left).replace("late by", "overdue by"))
+    waiting = queries.inbox(store, queries.InboxFilter(case_id=case["id"]), now)
+    if not waiting.empty:
+        timer = standards.due(config, waiting, now).iloc[0]
+        if not pd.isna(timer["due_at"]):
+            st.text(f"Next response due {ui.local_time(timer['due_at'])} under "
+                    f"“{timer['standard']}”: {ui.time_left(timer['minutes_left'])}")
+
+
+def _compose(store: Store, config: Config, case: dict, mention: dict, lang: str | None,
+             agent: str) -> None:
+    mention_id = mention["id"]
+    lib = library(store)
+    category = st.segmented_control(
+        "Reply", templates.CATEGORIES, default=templates.CATEGORIES[0],
+        format_func=lambda c: templates.CATEGORY_NAMES[c], key=f"cat-{mention_id}",
+    ) or templates.CATEGORIES[0]
+    choices = lib.by_category(lang, category) or lib.for_language(lang)
+    template = st.selectbox("Template", choices, key=f"tpl-{mention_id}-{category}",
+                            format_func=lambda t: f"{t.title} ({t.lang})")
+    etas = lib.eta_choices(template.lang)
+    eta_key = None
+    if "eta" in template.variables:
+        eta_key = st.selectbox("We'll be back within", list(etas), index=min(2, len(etas) - 1),
+                               format_func=lambda k: f"{k} — {etas[k]}",
+                               key=f"eta-{mention_id}")
+    filled = templates.fill(template, author=mention["author"], agent=agent or "{agent}",
+                            eta=etas[eta_key] if eta_key else "", case=case["id"])
+    text = st.text_area("Reply text (edit freely)", value=filled, height=160,
+                        key=f"reply-{mention_id}-{template.id}-{eta_key}-{agent}")
+    _check(text, template.lang, mention["source"])
+    st.caption("Copy (button at the top right of the box):")
+    st.code(text, language=None, wrap_lines=True)
+    poster = sources.reply_poster(config, mention["source"])
+    if poster:
+        posting = st.container(horizontal=True)
+        with posting:
+            if st.button(f"Post on {mention['source']}", key=f"post-{mention_id}",
+                         type="primary"):
+                act(lambda: actions.post_reply(store, mention_id, actor=agent, text=text,
+                                               poster=poster, dry_run=False,
+                                               template_id=template.id, lang=template.lang),
+                    f"Posted on {mention['source']} · case {case['id']}")
+            preview = st.button("Dry run", key=f"dry-{mention_id}",
+                                help="Shows exactly what would be sent; sends nothing.")
+        if preview:
+            try:
+                outcome = actions.post_reply(store, mention_id, actor=agent, text=text,
+                                             poster=poster, dry_run=True)
+            except actions.ActionRefused as exc:
+                st.error(str(exc).capitalize() + ".")
+            else:
+                st.code(json.dumps(outcome, ensure_ascii=False, indent=2), language="json")
+    if st.button("Mark responded", key=f"respond-{mention_id}", shortcut="Ctrl+Enter",
+                 type="secondary" if poster else "primary",
+                 help="Record that this reply was sent (Ctrl+Enter)"):
+        act(lambda: actions.respond(store, mention_id, actor=agent, reply_text=text,
+                                    template_id=template.id, lang=template.lang),
+            f"Responded · case {case['id']}")
+
+
+def _check(text: str, lang: str | None, source: str) -> None:
+    """What the agent should know before sending: length, tone, the promise it makes."""
+    over = templates.over_limit(text, source)
+    st.caption(f"{len(text)} characters" + (f" · {over} over the limit for {source}"
+                                            if over else ""))
+    if over:
+        st.warning(f"Too long for {source} by {over} characters.")
+    for finding in tone.check(text, lang):
+        label = {"blaming": "Sounds like blame", "curt": "Sounds curt",
+                 "no_time": "A promise with no time"}.get(finding.kind, finding.kind)
+        st.warning(f"{label}: “{ui.isolate(finding.phrase)}”. {finding.advice}",
+                   icon=":material/sentiment_dissatisfied:")
+    minutes = tone.promised_minutes(text, lang)
+    if minutes is not None:
+        due = utcnow() + dt.timedelta(minutes=minutes)
+        st.info(f"This reply promises an answer within {ui.duration(minutes)}: the case will "
+                f"be due at {ui.local_time(due)}.", icon=":material/timer:")
+
+
+def _moves(store: Store, config: Config, case: dict, agent: str) -> None:
+    ref = case["id"]
+    st.divider()
+    st.caption("Move the case")
+    people = [p.name for p in config.people]
+    cols = st.columns(2)
+    with cols[0]:
+        if people:
+            owner = st.selectbox("Assign to", people, key=f"owner-{ref}", index=None,
+                                 placeholder="a person")
+        else:
+            owner = st.text_input("Assign to", key=f"owner-{ref}", placeholder="a name")
+        if st.button("Assign", key=f"assign-{ref}"):
+            act(lambda: actions.assign(store, config, [ref], actor=agent, owner=owner or None),
+                f"Assigned {ref} to {owner}", keep_open=True)
+    with cols[1]:
+        status = st.selectbox("Status", actions.WORK_STATUSES, key=f"status-{ref}",
+                              format_func=lambda s: cases.STATUS_NAMES[s], index=None,
+                              placeholder="in progress / waiting on customer")
+        if st.button("Set status", key=f"set-status-{ref}"):
+            act(lambda: actions.set_status(store, ref, status or "", actor=agent),
+                f"{ref} is {cases.STATUS_NAMES.get(status or '', status)}", keep_open=True)
+    authorised = actions.authorised_people(config)
+    if authorised:
+        with st.expander("Escalate to someone authorised to solve it"):
+            to = st.selectbox("Escalate to", authorised, key=f"esc-to-{ref}",
+                              format_func=lambda n: _authority(config, n))
+            reason = st.text_input("What must they decide?", key=f"esc-why-{ref}")
+            if st.button("Escalate", key=f"escalate-{ref}"):
+                act(lambda: actions.escalate(store, config, ref, actor=agent, to=to,
+                                             reason=reason),
+                    f"Escalated {ref} to {to}", keep_open=True)
+    cols = st.columns(2)
+    with cols[0]:
+        note = st.text_input("Resolution note", key=f"res-note-{ref}",
+                             placeholder="what solved it (optional)")
+        if st.button("Resolve", key=f"resolve-{ref}", type="primary"):
+            act(lambda: actions.resolve(store, config, ref, actor=agent, note=note),
+                f"Resolved {ref}: follow-up in {config.cases.follow_up_hours:g} h")
+    with cols[1]:
+        reason = st.selectbox("Reason to ignore", actions.IGNORE_REASONS,
+                              key=f"reason-{case['mention_id']}")
+        if st.button("Ignore", key=f"ignore-{ref}"):
+            act(lambda: actions.ignore_cases(store, [ref], actor=agent, reason=reason),
+                f"Ignored ({reason}) · case {ref}")
+
+
+def _authority(config: Config, name: str) -> str:
+    person = config.person(name)
+    powers = ", ".join(person.authorised_for) if person and person.authorised_for else \
+        "manager"
+    return f"{name} — {powers}"
+
+
+def _follow_up(store: Store, case: dict, mention: dict, lang: str | None, agent: str) -> None:
+    ref = case["id"]
+    st.success(f"Resolved at {ui.local_time(case['resolved_at'])}.")
+    if case["followed_up_at"] is None and case["follow_up_at"] is not None:
+        due = case["follow_up_at"]
+        st.text(f"Follow-up due {ui.local_time(due)}"
+                + (" — due now" if due <= utcnow() else ""))
+        lib = library(store)
+        choices = lib.by_category(lang, "follow_up")
+        template = st.selectbox("Follow-up template", choices, key=f"fu-tpl-{ref}",
+                                format_func=lambda t: f"{t.title} ({t.lang})")
+        text = st.text_area("Follow-up text", key=f"fu-text-{ref}-{template.id}",
+                            value=templates.fill(template, author=mention["author"],
+                                                 agent=agent or "{agent}", eta="", case=ref))
+        _check(text, template.lang, mention["source"])
+        st.code(text, language=None, wrap_lines=True)
+        if st.button("Mark followed up", key=f"follow-up-{ref}", type="primary"):
+            act(lambda: actions.follow_up(store, ref, actor=agent, reply_text=text,
+                                          template_id=template.id),
+                f"Followed up {ref}", keep_open=True)
+    elif case["followed_up_at"] is not None:
+        st.text(f"Followed up {ui.local_time(case['followed_up_at'])}.")
+    _survey(store, ref, agent)
+    _reopen(store, case, agent)
+
+
+def _survey(store: Store, ref: str, agent: str) -> None:
+    st.caption("The customer's answer to the survey")
+    cols = st.columns([2, 2, 1], vertical_alignment="bottom")
+    kind = cols[0].selectbox("Survey", list(actions.SURVEY_SCALES), key=f"sv-kind-{ref}",
+                             format_func=lambda k: actions.SURVEY_NAMES[k])
+    low, high = actions.SURVEY_SCALES[kind]
+    score = cols[1].number_input("Score", min_value=low, max_value=high, value=high, step=1,
+                                 key=f"sv-score-{ref}-{kind}")
+    if cols[2].button("Record", key=f"sv-save-{ref}"):
+        act(lambda: actions.record_survey(store, ref, kind, int(score), actor=agent),
+            f"Recorded {kind.upper()} {int(score)} for {ref}", keep_open=True)
+
+
+def _reopen(store: Store, case: dict, agent: str) -> None:
+    ref = case["id"]
+    with st.expander("Reopen"):
+        reason = st.text_input("Why reopen?", key=f"reopen-why-{ref}")
+        if st.button("Reopen", key=f"reopen-{ref}"):
+            act(lambda: actions.reopen(store, ref, actor=agent, reason=reason),
+                f"Reopened {ref}", keep_open=True)
+
+
