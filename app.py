@@ -11,6 +11,10 @@ rt = ui.get_runtime()
 navigation = st.navigation([
     st.Page("pages/inbox.py", title="Inbox", icon=":material/inbox:", default=True),
     st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:"),
+    st.Page("pages/standards.py", title="Standards", icon=":material/verified:"),
+    st.Page("pages/team.py", title="Team", icon=":material/groups:"),
+    st.Page("pages/templates.py", title="Templates", icon=":material/article:"),
+    st.Page("pages/audit.py", title="Audit log", icon=":material/history:"),
     st.Page("pages/sources.py", title="Sources", icon=":material/cable:"),
 ])
 with st.sidebar:

@@ -248,7 +248,7 @@ def _follow_up(store: Store, case: dict, mention: dict, lang: str | None, agent:
                                                  agent=agent or "{agent}", eta="", case=ref))
         _check(text, template.lang, mention["source"])
         st.code(text, language=None, wrap_lines=True)
-        if st.button("Mark followed up", key=f"follow-up-{ref}", type="primary"):
+        if st.button("Mark followed up", key=f"mark-followed-up-{ref}", type="primary"):
             act(lambda: actions.follow_up(store, ref, actor=agent, reply_text=text,
                                           template_id=template.id),
                 f"Followed up {ref}", keep_open=True)

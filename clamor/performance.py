@@ -98,22 +98,24 @@ def agent_performance(activity: pd.DataFrame, answers: pd.DataFrame, config: Con
             "person": name,
             "team": person.team if person else None,
             "handled": int((responded | mine["resolved_by_at"].notna()).sum()),
-            "first_responses": int(len(first)),
+            "first_responses": len(first),
             "first_response_p50_min": _round(percentile(frt, 50)),
             "first_response_p90_min": _round(percentile(frt, 90)),
-            "resolved": int(len(resolved)),
+            "resolved": len(resolved),
             "resolution_p50_h": _round(percentile(resolution, 50)),
             "resolution_p90_h": _round(percentile(resolution, 90)),
             "csat_avg": round(float(csat.mean()), 2) if len(csat) else None,
-            "csat_answers": int(len(csat)),
+            "csat_answers": len(csat),
             "open_now": int(load.get(name, 0)),
             "on_shift_now": cases.on_shift(config, person, now) if person else None,
         }
         if shifts is not None:
             row["shift"] = describe_shift(shifts.get(name, []), config.shift_of(person)[0])
         rows.append(row)
-    return pd.DataFrame(rows, columns=[*_PERFORMANCE_COLUMNS,
-                                       *(["shift"] if shifts is not None else [])])
+    columns = list(_PERFORMANCE_COLUMNS)
+    if shifts is not None:
+        columns.insert(columns.index("team") + 1, "shift")
+    return pd.DataFrame(rows, columns=columns)
 
 
 _PERFORMANCE_COLUMNS = ("person", "team", "handled", "first_responses",
@@ -307,25 +309,50 @@ def coverage_gaps(config: Config, week_start: dt.date, timezone: str, *,
 
 
 def gap_sentences(gaps: pd.DataFrame, timezone: str) -> list[str]:
-    """One line per language or channel with gaps: "Thai: nobody Mon 20:00-Tue 08:00,
-    Sat 00:00-24:00 (Asia/Bangkok)"."""
+    """One line per language or channel with gaps, in `timezone`; gaps at the same hours on
+    several days are said once: "Thai: nobody Mon 00:00-01:00; Mon-Sat 13:00-01:00;
+    Sun 13:00-24:00 (UTC)". A gap ending earlier in the day than it starts runs past
+    midnight; one of a day or more is written with both days ("Fri 13:00-Sun 24:00")."""
     zone = _zone(timezone)
     lines = []
     for row, group in gaps.groupby("row", sort=False):
-        spans = [_show_span(s.astimezone(zone), e.astimezone(zone))
-                 for s, e in zip(group["start"], group["end"], strict=True)]
-        lines.append(f"{row}: nobody {', '.join(spans)} ({timezone})")
+        daily: dict[tuple[str, str], list[int]] = {}
+        for s, e in zip(group["start"], group["end"], strict=True):
+            start, end = s.astimezone(zone), e.astimezone(zone)
+            if end - start >= _DAY:
+                daily.setdefault((_show_span(start, end), ""), []).append(start.weekday())
+            else:
+                hours = f"{start:%H:%M}-{_clock(end)}"
+                daily.setdefault((hours, "daily"), []).append(start.weekday())
+        parts = [f"{_weekdays(days)} {hours}" if kind else hours
+                 for (hours, kind), days in daily.items()]
+        lines.append(f"{row}: nobody {'; '.join(parts)} ({timezone})")
     return lines
 
 
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _weekdays(days: list[int]) -> str:
+    """"Mon-Fri", "Mon, Wed", "Mon-Wed, Sat" for weekday numbers in order."""
+    runs: list[list[int]] = []
+    for day in days:
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ", ".join(_WEEKDAYS[r[0]] if len(r) == 1 else
+                     f"{_WEEKDAYS[r[0]]}{'-' if len(r) > 2 else ', '}{_WEEKDAYS[r[-1]]}"
+                     for r in runs)
+
+
+def _clock(end: dt.datetime) -> str:
+    # An end at midnight is the end of the day, "24:00", not the next day's start.
+    return "24:00" if (end.hour, end.minute) == (0, 0) else f"{end:%H:%M}"
+
+
 def _show_span(start: dt.datetime, end: dt.datetime) -> str:
-    # An end at midnight is the end of the day before ("Sun 24:00"), not the next day's start.
-    if end.hour == 0 and end.minute == 0 and end > start:
-        last = f"{end - _DAY:%a} 24:00"
-    else:
-        last = f"{end:%a %H:%M}"
-    if last.split()[0] == f"{start:%a}" and end - start < _DAY:
-        return f"{start:%a %H:%M}-{last.split()[1]}"
+    last = f"{end - _DAY:%a} 24:00" if (end.hour, end.minute) == (0, 0) else f"{end:%a %H:%M}"
     return f"{start:%a %H:%M}-{last}"
 
 
@@ -334,7 +361,7 @@ def _level(people: int, covered: float, length: float) -> str:
         return COVER_LEVELS[0]
     if covered < length:
         return COVER_LEVELS[1]
-    return COVER_LEVELS[min(people, 4)]
+    return COVER_LEVELS[min(people + 1, len(COVER_LEVELS) - 1)]
 
 
 def _union(spans: Iterable[Span]) -> list[Span]:
@@ -424,14 +451,14 @@ def _quality(answers: pd.DataFrame, resolved: pd.DataFrame) -> dict:
     return {
         "csat_avg": round(float(csat.mean()), 2) if len(csat) else None,
         "csat_satisfied": float((csat >= 4).mean()) if len(csat) else None,
-        "csat_answers": int(len(csat)),
+        "csat_answers": len(csat),
         "nps": nps(promoters),
-        "nps_answers": int(len(promoters)),
+        "nps_answers": len(promoters),
         "ces_avg": round(float(effort.mean()), 2) if len(effort) else None,
-        "ces_answers": int(len(effort)),
+        "ces_answers": len(effort),
         "fcr_rate": float(resolved["first_contact"].astype(bool).mean()) if len(resolved)
         else None,
-        "resolved": int(len(resolved)),
+        "resolved": len(resolved),
         "resolution_avg_h": round(float(hours.mean()), 1) if hours.size else None,
         "resolution_p90_h": _round(percentile(hours, 90)),
     }
@@ -508,7 +535,7 @@ def template_warnings(text: str, lang: str, library: templates.Library
     for source, limit in templates.LENGTH_LIMITS.items():
         over = templates.over_limit(filled, source)
         if over:
-            found.append((f"Too long for {source}: filled with the longest ETA and names it "
-                          f"is {len(filled)} characters, {over} over the limit of {limit}.",
-                          None))
+            sentence = (f"Too long for {source}: filled with the longest ETA and names it "
+                        f"is {len(filled)} characters, {over} over the limit of {limit}.")
+            found.append((sentence, None))
     return found

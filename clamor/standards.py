@@ -212,7 +212,7 @@ def report(config: Config, cases: pd.DataFrame, now: dt.datetime) -> dict:
         "standards": standards,
         "first_response_minutes": metrics.summary(times["first_response"]),
         "resolution_minutes": metrics.summary(times["resolution"]),
-        "cases": int(len(cases)),
+        "cases": len(cases),
     }
 
 
@@ -224,7 +224,7 @@ def minutes_label(minutes: float | None) -> str:
         return "—"
     if minutes < 120:
         return f"{minutes:.0f} min"
-    whole = int(round(minutes))
+    whole = round(float(minutes))
     hours_, rest = divmod(whole, 60)
     if hours_ >= 24 or rest == 0:
         return f"{minutes / 60:.0f} h"

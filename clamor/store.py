@@ -153,6 +153,7 @@ class Store:
                  if f.name.endswith(".sql")),
                 key=lambda f: f.name,
             )
+            applied = 0
             for f in files:
                 version = int(f.name.split("_", 1)[0])
                 if version in done:
@@ -163,6 +164,13 @@ class Store:
                         "INSERT INTO schema_migrations VALUES (?, ?, ?)",
                         [version, f.name, utcnow()],
                     )
+                applied += 1
+            if applied:
+                # Write the new schema into the database file now. DuckDB 1.5 cannot replay
+                # an ALTER TABLE on a table with a DEFAULT nextval(...) column from its
+                # write-ahead log: if the process were killed before its next checkpoint,
+                # the file would no longer open.
+                con.execute("CHECKPOINT")
             return len(files)
 
     # -- collection ----------------------------------------------------------------------

@@ -36,12 +36,11 @@ def as_csv(log) -> bytes:
 @st.fragment(run_every="30s")
 def audit() -> None:
     people, kinds = queries.audit_filters(store)
-    cols = st.columns([2, 2, 2, 3])
+    cols = st.columns(4)
     who = cols[0].selectbox("Person", [EVERYONE, *people], key="audit_who")
     action = cols[1].selectbox("Action", [EVERY_ACTION, *kinds], key="audit_action")
     case = cols[2].text_input("Case", key="audit_case", placeholder="e.g. C-10042").strip()
-    period = cols[3].segmented_control("In the last", list(PERIODS), default="7 days",
-                                       key="audit_period") or "all time"
+    period = cols[3].selectbox("In the last", list(PERIODS), index=1, key="audit_period")
     days = PERIODS[period]
     log = queries.audit_entries(
         store, limit=LIMIT, who=None if who == EVERYONE else who,
@@ -54,11 +53,14 @@ def audit() -> None:
         return
     more = " (the newest; narrow the filters to see older ones)" if len(log) == LIMIT else ""
     st.caption(f"{len(log):,} actions{more}, newest first. Times are UTC.")
-    st.dataframe(log, hide_index=True, width="stretch", column_config={
-        "when": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss",
-                                                timezone="UTC"),
-        "who": "Who", "action": "Action", "object": "Case or template",
-        "before": "Before", "after": "After", "detail": "Detail (note or reply text)"})
+    blanks = {c: "" for c in ("before", "after", "detail", "object")}
+    st.dataframe(log.fillna(blanks), hide_index=True, width="stretch", height=560,
+                 column_config={
+                     "when": st.column_config.DatetimeColumn(
+                         "When (UTC)", format="YYYY-MM-DD HH:mm:ss", timezone="UTC"),
+                     "who": "Who", "action": "Action", "object": "Case or template",
+                     "before": "Before", "after": "After",
+                     "detail": "Detail (note or reply text)"})
     st.download_button("Download these actions as CSV", as_csv(log),
                        file_name=f"clamor-audit-{clamor.store.utcnow():%Y-%m-%d}.csv",
                        mime="text/csv", icon=":material/download:", key="audit_csv",

@@ -43,6 +43,14 @@ def open_mention(mention_id: str | None) -> None:
     st.session_state["open_mention"] = mention_id
 
 
+def open_button(label: str, mention_id: str, key: str, **kwargs) -> None:
+    """A button that opens a case in the panel. The panel lives outside the list's fragment,
+    so opening reruns the whole page."""
+    if st.button(label, key=key, **kwargs):
+        open_mention(mention_id)
+        st.rerun(scope="app")
+
+
 # While the inbox is still filling (a first start: nothing collected or analysed yet) the list
 # looks again every 2 s; once it holds analysed mentions, every 10 s.
 def _filling() -> bool:
@@ -85,9 +93,8 @@ def waiting_list(now) -> None:
         return
     timers = standards.due(config, frame, now)
     bulk_bar(frame)
-    st.button("Open the most urgent", key="next-case", shortcut="J",
-              on_click=open_mention, args=(frame.iloc[0]["id"],),
-              help="Keyboard: J opens the most urgent case, Ctrl+Enter marks it responded, "
+    open_button("Open the most urgent", frame.iloc[0]["id"], key="next-case", shortcut="J",
+                help="Keyboard: J opens the most urgent case, Ctrl+Enter marks it responded, "
                    "Esc closes it.")
     for row, timer in zip(frame.itertuples(), timers.itertuples(), strict=True):
         with st.container(border=True, key=f"mention-{row.id}"):
@@ -112,18 +119,16 @@ def waiting_list(now) -> None:
                     st.badge(f"{row.messages_waiting} messages waiting", color="red",
                              icon=":material/forum:")
             st.text(f"{row.case_id} · {cases.STATUS_NAMES.get(row.status, row.status)} · "
-                    f"{cases.owner_label(row.owner, row.team)} · {ui.isolate(row.author or 'unknown author')} · "
+                    f"{cases.owner_label(row.owner, row.team)} · "
+                    f"{ui.isolate(row.author or 'unknown author')} · "
                     f"{ui.reach(row.author_followers)}")
             st.text(ui.clipped(row.text), text_alignment=ui.alignment(row.lang))
             if row.complaint:
                 st.text(ui.complaint_reasons(row.complaint_cues))
             buttons = st.container(horizontal=True)
             with buttons:
-                if st.button("Open & reply", key=f"open-{row.id}",
-                             type="primary" if row.complaint else "secondary"):
-                    # The case panel lives outside this fragment: rerun the whole page.
-                    open_mention(row.id)
-                    st.rerun(scope="app")
+                open_button("Open & reply", row.id, key=f"open-{row.id}",
+                            type="primary" if row.complaint else "secondary")
                 link = ui.safe_link(row.url)
                 if link:
                     st.link_button("Original ↗", link)
@@ -177,8 +182,7 @@ def promise_list(promised, now) -> None:
                     f"{cases.owner_label(row.owner, row.team)} · "
                     f"{ui.isolate(row.author or 'unknown author')}")
             st.text(ui.clipped(row.text, 280), text_alignment=ui.alignment(row.lang))
-            st.button("Open", key=f"open-promise-{row.case_id}", on_click=open_mention,
-                      args=(row.mention_id,))
+            open_button("Open", row.mention_id, key=f"open-promise-{row.case_id}")
 
 
 def follow_up_list(due, now) -> None:
@@ -192,8 +196,8 @@ def follow_up_list(due, now) -> None:
                     f"due {ui.local_time(row.follow_up_at)} · "
                     f"{ui.isolate(row.author or 'unknown author')}")
             st.text(ui.clipped(row.text, 280), text_alignment=ui.alignment(row.lang))
-            st.button("Follow up", key=f"open-follow-up-{row.case_id}", on_click=open_mention,
-                      args=(row.mention_id,), type="primary")
+            open_button("Follow up", row.mention_id, key=f"open-follow-up-{row.case_id}",
+                        type="primary")
 
 
 with list_col:

@@ -16,9 +16,7 @@ rt = ui.get_runtime()
 store, config = rt.store, rt.config
 
 PERIODS = (1, 7, 28, 90)
-KEPT = {True: ("kept", "green", ":material/check_circle:"),
-        False: ("broken", "red", ":material/error:"),
-        None: ("nothing measured yet", "gray", ":material/hourglass_empty:")}
+KEPT = {True: ("kept", "green"), False: ("broken", "red"), None: ("nothing measured yet", "gray")}
 
 st.title("Standards")
 days = st.segmented_control("Cases opened in the last", PERIODS, default=28, key="std_days",
@@ -30,8 +28,8 @@ def card(standard, measured) -> None:
     with st.container(border=True):
         st.subheader(standard.name, anchor=False)
         st.caption(f"Goal: {standards.goal(standard)}")
-        text, colour, icon = KEPT[figures["ok"]]
-        st.badge(text, color=colour, icon=icon)
+        text, colour = KEPT[figures["ok"]]
+        st.badge(text, color=colour)
         share, pct = figures["share_met"], standard.percentile
         cols = st.columns(3)
         cols[0].metric(
@@ -182,22 +180,21 @@ def page() -> None:
                 + (f"`{config.path}`" if config.path else "the config file")
                 + " and restart Clamor.")
     else:
-        measured = {s.name: standards.measure(s, config, cases, now)
-                    for s in config.standards}
+        measured = [standards.measure(s, config, cases, now) for s in config.standards]
         for i, standard in enumerate(config.standards):
             if i % 2 == 0:
                 row = st.columns(2)
             with row[i % 2]:
-                card(standard, measured[standard.name])
+                card(standard, measured[i])
 
         st.header("One standard in detail", anchor=False)
-        names = [s.name for s in config.standards]
-        name = st.selectbox("Standard", names, key="std_name")
-        standard = config.standards[names.index(name)]
+        i = st.selectbox("Standard", range(len(config.standards)), key="std_name",
+                         format_func=lambda i: config.standards[i].name)
+        standard = config.standards[i]
         st.caption(f"Goal: {standards.goal(standard)}")
-        breakdown(standard, measured[name])
+        breakdown(standard, measured[i])
         st.subheader("Which cases broke it", anchor=False)
-        broke_it(standard, measured[name])
+        broke_it(standard, measured[i])
     response_times(cases)
 
 

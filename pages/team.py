@@ -22,6 +22,12 @@ people_tab, coverage_tab, quality_tab = st.tabs(
     ["Agent performance", "Shift coverage", "Service quality"])
 
 
+def _sentence(exc: Exception) -> str:
+    # Not str.capitalize: it would lower-case the rest, and "C-12" would read "c-12".
+    text = str(exc)
+    return text[:1].upper() + text[1:] + "."
+
+
 def _figure(value, template: str = "{:.1f}") -> str:
     return "—" if value is None else template.format(value)
 
@@ -40,34 +46,40 @@ PERFORMANCE_COLUMNS = {
     "team": st.column_config.TextColumn("Team"),
     "shift": st.column_config.TextColumn("Shift that day"),
     "handled": st.column_config.NumberColumn(
-        "Handled", help="Cases they responded to or resolved in the period."),
+        "Handled", width="small", help="Cases they responded to or resolved in the period."),
     "first_responses": st.column_config.NumberColumn(
-        "First responses", help="Cases where theirs was the case's first response."),
+        "First replies", help="Cases where theirs was the case's first response."),
     "first_response_p50_min": st.column_config.NumberColumn(
-        "First response p50 (min)", format="%.1f",
-        help="Minutes from the case opening to their first response (wall clock)."),
+        "First reply p50", format="%.0f min",
+        help="Minutes from the case opening to their first response, over the cases where "
+             "theirs was the first (wall clock, nearest-rank median)."),
     "first_response_p90_min": st.column_config.NumberColumn(
-        "First response p90 (min)", format="%.1f"),
-    "resolved": st.column_config.NumberColumn("Resolved"),
+        "First reply p90", format="%.0f min"),
+    "resolved": st.column_config.NumberColumn("Resolved", width="small"),
     "resolution_p50_h": st.column_config.NumberColumn(
-        "Resolution p50 (h)", format="%.1f",
+        "Resolution p50", format="%.1f h",
         help="Hours from the case opening to their resolution."),
-    "resolution_p90_h": st.column_config.NumberColumn("Resolution p90 (h)", format="%.1f"),
+    "resolution_p90_h": st.column_config.NumberColumn("Resolution p90", format="%.1f h"),
     "csat_avg": st.column_config.NumberColumn(
-        "CSAT", format="%.2f", help="Average CSAT (1-5) of cases they own or resolved."),
-    "csat_answers": st.column_config.NumberColumn("CSAT answers"),
-    "open_now": st.column_config.NumberColumn("Open now", help="Open cases they own now."),
-    "on_shift_now": st.column_config.CheckboxColumn("On shift now"),
+        "CSAT", format="%.2f", width="small",
+        help="Average CSAT (1-5) of cases they own or resolved."),
+    "csat_answers": st.column_config.NumberColumn("Answers", width="small",
+                                                  help="CSAT answers averaged."),
+    "open_now": st.column_config.NumberColumn("Open", width="small",
+                                              help="Open cases they own now."),
+    "on_shift_now": st.column_config.CheckboxColumn("On shift", width="small",
+                                                    help="On shift now."),
 }
 
 with people_tab:
     choices = {**performance.PERIODS, SHIFT: "One day's shifts"}
     period = st.segmented_control("Period", list(choices), format_func=choices.get,
                                   default="7d", key="team_period") or "7d"
-    shift_day = (st.date_input("Day", value=utcnow().date(), key="team_shift_day",
-                               help="Each person's figures within their own shift that "
-                                    "day (their time zone)")
-                 if period == SHIFT else None)
+    shift_day = None
+    if period == SHIFT:
+        shift_day = st.columns([1, 3])[0].date_input(
+            "Day", value=utcnow().date(), key="team_shift_day",
+            help="Each person's figures within their own shift that day (their time zone)")
 
 
 @st.fragment(run_every="30s")
@@ -90,7 +102,7 @@ def agent_table(period: str, shift_day: dt.date | None) -> None:
                                           now, shifts=shifts)
     st.caption(f"Work {scope}. Percentiles are nearest-rank; open load and shifts are as of "
                f"{ui.local_time(now)}. Refreshes every 30 s.")
-    st.dataframe(table, hide_index=True, column_config=PERFORMANCE_COLUMNS,
+    st.dataframe(table, hide_index=True, column_config=PERFORMANCE_COLUMNS, placeholder="—",
                  key=f"performance-{period}")
     if not table["handled"].any():
         st.info("Nobody has responded to or resolved a case in this period yet.")
@@ -139,7 +151,7 @@ with coverage_tab:
                      alt.Tooltip("people:Q", title="People"),
                      alt.Tooltip("names:N", title="Who"),
                      alt.Tooltip("covered_minutes:Q", title="Minutes covered")],
-        ).properties(height=32 * len(rows)),
+        ).properties(height=alt.Step(24)),
         width="stretch",
     )
     st.subheader("Nobody on shift")
@@ -154,41 +166,45 @@ with coverage_tab:
 # -- service quality -----------------------------------------------------------------------
 
 QUALITY_COLUMNS = {
-    "team": st.column_config.TextColumn("Team"),
-    "csat_avg": st.column_config.NumberColumn("CSAT (1-5)", format="%.2f"),
+    "team": st.column_config.TextColumn("Team", pinned=True),
+    "csat_avg": st.column_config.NumberColumn("CSAT", format="%.2f", help="Average, 1-5."),
     "csat_satisfied": st.column_config.NumberColumn("CSAT 4-5", format="percent"),
-    "csat_answers": st.column_config.NumberColumn("CSAT answers"),
-    "nps": st.column_config.NumberColumn("NPS (points)", format="%.1f"),
-    "nps_answers": st.column_config.NumberColumn("NPS answers"),
-    "ces_avg": st.column_config.NumberColumn("CES (1-7)", format="%.2f"),
-    "ces_answers": st.column_config.NumberColumn("CES answers"),
-    "fcr_rate": st.column_config.NumberColumn("First-contact resolution", format="percent"),
-    "resolved": st.column_config.NumberColumn("Resolved"),
-    "resolution_avg_h": st.column_config.NumberColumn("Resolution avg (h)", format="%.1f"),
-    "resolution_p90_h": st.column_config.NumberColumn("Resolution p90 (h)", format="%.1f"),
+    "csat_answers": st.column_config.NumberColumn("n", width="small", help="CSAT answers."),
+    "nps": st.column_config.NumberColumn("NPS", format="%+.0f",
+                                         help="Promoters minus detractors, in points."),
+    "nps_answers": st.column_config.NumberColumn("n", width="small", help="NPS answers."),
+    "ces_avg": st.column_config.NumberColumn("CES", format="%.2f", help="Average, 1-7."),
+    "ces_answers": st.column_config.NumberColumn("n", width="small", help="CES answers."),
+    "fcr_rate": st.column_config.NumberColumn("First contact", format="percent",
+                                              help="First-contact resolution rate."),
+    "resolved": st.column_config.NumberColumn("Resolved", width="small"),
+    "resolution_avg_h": st.column_config.NumberColumn("Resolution avg", format="%.1f h"),
+    "resolution_p90_h": st.column_config.NumberColumn("Resolution p90", format="%.1f h"),
 }
 
 
-def _measures(frame, by: str):
-    long = frame.melt(id_vars=[by], value_vars=list(performance.QUALITY_MEASURES),
-                      var_name="measure", value_name="value").dropna(subset=["value"])
-    long["measure"] = long["measure"].map(performance.QUALITY_MEASURES)
-    return long
+SHARES = ("csat_satisfied", "fcr_rate")
 
 
-def _small_multiples(long, x: str, mark: str) -> alt.FacetChart:
+def measure_charts(frame, x: str, mark: str) -> None:
     """One small chart per measure, each on its own scale (CSAT 1-5 beside NPS points)."""
-    base = alt.Chart(long)
-    base = base.mark_line(point=True) if mark == "line" else base.mark_bar()
-    return base.encode(
-        x=alt.X(x, title=None), y=alt.Y("value:Q", title=None),
-        tooltip=[alt.Tooltip("measure:N"), alt.Tooltip(x),
-                 alt.Tooltip("value:Q", format=".2f")],
-    ).properties(width=230, height=130).facet(
-        facet=alt.Facet("measure:N", title=None,
-                        sort=list(performance.QUALITY_MEASURES.values())),
-        columns=4,
-    ).resolve_scale(y="independent", x="independent")
+    columns = st.columns(4)
+    for i, (measure, title) in enumerate(performance.QUALITY_MEASURES.items()):
+        data = frame[[x, measure]].dropna()
+        axis = alt.Axis(format=".0%" if measure in SHARES else "~r")
+        chart = alt.Chart(data, title=title)
+        chart = chart.mark_line(point=True) if mark == "line" else chart.mark_bar()
+        group = alt.X(f"{x}:O", sort=None, title=None, axis=alt.Axis(labelAngle=0))
+        value = alt.Y(f"{measure}:Q", title=None, axis=axis)
+        if mark == "bar":  # teams down the side, so their names stay readable
+            group = alt.Y(f"{x}:O", sort=None, title=None, axis=alt.Axis(labelOverlap=False))
+            value = alt.X(f"{measure}:Q", title=None, axis=axis)
+        columns[i % 4].altair_chart(chart.encode(
+            group, value,
+            tooltip=[alt.Tooltip(f"{x}:O"),
+                     alt.Tooltip(f"{measure}:Q", title=title,
+                                 format=".0%" if measure in SHARES else ".2f")],
+        ).properties(height=alt.Step(22) if mark == "bar" else 160), width="stretch")
 
 
 with quality_tab:
@@ -223,11 +239,12 @@ with quality_tab:
     else:
         st.subheader("By week")
         by_week = performance.service_quality(answers, resolved, by="week")
-        st.altair_chart(_small_multiples(_measures(by_week, "week"), "week:T", "line"))
+        by_week["week"] = by_week["week"].map(lambda monday: f"{monday:%d %b}")
+        measure_charts(by_week, "week", "line")
         st.subheader("By team")
         by_team = performance.service_quality(answers, resolved, by="team")
-        st.altair_chart(_small_multiples(_measures(by_team, "team"), "team:N", "bar"))
-        st.dataframe(by_team, hide_index=True, column_config=QUALITY_COLUMNS)
+        measure_charts(by_team, "team", "bar")
+        st.dataframe(by_team, hide_index=True, column_config=QUALITY_COLUMNS, placeholder="—")
 
     st.subheader("Record survey answers")
     entry, upload = st.columns(2, gap="large")
@@ -248,7 +265,7 @@ with quality_tab:
             try:
                 actions.record_survey(store, case_ref.strip(), kind, int(score), actor=agent)
             except actions.ActionRefused as exc:
-                st.error(str(exc).capitalize() + ".")
+                st.error(_sentence(exc))
             else:
                 st.success(f"Recorded: {actions.SURVEY_NAMES[kind]} {int(score)}.")
     with upload:

@@ -11,6 +11,7 @@ rt = ui.get_runtime()
 ui.page_style()
 store, config = rt.store, rt.config
 NEW = "new"  # the editor's choice for a template that does not exist yet
+ALL = "all"  # every category
 
 st.title("Reply templates")
 edits = queries.template_edits(store)
@@ -27,6 +28,12 @@ if st.session_state.get("tpl_editing", NEW) not in (NEW, *by_id):
     st.session_state["tpl_editing"] = NEW  # deleted meanwhile
 
 
+def _sentence(exc: Exception) -> str:
+    # Not str.capitalize: it would lower-case the rest, and "C-12" would read "c-12".
+    text = str(exc)
+    return text[:1].upper() + text[1:] + "."
+
+
 def choose(template_id: str) -> None:
     st.session_state["tpl_editing"] = template_id
 
@@ -35,13 +42,13 @@ filters = st.columns(2)
 lang = filters[0].selectbox("Language", languages, format_func=ui.language_name,
                             key="tpl_lang")
 category = filters[1].selectbox(
-    "Category", [None, *templates.CATEGORIES], key="tpl_category",
-    format_func=lambda c: "All categories" if c is None else templates.CATEGORY_NAMES[c])
+    "Category", [ALL, *templates.CATEGORIES], key="tpl_category",
+    format_func=lambda c: "All categories" if c == ALL else templates.CATEGORY_NAMES[c])
 browse, editor = st.columns([3, 2], gap="large")
 
 with browse:
     shown = [t for t in library.templates
-             if t.lang == lang and (category is None or t.category == category)]
+             if t.lang == lang and category in (ALL, t.category)]
     order = {c: i for i, c in enumerate(templates.CATEGORIES)}
     shown.sort(key=lambda t: order.get(t.category, len(order)))
     eta = performance.longest_eta(library, lang)
@@ -62,11 +69,11 @@ with browse:
             st.code(t.text, language=None, wrap_lines=True)
             filled = performance.longest_fill(t, library)
             variables = ", ".join(f"{{{v}}}" for v in t.variables) or "none"
-            limits = " · ".join(f"{source} limit {limit}"
-                                for source, limit in templates.LENGTH_LIMITS.items())
-            st.text(f"{t.id} · variables {variables} · {len(filled)} characters filled · "
-                    f"{limits}")
-            for source, limit in templates.LENGTH_LIMITS.items():
+            limits = ", ".join(f"{source} allows {limit}"
+                               for source, limit in templates.LENGTH_LIMITS.items())
+            st.text(f"{t.id} · variables {variables} · {len(filled)} characters filled "
+                    f"({limits})")
+            for source in templates.LENGTH_LIMITS:
                 over = templates.over_limit(filled, source)
                 if over:
                     st.warning(f"Too long for {source} by {over} characters once filled.")
@@ -75,21 +82,34 @@ with browse:
                 st.text(f"Edited by {row.edited_by} at {ui.local_time(row.edited_at)}")
 
 
-@st.dialog("Delete this template?")
+def stop_deleting() -> None:
+    st.session_state.pop("tpl_deleting", None)
+
+
+# Open while st.session_state["tpl_deleting"] names a template, so a rerun of the whole page
+# keeps asking until the manager confirms, cancels or closes it.
+@st.dialog("Delete this template?", on_dismiss=stop_deleting)
 def confirm_delete(template: templates.Template) -> None:
     st.text(f"{template.title} ({template.id})")
     st.text("Agents will no longer be offered it. The audit log keeps its text, and saving "
             "a template with the same id brings it back.")
-    name = st.text_input("Your name", value=st.session_state.get("agent_name") or "",
-                         key="tpl-delete-name")
-    if st.button("Delete", type="primary", key="tpl-delete-confirm"):
+    name = st.text_input("Your name", key="tpl-delete-name",
+                         value=st.session_state.get("tpl_editor_name")
+                         or st.session_state.get("agent_name") or "")
+    buttons = st.container(horizontal=True)
+    confirmed = buttons.button("Delete", type="primary", key="tpl-delete-confirm")
+    if buttons.button("Cancel", key="tpl-delete-cancel"):
+        stop_deleting()
+        st.rerun()
+    if confirmed:
         try:
             actions.edit_template(store, actor=name, template_id=template.id,
                                   lang=template.lang, category=template.category,
                                   title=template.title, text="", before_text=template.text)
         except actions.ActionRefused as exc:
-            st.error(str(exc).capitalize() + ".")
+            st.error(_sentence(exc))
             return
+        stop_deleting()
         st.session_state["tpl_choose_next"] = NEW
         st.toast(f"Deleted {template.id}")
         st.rerun()
@@ -124,14 +144,15 @@ def save(current: templates.Template | None, *, template_id: str, lang: str, cat
                               category=category, title=title, text=text,
                               before_text=current.text if current else None)
     except actions.ActionRefused as exc:
-        st.error(str(exc).capitalize() + ".")
+        st.error(_sentence(exc))
         return
     st.session_state["tpl_choose_next"] = template_id
     st.toast(f"Saved {template_id}")
     st.rerun()
 
 
-with editor:
+# The inbox's sticky side panel (ui.page_style): the editor stays in view beside a long list.
+with editor, st.container(key="reply-panel"):
     st.subheader("Edit or add")
     chosen = st.selectbox(
         "Template", [NEW, *by_id], key="tpl_editing",
@@ -142,12 +163,14 @@ with editor:
     # One form per template, so its fields start from that template's text.
     with st.form(f"tpl-form-{chosen}"):
         if current is None:
+            # Keyed by the filters, so a new template starts in the language and category
+            # being browsed.
             new_lang = st.selectbox("Language", languages, index=languages.index(lang),
-                                    format_func=ui.language_name, key="tpl-new-lang")
+                                    format_func=ui.language_name, key=f"tpl-new-lang-{lang}")
             new_category = st.selectbox(
                 "Category", templates.CATEGORIES, format_func=templates.CATEGORY_NAMES.get,
-                index=templates.CATEGORIES.index(category) if category else 0,
-                key="tpl-new-category")
+                index=0 if category == ALL else templates.CATEGORIES.index(category),
+                key=f"tpl-new-category-{category}")
             typed_id = st.text_input("Id", key="tpl-new-id",
                                      placeholder="automatic: language-category-custom-N")
         else:
@@ -160,16 +183,16 @@ with editor:
                             help="Variables: {author} customer handle, {agent} your first "
                                  "name, {eta} the promised time, {case} case reference. "
                                  "A time is promised with {eta} only.")
-        name = st.text_input("Your name", value=st.session_state.get("agent_name") or "",
-                             key="tpl-editor", help="Recorded with the change.")
+        name = st.text_input("Your name", key="tpl-editor", help="Recorded with the change.",
+                             value=st.session_state.get("tpl_editor_name")
+                             or st.session_state.get("agent_name") or "")
         despite = st.checkbox("Save despite the warnings", key=f"tpl-despite-{chosen}")
         buttons = st.container(horizontal=True)
         with buttons:
             check = st.form_submit_button("Check wording", key="tpl-check")
             saving = st.form_submit_button("Save", type="primary", key="tpl-save")
-    if current is not None and st.button("Delete…", key="tpl-delete"):
-        confirm_delete(current)
     if check or saving:
+        st.session_state["tpl_editor_name"] = name  # the next template's form starts with it
         lang_of = current.lang if current else new_lang
         found = performance.template_warnings(text, lang_of, library)
         show_warnings(found)
@@ -185,3 +208,9 @@ with editor:
                 save(current, template_id=current.id, lang=current.lang,
                      category=current.category, title=title, text=text, name=name,
                      found=found, despite=despite)
+    if current is not None:
+        st.button("Delete…", key="tpl-delete",
+                  on_click=lambda: st.session_state.update(tpl_deleting=current.id))
+    deleting = by_id.get(st.session_state.get("tpl_deleting"))
+    if deleting is not None:
+        confirm_delete(deleting)

@@ -84,6 +84,23 @@ def test_migrations_run_once(store, tmp_path):
     again.close()
 
 
+def test_a_killed_process_leaves_a_database_that_opens(tmp_path):
+    """A crash (kill -9, power cut) right after the first start must not lose the file:
+    DuckDB replays its write-ahead log on the next open."""
+    path = tmp_path / "crashed.duckdb"
+    subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        import os
+        from clamor.store import Store
+        store = Store({str(path)!r})
+        with store.transaction() as con:
+            con.execute("INSERT INTO source_pauses VALUES ('x', 'Tom', now())")
+        os._exit(0)  # no close, no checkpoint: the last write is only in the WAL
+        """)], check=True)
+    again = Store(path)
+    assert again.query_rows("SELECT paused_by FROM source_pauses") == [("Tom",)]
+    again.close()
+
+
 def test_a_second_process_gets_a_clear_sentence(tmp_path):
     path = tmp_path / "held.duckdb"
     holder = subprocess.Popen(

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis.metrics import percentile
-from clamor import cases, performance, queries, templates
+from clamor import performance, queries, templates
 from clamor.config import parse_config
 from clamor.hours import BusinessHours
 from tests.conftest import run
@@ -45,10 +45,21 @@ def small_config(**extra) -> object:
 
 # -- agent performance ---------------------------------------------------------------------
 
+ACTIVITY_COLUMNS = ["actor", "case_id", "opened_at", "first_response_at", "resolved_at", "team",
+                    "responded_at", "resolved_by_at", "actions"]
+
+
+def activity_frame(rows) -> pd.DataFrame:
+    """Rows shaped as queries.agent_activity returns them."""
+    frame = pd.DataFrame(rows, columns=ACTIVITY_COLUMNS)
+    for column in ("opened_at", "first_response_at", "resolved_at", "responded_at",
+                   "resolved_by_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
 def activity_rows() -> pd.DataFrame:
-    columns = ["actor", "case_id", "opened_at", "first_response_at", "resolved_at", "team",
-               "responded_at", "resolved_by_at", "actions"]
-    rows = [
+    return activity_frame([
         # Ana answered first after 20 min and resolved after 2 h.
         ("Ana", "C-1", at(25, 10), at(25, 10, 20), at(25, 12), "Athens", at(25, 10, 20),
          at(25, 12), 3),
@@ -67,12 +78,7 @@ def activity_rows() -> pd.DataFrame:
          at(25, 10, 5), None, 1),
         ("import: answers.csv", "C-1", at(25, 10), at(25, 10, 20), at(25, 12), "Athens",
          None, None, 1),
-    ]
-    frame = pd.DataFrame(rows, columns=columns)
-    for column in ("opened_at", "first_response_at", "resolved_at", "responded_at",
-                   "resolved_by_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
-    return frame
+    ])
 
 
 def answer_rows(rows) -> pd.DataFrame:
@@ -90,7 +96,7 @@ def test_each_persons_figures_match_a_hand_count():
         ("C-9", "csat", 1, at(26, 9), "Athens", None, "Ana"),    # resolved before the period
         ("C-5", "nps", 10, at(26, 9), "Bangkok", "Ben", "Ben"),  # not a CSAT answer
     ])
-    now = dt.datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday, 12:00 in Athens
+    now = dt.datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # Wednesday 16:00 in Athens
     table = performance.agent_performance(activity_rows(), answers, config, {"Ana": 3}, now)
 
     assert list(table["person"]) == ["Ana", "Ben", "Mia", "Zed"]
@@ -104,20 +110,18 @@ def test_each_persons_figures_match_a_hand_count():
     assert ana["open_now"] == 3 and ana["on_shift_now"] is True
     assert ben["handled"] == 1 and ben["first_response_p50_min"] == 30.0
     assert ben["csat_avg"] == 5.0 and ben["csat_answers"] == 1  # owner of C-1
-    assert ben["on_shift_now"] is False  # 17:00 in Bangkok
-    assert mia["handled"] == 0 and mia["first_response_p50_min"] is None
+    assert ben["on_shift_now"] is False  # 21:00 in Bangkok
+    assert mia["handled"] == 0 and pd.isna(mia["first_response_p50_min"])
     assert pd.isna(zed["team"]) and zed["handled"] == 1 and zed["on_shift_now"] is None
 
 
 def test_percentiles_are_nearest_rank_measurements():
-    frame = activity_rows().iloc[:0]
     rows = []
     for i, minutes in enumerate(range(1, 11)):
         opened = at(25, 8)
         reply = opened + pd.Timedelta(minutes=minutes)
         rows.append(("Ana", f"C-{i}", opened, reply, None, "Athens", reply, None, 1))
-    frame = pd.DataFrame(rows, columns=frame.columns)
-    table = performance.agent_performance(frame, answer_rows([]), small_config(), {},
+    table = performance.agent_performance(activity_frame(rows), answer_rows([]), small_config(), {},
                                           dt.datetime(2026, 11, 25, tzinfo=UTC))
     ana = table.iloc[0]
     assert ana["first_response_p90_min"] == 9.0 == percentile(range(1, 11), 90)
@@ -193,8 +197,9 @@ def test_a_team_holiday_leaves_its_languages_uncovered():
     gaps = performance.coverage_gaps(config, dt.date(2026, 12, 2), "Asia/Bangkok")
     lines = performance.gap_sentences(gaps, "Asia/Bangkok")
     thai_line = next(line for line in lines if line.startswith("th: "))
-    assert "Fri 20:00-Sun 08:00" in thai_line and thai_line.endswith("(Asia/Bangkok)")
-    assert thai_line.startswith("th: nobody Mon 00:00-08:00, Mon 20:00-Tue 08:00")
+    # Night gaps at the same hours are said once; the holiday joins Friday night to Sunday.
+    assert thai_line == ("th: nobody Mon 00:00-08:00; Mon-Thu 20:00-08:00; Fri 20:00-Sun 08:00;"
+                         " Sun 20:00-24:00 (Asia/Bangkok)")
 
 
 def test_coverage_counts_managers_only_when_asked_and_marks_part_hours():
@@ -305,6 +310,10 @@ def test_team_page_shows_every_person_and_the_three_sections(app_env):
     at_.segmented_control(key="team_period").set_value("shift").run()
     assert not at_.exception, at_.exception
     assert "shift" in at_.dataframe[0].value.columns
+    at_.selectbox(key="coverage_zone").set_value("Asia/Bangkok")
+    at_.toggle(key="coverage_managers").set_value(True).run()
+    assert not at_.exception, at_.exception
+    assert any(t.value.endswith("(Asia/Bangkok)") for t in at_.text)
 
 
 def test_recording_a_csat_answer_through_the_form_stores_it(app_env, demo_store):
@@ -317,9 +326,13 @@ def test_recording_a_csat_answer_through_the_form_stores_it(app_env, demo_store)
     at_.button(key="survey_record").click().run()
     assert not at_.exception, at_.exception
     stored = queries.surveys(demo_store)
-    assert list(zip(stored["case_id"], stored["kind"], stored["score"])) == [
+    assert list(zip(stored["case_id"], stored["kind"], stored["score"], strict=True)) == [
         (case_ref, "csat", 4)]
     assert at_.success and "CSAT (1-5) 4" in at_.success[0].value
+    at_.run()  # the answer now shows in service quality: a chart per measure, week and team
+    assert not at_.exception, at_.exception
+    assert len(at_.get("vega_lite_chart")) == 1 + 2 * len(performance.QUALITY_MEASURES)
+    assert at_.metric[0].value == "4.00 / 5"
 
 
 def test_a_survey_answer_without_a_case_says_why(app_env, demo_store):
@@ -366,3 +379,34 @@ def test_saving_a_template_needs_the_editors_name(app_env, demo_store):
     at_.button(key="tpl-save").click().run()
     assert any("Write your name" in e.value for e in at_.error)
     assert queries.template_edits(demo_store).empty
+
+
+def test_a_new_template_gets_the_next_custom_id(app_env, demo_store):
+    at_ = run("pages/templates.py")
+    at_.selectbox(key="tpl_lang").set_value("th").run()
+    at_.selectbox(key="tpl-new-category-all").set_value("apology")
+    at_.text_input(key="tpl-title-new").set_value("ขออภัยสั้น ๆ")
+    at_.text_area(key="tpl-text-new").set_value("ขออภัยค่ะ {author} จะติดต่อกลับภายใน {eta} ค่ะ")
+    at_.text_input(key="tpl-editor").set_value("Hannah Cole")
+    at_.button(key="tpl-save").click().run()
+    assert not at_.exception, at_.exception
+    edits = queries.template_edits(demo_store)
+    assert list(zip(edits["template_id"], edits["lang"], edits["category"], strict=True)) == [
+        ("th-apology-custom-1", "th", "apology")]
+    assert at_.selectbox(key="tpl_editing").value == "th-apology-custom-1"
+
+
+def test_deleting_a_template_asks_first_and_records_the_old_text(app_env, demo_store):
+    at_ = run("pages/templates.py")
+    at_.selectbox(key="tpl_editing").set_value("en-empathy").run()
+    at_.button(key="tpl-delete").click().run()
+    assert queries.template_edits(demo_store).empty, "nothing happens before confirming"
+    at_.button(key="tpl-delete-confirm").click().run()
+    assert any("Say who you are" in e.value for e in at_.error)
+    at_.text_input(key="tpl-delete-name").set_value("Hannah Cole")
+    at_.button(key="tpl-delete-confirm").click().run()
+    assert not at_.exception, at_.exception
+    edits = queries.template_edits(demo_store)
+    assert edits.iloc[0]["template_id"] == "en-empathy" and edits.iloc[0]["text"] == ""
+    assert "en-empathy" not in {t.id for t in performance.library_with_edits(demo_store)
+                                .templates}

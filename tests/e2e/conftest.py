@@ -26,36 +26,74 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+FAKETIME = shutil.which("faketime")
+
+
+class App:
+    """A running `clamor run --demo` process on its own port."""
+
+    def __init__(self, db: Path, log: Path, *, clock_ahead_hours: float = 0):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log
+        self.log = open(log, "a")
+        command = [sys.executable, "-m", "clamor.cli", "run", "--demo", "--port",
+                   str(self.port), "--db", str(db)]
+        if clock_ahead_hours:
+            # The whole process, database included, lives that much later: libfaketime
+            # shifts the system clock it sees, nothing in Clamor is told.
+            if not FAKETIME:
+                pytest.fail("faketime is not installed: apt-get install -y faketime "
+                            "(.ci/run does it)")
+            command = [FAKETIME, "-f", f"+{clock_ahead_hours}h", *command]
+        self.process = subprocess.Popen(
+            command, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "CLAMOR_CONFIG": ""},
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2)
+                break
+            except OSError as exc:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(
+                        f"the app did not start: {log.read_text()}") from exc
+                time.sleep(0.3)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log.close()
+
+
 @pytest.fixture
-def demo_app(tmp_path):
+def start_app(tmp_path):
+    """Starts the app on the test's database (optionally with its clock N hours ahead);
+    every app started is stopped at the end."""
+    started: list[App] = []
+
+    def start(clock_ahead_hours: float = 0) -> App:
+        app = App(tmp_path / "demo.duckdb", tmp_path / "app.log",
+                  clock_ahead_hours=clock_ahead_hours)
+        started.append(app)
+        return app
+
+    yield start
+    for app in started:
+        app.stop()
+
+
+@pytest.fixture
+def demo_app(start_app):
     """The dashboard as `make demo` starts it, on its own port and database."""
-    port = free_port()
-    log = open(tmp_path / "app.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clamor.cli", "run", "--demo", "--port", str(port),
-         "--db", str(tmp_path / "demo.duckdb")],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "CLAMOR_CONFIG": ""},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            break
-        except OSError as exc:
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                raise RuntimeError(
-                    f"the app did not start: {(tmp_path / 'app.log').read_text()}") from exc
-            time.sleep(0.3)
-    yield url
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-    log.close()
+    return start_app().url
 
 
 @pytest.fixture
