@@ -18,6 +18,9 @@ navigation = st.navigation([
     st.Page("pages/sources.py", title="Sources", icon=":material/cable:"),
 ])
 with st.sidebar:
+    # Declared here, on every page, so the name stays while the user moves between pages.
+    st.text_input("Your name", key="agent_name", placeholder="e.g. Eleni Markou",
+                  help="Recorded with everything you do here.")
     st.caption(f"Clamor · listening for {rt.config.brand.name}"
                + (" · demo stream" if rt.demo else ""))
 navigation.run()

@@ -13,7 +13,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from clamor import actions, cases, queries, sources, standards, templates, tone, ui
+from clamor import (actions, cases, queries, sources, standards, template_editing, templates,
+                    tone, ui)
 from clamor.config import Config
 from clamor.store import Store, utcnow
 
@@ -28,7 +29,7 @@ def act(action, done: str, *, keep_open: bool = False) -> None:
     try:
         action()
     except actions.ActionRefused as exc:
-        st.error(str(exc).capitalize() + ".")
+        st.error(ui.sentence(exc))
         return
     if not keep_open:
         close()
@@ -37,11 +38,8 @@ def act(action, done: str, *, keep_open: bool = False) -> None:
 
 
 def library(store: Store) -> templates.Library:
-    """The bundled templates with the managers' edits applied."""
-    edits = queries.template_edits(store)
-    overrides = [templates.Template(r.template_id, r.lang, r.category, r.title, r.text)
-                 for r in edits.itertuples()]
-    return templates.merge(templates.library(), overrides)
+    """The library agents answer from: the bundled templates with the managers' edits."""
+    return template_editing.merged_library(queries.template_edits(store))
 
 
 def panel(store: Store, config: Config, mention_id: str, agent: str) -> None:
@@ -148,7 +146,7 @@ def _compose(store: Store, config: Config, case: dict, mention: dict, lang: str 
                 outcome = actions.post_reply(store, mention_id, actor=agent, text=text,
                                              poster=poster, dry_run=True)
             except actions.ActionRefused as exc:
-                st.error(str(exc).capitalize() + ".")
+                st.error(ui.sentence(exc))
             else:
                 st.code(json.dumps(outcome, ensure_ascii=False, indent=2), language="json")
     if st.button("Mark responded", key=f"respond-{mention_id}", shortcut="Ctrl+Enter",

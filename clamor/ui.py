@@ -53,6 +53,13 @@ def get_runtime() -> runtime.Runtime:
         raise  # unreachable: st.stop ends the script
 
 
+def sentence(exc: Exception) -> str:
+    """A refusal's message as a sentence: first letter up, the rest as written ("case C-12")."""
+    text = str(exc).strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def page_style() -> None:
     st.html(_CSS)
 

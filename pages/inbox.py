@@ -14,9 +14,8 @@ ui.page_style()
 store, config = rt.store, rt.config
 SCOPES = {"all": "All waiting", "mine": "Mine", "team": "My team", "unassigned": "Unassigned"}
 
+agent = st.session_state.get("agent_name") or ""  # the sidebar field, declared in app.py
 with st.sidebar:
-    agent = st.text_input("Your name", key="agent_name", placeholder="e.g. Eleni Markou",
-                          help="Recorded with everything you do here.")
     me = config.person(agent.strip()) if agent else None
     scope = st.radio("Show", list(SCOPES), format_func=SCOPES.get, key="f_scope",
                      horizontal=True)
@@ -159,7 +158,7 @@ def bulk(action, selected, done: str) -> None:
     try:
         action()
     except actions.ActionRefused as exc:
-        st.error(str(exc).capitalize() + ".")
+        st.error(ui.sentence(exc))
         return
     for case in selected:
         st.session_state.pop(f"sel-{case}", None)

@@ -22,12 +22,6 @@ people_tab, coverage_tab, quality_tab = st.tabs(
     ["Agent performance", "Shift coverage", "Service quality"])
 
 
-def _sentence(exc: Exception) -> str:
-    # Not str.capitalize: it would lower-case the rest, and "C-12" would read "c-12".
-    text = str(exc)
-    return text[:1].upper() + text[1:] + "."
-
-
 def _figure(value, template: str = "{:.1f}") -> str:
     return "—" if value is None else template.format(value)
 
@@ -265,7 +259,7 @@ with quality_tab:
             try:
                 actions.record_survey(store, case_ref.strip(), kind, int(score), actor=agent)
             except actions.ActionRefused as exc:
-                st.error(_sentence(exc))
+                st.error(ui.sentence(exc))
             else:
                 st.success(f"Recorded: {actions.SURVEY_NAMES[kind]} {int(score)}.")
     with upload:

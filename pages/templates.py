@@ -5,7 +5,7 @@ length before it is saved."""
 
 import streamlit as st
 
-from clamor import actions, performance, queries, templates, ui
+from clamor import actions, queries, template_editing, templates, ui
 
 rt = ui.get_runtime()
 ui.page_style()
@@ -15,7 +15,7 @@ ALL = "all"  # every category
 
 st.title("Reply templates")
 edits = queries.template_edits(store)
-library = performance.merged_library(edits)
+library = template_editing.merged_library(edits)
 by_id = {t.id: t for t in library.templates}
 last_edit = {row.template_id: row for row in edits.itertuples()}
 languages = list(dict.fromkeys([*config.watchlist.languages, *library.languages()]))
@@ -26,12 +26,6 @@ if "tpl_choose_next" in st.session_state:
     st.session_state["tpl_editing"] = st.session_state.pop("tpl_choose_next")
 if st.session_state.get("tpl_editing", NEW) not in (NEW, *by_id):
     st.session_state["tpl_editing"] = NEW  # deleted meanwhile
-
-
-def _sentence(exc: Exception) -> str:
-    # Not str.capitalize: it would lower-case the rest, and "C-12" would read "c-12".
-    text = str(exc)
-    return text[:1].upper() + text[1:] + "."
 
 
 def choose(template_id: str) -> None:
@@ -51,10 +45,10 @@ with browse:
              if t.lang == lang and category in (ALL, t.category)]
     order = {c: i for i, c in enumerate(templates.CATEGORIES)}
     shown.sort(key=lambda t: order.get(t.category, len(order)))
-    eta = performance.longest_eta(library, lang)
+    eta = template_editing.longest_eta(library, lang)
     st.caption(f"{len(shown)} template{'s' if len(shown) != 1 else ''} · lengths are "
                f"measured filled with the longest ETA ({len(eta)} characters) and "
-               f"{len(performance.LONG_AUTHOR)}-character names")
+               f"{len(template_editing.LONG_AUTHOR)}-character names")
     if not shown:
         st.info("No templates in this language and category yet: add one with the editor.")
     for t in shown:
@@ -67,7 +61,7 @@ with browse:
                 st.text(t.title)
                 st.button("Edit", key=f"edit-{t.id}", on_click=choose, args=(t.id,))
             st.code(t.text, language=None, wrap_lines=True)
-            filled = performance.longest_fill(t, library)
+            filled = template_editing.longest_fill(t, library)
             variables = ", ".join(f"{{{v}}}" for v in t.variables) or "none"
             limits = ", ".join(f"{source} allows {limit}"
                                for source, limit in templates.LENGTH_LIMITS.items())
@@ -107,7 +101,7 @@ def confirm_delete(template: templates.Template) -> None:
                                   lang=template.lang, category=template.category,
                                   title=template.title, text="", before_text=template.text)
         except actions.ActionRefused as exc:
-            st.error(_sentence(exc))
+            st.error(ui.sentence(exc))
             return
         stop_deleting()
         st.session_state["tpl_choose_next"] = NEW
@@ -144,7 +138,7 @@ def save(current: templates.Template | None, *, template_id: str, lang: str, cat
                               category=category, title=title, text=text,
                               before_text=current.text if current else None)
     except actions.ActionRefused as exc:
-        st.error(_sentence(exc))
+        st.error(ui.sentence(exc))
         return
     st.session_state["tpl_choose_next"] = template_id
     st.toast(f"Saved {template_id}")
@@ -194,14 +188,14 @@ with editor, st.container(key="reply-panel"):
     if check or saving:
         st.session_state["tpl_editor_name"] = name  # the next template's form starts with it
         lang_of = current.lang if current else new_lang
-        found = performance.template_warnings(text, lang_of, library)
+        found = template_editing.template_warnings(text, lang_of, library)
         show_warnings(found)
         if check and not found:
             st.success("No tone or length warnings.")
         if saving:
             if current is None:
                 template_id = (typed_id.strip()
-                               or performance.new_template_id(library, new_lang, new_category))
+                               or template_editing.new_template_id(library, new_lang, new_category))
                 save(None, template_id=template_id, lang=new_lang, category=new_category,
                      title=title, text=text, name=name, found=found, despite=despite)
             else:

@@ -24,7 +24,8 @@ def test_inbox_shows_the_urgent_persian_complaint_and_answers_it(app_env, demo_s
     assert target["text"][:200] in " ".join(texts(at))[:10**7]
     assert "unanswered" in at.caption[0].value
 
-    at.text_input(key="agent_name").set_value("Sara").run()
+    at.session_state["agent_name"] = "Sara"
+    at.run()
     at.button(key=f"open-{target['id']}").click().run()
     assert not at.exception, at.exception
     template = at.selectbox(key=f"tpl-{target['id']}-acknowledge")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis.metrics import percentile
-from clamor import performance, queries, templates
+from clamor import case_view, performance, queries, template_editing, templates
 from clamor.config import parse_config
 from clamor.hours import BusinessHours
 from tests.conftest import run
@@ -271,14 +271,14 @@ def test_service_quality_overall_by_week_and_by_team():
 
 def test_new_template_ids_and_warnings():
     library = templates.library()
-    assert performance.new_template_id(library, "en", "apology") == "en-apology-custom-1"
-    found = performance.template_warnings("As I already said, we are on it within {eta}.",
+    assert template_editing.new_template_id(library, "en", "apology") == "en-apology-custom-1"
+    found = template_editing.template_warnings("As I already said, we are on it within {eta}.",
                                           "en", library)
     assert [phrase for _, phrase in found] == ["As I already said"]
     assert found[0][0].startswith("Curt wording")
-    assert performance.template_warnings("Hi {author}, we'll be back within {eta}.", "en",
+    assert template_editing.template_warnings("Hi {author}, we'll be back within {eta}.", "en",
                                          library) == []
-    long = performance.template_warnings("x" * 300, "en", library)
+    long = template_editing.template_warnings("x" * 300, "en", library)
     assert long and long[0][0].startswith("Too long for x")
 
 
@@ -290,7 +290,7 @@ def test_managers_edits_lay_over_the_library(demo_store):
                           before_text=None)
     actions.edit_template(demo_store, actor="Hannah", template_id="en-empathy", lang="en",
                           category="empathy", title="x", text="", before_text="…")
-    library = performance.library_with_edits(demo_store)
+    library = case_view.library(demo_store)
     ids = {t.id: t for t in library.templates}
     assert ids["en-apology"].text == "We're sorry." and "en-empathy" not in ids
 
@@ -408,5 +408,5 @@ def test_deleting_a_template_asks_first_and_records_the_old_text(app_env, demo_s
     assert not at_.exception, at_.exception
     edits = queries.template_edits(demo_store)
     assert edits.iloc[0]["template_id"] == "en-empathy" and edits.iloc[0]["text"] == ""
-    assert "en-empathy" not in {t.id for t in performance.library_with_edits(demo_store)
+    assert "en-empathy" not in {t.id for t in case_view.library(demo_store)
                                 .templates}
