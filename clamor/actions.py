@@ -341,7 +341,8 @@ def reopen(store: Store, case_ref: str, *, actor: str, reason: str,
 # -- surveys -------------------------------------------------------------------------------
 
 def record_survey(store: Store, case_ref: str, kind: str, score: int, *, actor: str,
-                  answered_at: dt.datetime | None = None) -> None:
+                  answered_at: dt.datetime | None = None,
+                  at: dt.datetime | None = None) -> None:
     """A customer's survey answer for a case (CSAT 1-5, NPS 0-10, CES 1-7)."""
     actor = _who(actor, "recording a survey answer")
     kind = kind.strip().lower()
@@ -350,7 +351,7 @@ def record_survey(store: Store, case_ref: str, kind: str, score: int, *, actor: 
     low, high = SURVEY_SCALES[kind]
     if not isinstance(score, int) or not low <= score <= high:
         raise ActionRefused(f"a {kind.upper()} answer is a whole number from {low} to {high}")
-    now = utcnow()
+    now = at or utcnow()
     with store.transaction() as con:
         case = _load(con, case_ref)
         con.execute("INSERT INTO surveys (case_id, kind, score, answered_at, recorded_by, "

@@ -147,6 +147,8 @@ def cmd_run(args) -> int:
         load_config(cfg_path)  # say what is wrong here, before a browser is involved
     except ConfigError as exc:
         raise UserError(str(exc)) from None
+    if args.demo:
+        _prepare_demo(args)
     env = dict(os.environ)
     env["CLAMOR_CONFIG"] = str(cfg_path.resolve())
     env["CLAMOR_DB"] = str(db_path(args.db, demo=args.demo).resolve())
@@ -168,6 +170,28 @@ def cmd_run(args) -> int:
         return subprocess.call(command, env=env, cwd=APP.parent)
     except KeyboardInterrupt:
         return 0
+
+
+def _prepare_demo(args) -> None:
+    """Load the demo stream's history and the demo team's past casework before the dashboard
+    opens, so its first page already shows a working desk (done once per database)."""
+    from clamor import pipeline, sources
+    from clamor.demo import desk
+    from clamor.store import utcnow
+
+    config, store = _open(args)
+    try:
+        if not config.sources.demo.enabled or desk.already_done(store):
+            return
+        print("Preparing the demo: five days of mentions and the team's work on them…",
+              flush=True)
+        for collector in sources.collectors(config, demo=True):
+            if collector.name == "demo":
+                pipeline.collect_once(store, collector, config)
+        pipeline.analyse_pending(store, config)
+        desk.work_history(store, config, utcnow())
+    finally:
+        store.close()
 
 
 def _open_when_up(url: str, seconds: float = 60) -> None:

@@ -219,14 +219,15 @@ def report(config: Config, cases: pd.DataFrame, now: dt.datetime) -> dict:
 # -- words for the page ----------------------------------------------------------------------
 
 def minutes_label(minutes: float | None) -> str:
-    """A duration as a manager reads it: "48 min", "90 min", "3 h 20 min", "52 h"."""
+    """A duration as a manager reads it, short enough for a metric card: "48 min", "90 min",
+    "3 h 20 min", "12 h", "52 h"."""
     if minutes is None or math.isnan(minutes):
         return "—"
     if minutes < 120:
         return f"{minutes:.0f} min"
     whole = round(float(minutes))
     hours_, rest = divmod(whole, 60)
-    if hours_ >= 24 or rest == 0:
+    if hours_ >= 10 or rest == 0:
         return f"{minutes / 60:.0f} h"
     return f"{hours_} h {rest} min"
 
