@@ -134,10 +134,14 @@ def rule_applies(rule: RoutingRule, case: NewCase) -> bool:
             and (rule.complaint is None or rule.complaint == case.complaint))
 
 
-def route(case: NewCase, config: Config, load: dict[str, int], now: dt.datetime) -> Route:
+def route(case: NewCase, config: Config, load: dict[str, int], now: dt.datetime,
+          shifts: dict[str, bool] | None = None) -> Route:
     """The first rule that applies decides. "least-loaded" picks, among the rule's team, the
     person on shift now who writes the case's language and has the fewest open cases; when
-    nobody qualifies the case waits in the team's queue with no owner."""
+    nobody qualifies the case waits in the team's queue with no owner. `shifts` (who is on
+    shift at `now`) may be worked out once for many cases with `on_shift_now`."""
+    if shifts is None:
+        shifts = on_shift_now(config, now)
     for index, rule in enumerate(config.routing):
         if not rule_applies(rule, case):
             continue
@@ -147,7 +151,7 @@ def route(case: NewCase, config: Config, load: dict[str, int], now: dt.datetime)
         if rule.assign == LEAST_LOADED:
             candidates = [p for p in config.people
                           if p.team == rule.team and p.role == "agent"
-                          and writes(p, case.lang) and on_shift(config, p, now)]
+                          and writes(p, case.lang) and shifts.get(p.name, False)]
             if candidates:
                 chosen = min(candidates, key=lambda p: (load.get(p.name, 0), p.name))
                 return Route(chosen.name, rule.team, index)
@@ -165,6 +169,11 @@ def shift_clock(config: Config, person: Person) -> BusinessHours:
 
 def on_shift(config: Config, person: Person, at: dt.datetime) -> bool:
     return shift_clock(config, person).is_open(at)
+
+
+def on_shift_now(config: Config, now: dt.datetime) -> dict[str, bool]:
+    """Who is on shift at `now`, by name."""
+    return {p.name: on_shift(config, p, now) for p in config.people}
 
 
 # -- filing (store) ------------------------------------------------------------------------
@@ -221,22 +230,27 @@ def _file_customers(con, config: Config, new: pd.DataFrame, window: dt.timedelta
                         r.created_at.to_pydatetime())
                 for r in new.itertuples()]
     filings = file_messages(messages, latest, window)
-    info = new.set_index("id")
+    info = new.set_index("id").to_dict("index")
 
     load = dict(con.execute(
         f"SELECT owner, count(*) FROM cases WHERE owner IS NOT NULL "
         f"AND status IN {OPEN_STATUSES} GROUP BY owner").fetchall())
+    shifts = on_shift_now(config, now)
+    # Case numbers for the whole batch in one statement, in filing order.
+    wanted = sum(f.opened for f in filings)
+    numbers = iter(sorted(n for (n,) in con.execute(
+        "SELECT nextval('case_number') FROM range(?)", [wanted]).fetchall())) if wanted \
+        else iter(())
     opened, events = [], []
     for filing in filings:
         case = filing.case
         if filing.opened:
-            (number,) = con.execute("SELECT nextval('case_number')").fetchone()
-            case.id = f"C-{number}"
-            row = info.loc[filing.mention_id]
+            case.id = f"C-{next(numbers)}"
+            row = info[filing.mention_id]
             routed = route(NewCase(
                 None if pd.isna(row["lang"]) else row["lang"], case.source,
                 bool(row["complaint"]), tuple(row["matched_terms"]),
-                tuple(row["matched_kinds"])), config, load, now)
+                tuple(row["matched_kinds"])), config, load, now, shifts)
             if routed.owner:
                 load[routed.owner] = load.get(routed.owner, 0) + 1
             opened.append((case, routed, row["created_at"]))
@@ -249,7 +263,7 @@ def _file_customers(con, config: Config, new: pd.DataFrame, window: dt.timedelta
                                f"routing rule {routed.rule + 1}: {_describe_rule(rule)}"))
         elif filing.reopened:
             events.append((case.id, filing.mention_id, "reopened", SYSTEM,
-                           info.loc[filing.mention_id, "created_at"],
+                           info[filing.mention_id]["created_at"],
                            before.get(case.id, "resolved"), "new",
                            "the customer wrote again"))
             before[case.id] = "new"
