@@ -103,7 +103,7 @@ def _require_open(case: dict, doing: str) -> None:
 
 def respond(store: Store, mention_id: str, *, actor: str, reply_text: str,
             template_id: str | None = None, at: dt.datetime | None = None,
-            lang: str | None = None) -> str:
+            lang: str | None = None, note: str | None = None) -> str:
     """Record that `actor` answered the mention (a holding reply counts); returns the case.
 
     A reply that promises a time ("within 2 hours") sets the case's due time to then.
@@ -116,7 +116,7 @@ def respond(store: Store, mention_id: str, *, actor: str, reply_text: str,
         case = _load(con, _case_of_mention(con, mention_id, at))
         _require_open(case, "answering")
         _event(con, case["id"], mention_id, "responded", actor, at, template_id=template_id,
-               reply_text=reply_text)
+               reply_text=reply_text, note=note)
         if case["status"] == "new":
             _set_status(con, case, "acknowledged")
             _event(con, case["id"], mention_id, "status", actor, at, before="new",
@@ -160,11 +160,7 @@ def post_reply(store: Store, mention_id: str, *, actor: str, text: str, poster: 
     platform_id = str(outcome.get("platform_id", ""))
     _audit_post(store, mention_id, source, actor, text, False, platform_id, "sent")
     respond(store, mention_id, actor=actor, reply_text=text, template_id=template_id,
-            lang=lang)
-    with store.transaction() as con:
-        con.execute("UPDATE events SET note = ? WHERE id = (SELECT max(id) FROM events "
-                    "WHERE mention_id = ? AND kind = 'responded')",
-                    [f"posted on {source} as {platform_id}", mention_id])
+            lang=lang, note=f"posted on {source} as {platform_id}")
     return outcome
 
 

@@ -167,8 +167,8 @@ def _check(text: str, lang: str | None, source: str) -> None:
     for finding in tone.check(text, lang):
         label = {"blaming": "Sounds like blame", "curt": "Sounds curt",
                  "no_time": "A promise with no time"}.get(finding.kind, finding.kind)
-        st.warning(f"{label}: “{ui.isolate(finding.phrase)}”. {finding.advice}",
-                   icon=":material/sentiment_dissatisfied:")
+        st.warning(f"{label}. {finding.advice}", icon=":material/sentiment_dissatisfied:")
+        st.text(f"“{ui.isolate(finding.phrase)}”")  # the reply's own words, never Markdown
     minutes = tone.promised_minutes(text, lang)
     if minutes is not None:
         due = utcnow() + dt.timedelta(minutes=minutes)

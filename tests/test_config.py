@@ -72,3 +72,44 @@ def test_cli_reports_a_broken_config_in_one_line_without_traceback(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("clamor: ") and "not valid TOML" in result.stderr
+
+
+def test_every_config_key_is_shown_in_the_documented_demo_config():
+    """The demo config is the reference users copy: a key missing there is a key nobody finds
+    (compare Datasette's test that every setting is documented)."""
+    import re
+
+    from pydantic import BaseModel
+
+    from clamor import config as cfg
+
+    text = cfg.DEMO_CONFIG.read_text(encoding="utf-8")
+    written = set(re.findall(r"^[#\s]*\[*([a-z_]+)\]*\s*=", text, flags=re.M))
+    for header in re.findall(r"^\[\[?([a-z_.]+)\]\]?", text, flags=re.M):
+        written |= set(header.split("."))
+    missing = []
+    seen: set[type] = set()
+
+    def walk(model: type[BaseModel], where: str) -> None:
+        if model in seen:
+            return
+        seen.add(model)
+        for name, field in model.model_fields.items():
+            if name == "path":
+                continue
+            if name not in written:
+                missing.append(f"{where}{name}")
+            for sub in _models(field.annotation):
+                walk(sub, f"{where}{name}.")
+
+    def _models(annotation) -> list[type[BaseModel]]:
+        found = []
+        for arg in (getattr(annotation, "__args__", None) or (annotation,)):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                found.append(arg)
+            elif getattr(arg, "__args__", None):
+                found.extend(_models(arg))
+        return found
+
+    walk(cfg.Config, "")
+    assert not missing, f"not shown in {cfg.DEMO_CONFIG.name}: {', '.join(missing)}"

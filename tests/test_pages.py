@@ -132,3 +132,62 @@ def test_with_posting_on_the_reply_panel_offers_a_dry_run(app_env, demo_store, t
     shown = [c.value for c in at.code]
     assert any('"would_send"' in c and target["id"].split(":", 1)[1] in c for c in shown)
     assert demo_store.query_rows("SELECT outcome FROM posted_replies") == [("dry run",)]
+
+
+def test_bulk_select_and_ignore_as_spam(app_env, demo_store):
+    frame = queries.inbox(demo_store)
+    chosen = frame["case_id"].iloc[:2].tolist()
+    at = run("pages/inbox.py")
+    at.session_state["agent_name"] = "Tom Reid"
+    for case in chosen:
+        at.checkbox(key=f"sel-{case}").check()
+    at.run()
+    assert any(t.startswith("2 selected") for t in texts(at))
+    at.button(key="bulk-spam").click().run()
+    assert not at.exception, at.exception
+    assert [queries.case(demo_store, c)["status"] for c in chosen] == ["ignored", "ignored"]
+    log = queries.audit_log(demo_store, case_id=chosen[0])
+    assert (log["action"] == "ignored").any() and (log["who"] == "Tom Reid").any()
+
+
+def test_promises_and_follow_ups_views(app_env, demo_store, config):
+    import datetime as dt
+
+    from clamor import actions
+
+    rows = queries.inbox(demo_store).iloc[:2]
+    now = dt.datetime.now(dt.timezone.utc)
+    promised = actions.respond(demo_store, rows.iloc[0]["id"], actor="Tom Reid", lang="en",
+                               reply_text="We'll be back to you within 2 hours.", at=now)
+    resolved = rows.iloc[1]["case_id"]
+    actions.resolve(demo_store, config, resolved, actor="Tom Reid",
+                    at=now - dt.timedelta(hours=25))
+    at = run("pages/inbox.py")
+    at.session_state["agent_name"] = "Tom Reid"
+    at.segmented_control(key="view").set_value("promises").run()
+    assert not at.exception, at.exception
+    shown = texts(at)
+    assert any(t.startswith(f"{promised} · due ") for t in shown)
+    at.segmented_control(key="view").set_value("follow_ups").run()
+    assert any(t.startswith(f"{resolved} · resolved ") for t in texts(at))
+    at.button(key=f"open-follow-up-{resolved}").click().run()
+    assert not at.exception, at.exception
+    at.button(key=f"mark-followed-up-{resolved}").click().run()
+    assert queries.case(demo_store, resolved)["followed_up_at"] is not None
+
+
+def test_the_reply_gets_a_tone_check_and_its_promise_before_it_is_sent(app_env, demo_store):
+    target = queries.inbox(demo_store, InboxFilter(languages=("en",))).iloc[0]
+    at = AppTest.from_file(str(ROOT / "pages/inbox.py"), default_timeout=60)
+    at.session_state["open_mention"] = target["id"]
+    at.session_state["agent_name"] = "Tom Reid"
+    at.run()
+    reply = at.text_area[0]
+    reply.set_value("As I already said, you must wait. We'll get back to you soon.").run()
+    assert not at.exception, at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "Sounds curt" in warnings and "A promise with no time" in warnings
+    assert "“\u2068As I already said\u2069”" in texts(at)
+    at.text_area[0].set_value("So sorry! We'll be back to you within 2 hours.").run()
+    assert not at.warning
+    assert "promises an answer within 2 h" in at.info[-1].value
