@@ -188,9 +188,14 @@ def _moves(store: Store, config: Config, case: dict, agent: str) -> None:
                                  placeholder="a person")
         else:
             owner = st.text_input("Assign to", key=f"owner-{ref}", placeholder="a name")
+        team = None
+        if config.teams and not owner:
+            team = st.selectbox("or to a team's queue", [t.name for t in config.teams],
+                                key=f"team-{ref}", index=None, placeholder="a team")
         if st.button("Assign", key=f"assign-{ref}"):
-            act(lambda: actions.assign(store, config, [ref], actor=agent, owner=owner or None),
-                f"Assigned {ref} to {owner}", keep_open=True)
+            act(lambda: actions.assign(store, config, [ref], actor=agent, owner=owner or None,
+                                       team=team),
+                f"Assigned {ref} to {owner or f'team {team}'}", keep_open=True)
     with cols[1]:
         status = st.selectbox("Status", actions.WORK_STATUSES, key=f"status-{ref}",
                               format_func=lambda s: cases.STATUS_NAMES[s], index=None,

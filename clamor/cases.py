@@ -311,7 +311,10 @@ def _file_customers(con, config: Config, new: pd.DataFrame, window: dt.timedelta
                    reopened = cases.reopened + CASE WHEN cases.status IN ('resolved', 'ignored')
                                                      AND changes.status = 'new' THEN 1 ELSE 0 END,
                    resolved_at = CASE WHEN changes.status = 'new' AND cases.status = 'resolved'
-                                      THEN NULL ELSE cases.resolved_at END
+                                      THEN NULL ELSE cases.resolved_at END,
+                   -- a reopened case owes an answer, not a follow-up
+                   follow_up_at = CASE WHEN changes.status = 'new' AND cases.status = 'resolved'
+                                       THEN NULL ELSE cases.follow_up_at END
             FROM changes, (
                 SELECT f.case_id, count(*) AS messages, max(m.created_at) AS last_at
                 FROM case_mentions f JOIN mentions m ON m.id = f.mention_id

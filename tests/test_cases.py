@@ -140,6 +140,7 @@ def test_a_message_after_resolution_reopens_the_case(store, config):
          reply_to="1", conv="1")
     row = queries.case(store, case)
     assert row["status"] == "new" and row["reopened"] == 1 and row["resolved_at"] is None
+    assert row["follow_up_at"] is None
     assert queries.inbox(store).iloc[0]["case_id"] == case
     kinds = queries.case_events(store, case)["kind"].tolist()
     assert kinds[-1] == "reopened"

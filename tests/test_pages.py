@@ -191,3 +191,16 @@ def test_the_reply_gets_a_tone_check_and_its_promise_before_it_is_sent(app_env, 
     at.text_area[0].set_value("So sorry! We'll be back to you within 2 hours.").run()
     assert not at.warning
     assert "promises an answer within 2 h" in at.info[-1].value
+
+
+def test_a_case_goes_to_a_teams_queue_from_the_panel(app_env, demo_store):
+    target = queries.inbox(demo_store).iloc[0]
+    at = AppTest.from_file(str(ROOT / "pages/inbox.py"), default_timeout=60)
+    at.session_state["open_mention"] = target["id"]
+    at.session_state["agent_name"] = "Dimitris Alexiou"
+    at.run()
+    at.selectbox(key=f"team-{target['case_id']}").set_value("Loyalty").run()
+    at.button(key=f"assign-{target['case_id']}").click().run()
+    assert not at.exception, at.exception
+    case = queries.case(demo_store, target["case_id"])
+    assert (case["owner"], case["team"]) == (None, "Loyalty")
