@@ -8,6 +8,7 @@ names the file, the key and the problem, ready to show to the user as it is.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -206,6 +207,57 @@ class Standard(_Strict):
     min_priority: Literal["any", "high"] = "any"   # high: complaints from reach >= 10k
 
 
+class SeriesSetting(_Strict):
+    """A series' own detection settings, overriding [alerts]."""
+
+    sensitivity: float | None = Field(default=None, gt=0)
+    min_volume: int | None = Field(default=None, ge=1)
+
+
+class Notify(_Strict):
+    """Where alerts are sent: an apprise URL (Slack, Teams, email, Telegram, json://…)."""
+
+    name: str = Field(min_length=1)
+    # The URL holds secrets (tokens): name the environment variable that holds it. A plain
+    # `url` is accepted for endpoints without secrets (a local json:// webhook).
+    url_env: str | None = None
+    url: str | None = None
+    kinds: tuple[Literal["spike", "backlog", "staff"], ...] = ("spike", "backlog", "staff")
+    min_severity: Literal["warning", "critical"] = "warning"
+    quiet_hours: str | None = None         # "22:00-07:00": only critical alerts then
+    timezone: str = "UTC"                  # of the quiet hours
+    max_per_hour: int = Field(default=6, ge=1)
+
+    @model_validator(mode="after")
+    def _one_url(self) -> "Notify":
+        if bool(self.url_env) == bool(self.url):
+            raise ValueError(f"notify target {self.name!r} needs exactly one of url_env "
+                             "(the environment variable holding its apprise URL) or url")
+        if self.quiet_hours is not None:
+            start, dash, end = self.quiet_hours.partition("-")
+            if not dash or not all(re.fullmatch(r"\d{1,2}:\d{2}", t.strip())
+                                   for t in (start, end)):
+                raise ValueError(f"quiet_hours of {self.name!r} must look like "
+                                 "\"22:00-07:00\"")
+        return self
+
+
+class Alerts(_Strict):
+    """Spike, backlog and staff alerts: when they fire and where they are sent."""
+
+    enabled: bool = True
+    every_minutes: float = Field(default=5, gt=0)      # how often detection runs
+    window_minutes: int = Field(default=60, ge=5)      # the span whose volume is compared
+    baseline_days: int = Field(default=7, ge=2)        # same time of day over this many days
+    # How unusual a window must be to open an alert: robust z-score (median/MAD) threshold.
+    sensitivity: float = Field(default=4.0, gt=0)
+    min_volume: int = Field(default=8, ge=1)           # fewer mentions never alert
+    # Backlog: complaints past their response standard, still unanswered, at once.
+    backlog_late_complaints: int = Field(default=10, ge=1)
+    series: dict[str, SeriesSetting] = Field(default_factory=dict)  # "term=SkyPoints" = {...}
+    notify: tuple[Notify, ...] = ()
+
+
 class Cases(_Strict):
     # A customer's new message joins their open case when it is in the same thread, or
     # within this many hours of their last message (on the same platform).
@@ -225,6 +277,7 @@ class Config(_Strict):
     people: tuple[Person, ...] = ()
     routing: tuple[RoutingRule, ...] = ()
     standards: tuple[Standard, ...] = ()
+    alerts: Alerts = Alerts()
     path: str | None = None
 
     @model_validator(mode="after")
