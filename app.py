@@ -10,6 +10,7 @@ rt = ui.get_runtime()
 
 navigation = st.navigation([
     st.Page("pages/inbox.py", title="Inbox", icon=":material/inbox:", default=True),
+    st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications_active:"),
     st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:"),
     st.Page("pages/standards.py", title="Standards", icon=":material/verified:"),
     st.Page("pages/team.py", title="Team", icon=":material/groups:"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -112,6 +113,20 @@ def build_parser() -> argparse.ArgumentParser:
                          "config's [accounts]")
     rt.add_argument("--json", action="store_true", help="print one JSON object")
 
+    alerts = sub.add_parser("alerts", help="run spike, backlog and staff detection over the "
+                                           "stored history and list the alerts",
+                            description="Run the alert detection the dashboard runs, over the "
+                                        "stored history, and list each episode with why it "
+                                        "fired.")
+    _common(alerts)
+    alerts.add_argument("--since", metavar="ISO",
+                        help="evaluate from this time (ISO 8601; default: 7 days ago); the "
+                             "baseline reaches further back")
+    alerts.add_argument("--until", metavar="ISO", help="evaluate up to this time (default: now)")
+    alerts.add_argument("--json", action="store_true",
+                        help="print a JSON list of alerts (kind, series, start, end, observed, "
+                             "expected, statistic, top_terms, …)")
+
     surveys = sub.add_parser("surveys", help="import survey answers (CSAT, NPS, CES)",
                              description="Record survey answers from a CSV file with the "
                                          "columns case, kind (csat|nps|ces), score and "
@@ -166,9 +181,15 @@ def cmd_run(args) -> int:
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
     if args.open:
         threading.Thread(target=_open_when_up, args=(url,), daemon=True).start()
+    child = subprocess.Popen(command, env=env, cwd=APP.parent)
+    # Stopping `clamor run` (Ctrl+C, or SIGTERM from a service manager) stops the server too,
+    # so no orphaned server keeps holding the database file.
+    signal.signal(signal.SIGTERM, lambda *_: child.terminate())
     try:
-        return subprocess.call(command, env=env, cwd=APP.parent)
+        return child.wait()
     except KeyboardInterrupt:
+        child.terminate()
+        child.wait()
         return 0
 
 
@@ -360,6 +381,49 @@ def _minutes(value) -> str:
     return "—" if value is None else f"{value:g} min"
 
 
+def _instant(text: str | None, flag: str):
+    import datetime as dt
+
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{flag} {text!r} is not an ISO 8601 time such as "
+                        "2026-11-20 or 2026-11-20T14:00+00:00") from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def cmd_alerts(args) -> int:
+    import datetime as dt
+    import json
+
+    from clamor import alerting, pipeline
+    from clamor.store import utcnow
+
+    config, store = _open(args)
+    until = _instant(args.until, "--until") or utcnow()
+    since = _instant(args.since, "--since") or until - dt.timedelta(days=7)
+    if since >= until:
+        raise UserError("--since must come before --until")
+    pipeline.analyse_pending(store, config)
+    found = alerting.detect(store, config, since, until)
+    if args.json:
+        print(json.dumps([a.as_json() for a in found], ensure_ascii=False))
+        return 0
+    if not found:
+        print(f"No alerts between {since:%Y-%m-%d %H:%M} and {until:%Y-%m-%d %H:%M} UTC.")
+    for alert in found:
+        e = alert.episode
+        end = "ongoing" if e.end is None else f"until {e.end:%Y-%m-%d %H:%M}"
+        print(f"{e.severity:8} {e.kind:7} {alerting.series_name(e.series)} "
+              f"from {e.start:%Y-%m-%d %H:%M} {end} UTC: {e.observed:g} vs expected "
+              f"{e.expected:g} (z {e.statistic:.1f})"
+              + (f"; new: {', '.join(t for t, _, _ in alert.top_terms[:5])}"
+                 if alert.top_terms else ""))
+    return 0
+
+
 def cmd_surveys(args) -> int:
     from clamor import actions
 
@@ -378,7 +442,8 @@ def cmd_surveys(args) -> int:
 
 COMMANDS = {"run": cmd_run, "collect": cmd_collect, "import": cmd_import,
             "export": cmd_export, "doctor": cmd_doctor, "eval": cmd_eval,
-            "status": cmd_status, "report": cmd_report, "surveys": cmd_surveys}
+            "status": cmd_status, "report": cmd_report, "surveys": cmd_surveys,
+            "alerts": cmd_alerts}
 
 
 def main(argv: list[str] | None = None) -> int:

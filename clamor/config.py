@@ -25,6 +25,9 @@ TERM_KINDS: tuple[str, ...] = ("brand", "product", "staff", "company")
 # Languages the analysis pass knows how to detect (ISO 639-1); lingua supports many more,
 # add a code here and to analysis.language when a customer needs it.
 KNOWN_LANGUAGES = ("en", "fa", "ar", "th", "el", "de", "fr", "es", "it", "tr", "ru", "pt", "nl")
+LANGUAGE_NAMES = {"en": "English", "fa": "Persian", "ar": "Arabic", "th": "Thai", "el": "Greek",
+                  "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
+                  "tr": "Turkish", "ru": "Russian", "pt": "Portuguese", "nl": "Dutch"}
 
 
 class ConfigError(Exception):

@@ -558,3 +558,116 @@ def survey_credits(store: Store, since: dt.datetime | None = None,
         WHERE (? IS NULL OR s.answered_at >= ?) AND (? IS NULL OR s.answered_at < ?)
         ORDER BY s.answered_at
         """, [since, since, until, until])
+
+
+# -- alerts --------------------------------------------------------------------------------
+
+# The series a customer mention counts in, by name (see analysis/spikes.py). `?` is the list
+# of staff terms: a staff name in a negative mention or complaint is its own series.
+_SERIES_OF = """
+    list_concat(
+        ['all', 'all/lang=' || coalesce(a.lang, 'unknown'), 'all/source=' || m.source],
+        CASE WHEN a.complaint THEN ['complaints', 'complaints/lang=' || coalesce(a.lang, 'unknown'),
+                                    'complaints/source=' || m.source] ELSE [] END,
+        CASE WHEN a.sentiment_label = 'negative'
+             THEN ['negative', 'negative/lang=' || coalesce(a.lang, 'unknown'),
+                   'negative/source=' || m.source] ELSE [] END,
+        list_transform(m.matched_terms, t -> 'term=' || t),
+        CASE WHEN a.complaint OR a.sentiment_label = 'negative'
+             THEN list_transform(list_intersect(m.matched_terms, ?::VARCHAR[]),
+                                 t -> 'staff=' || t) ELSE [] END)
+"""
+
+
+def series_counts(store: Store, since: dt.datetime, until: dt.datetime,
+                  staff_terms: list[str], bin_minutes: int = 5) -> pd.DataFrame:
+    """Customer mentions per `bin_minutes` bin and series in [since, until): columns bin
+    (start of the bin, UTC), series, count."""
+    seconds = bin_minutes * 60
+    return store.query_df(
+        f"""
+        WITH tagged AS (
+            SELECT to_timestamp(floor(epoch(m.created_at) / {seconds}) * {seconds}) AS bin,
+                   unnest({_SERIES_OF}) AS series
+            FROM mentions m JOIN analysis a ON a.mention_id = m.id
+            WHERE NOT m.is_own AND m.created_at >= ? AND m.created_at < ?
+        )
+        SELECT bin, series, count(*) AS count FROM tagged GROUP BY ALL ORDER BY bin
+        """, [staff_terms, since, until])
+
+
+def series_mentions(store: Store, series: str, since: dt.datetime, until: dt.datetime,
+                    staff_terms: list[str], limit: int = 2000) -> pd.DataFrame:
+    """The customer mentions counted in one series in [since, until), newest first, with what
+    an alert's explanation needs (text, language, source, author, reach, link)."""
+    return store.query_df(
+        f"""
+        SELECT m.id, m.text, m.author, m.author_followers, m.url, m.source, m.created_at,
+               coalesce(a.lang, 'unknown') AS lang, a.complaint
+        FROM mentions m JOIN analysis a ON a.mention_id = m.id
+        WHERE NOT m.is_own AND m.created_at >= ? AND m.created_at < ?
+          AND list_contains({_SERIES_OF}, ?)
+        ORDER BY m.created_at DESC LIMIT ?
+        """, [since, until, staff_terms, series, limit])
+
+
+def complaint_due_times(store: Store, since: dt.datetime) -> pd.DataFrame:
+    """Complaint cases opened since `since` with what backlog needs: opened_at, first
+    response (NaT: none yet), and the waiting columns the standards' due timers read."""
+    frame = store.query_df(
+        """
+        SELECT c.id, c.opened_at, c.first_response_at, c.status, c.source,
+               c.opened_at AS waiting_since,
+               first(a.lang ORDER BY m.created_at) AS lang, true AS complaint,
+               max(m.author_followers) AS reach
+        FROM cases c JOIN case_mentions f ON f.case_id = c.id AND f.role = 'customer'
+        JOIN mentions m ON m.id = f.mention_id
+        LEFT JOIN analysis a ON a.mention_id = m.id
+        WHERE c.opened_at >= ? AND c.status <> 'ignored'
+        GROUP BY ALL HAVING bool_or(a.complaint)
+        """, [since])
+    return frame
+
+
+def alerts(store: Store, *, open_only: bool = False, since: dt.datetime | None = None,
+           limit: int = 500) -> pd.DataFrame:
+    """Alerts, newest first (open and acknowledged ones first when open_only)."""
+    return store.query_df(
+        """
+        SELECT * FROM alerts
+        WHERE (NOT ? OR status <> 'resolved') AND (? IS NULL OR started_at >= ?)
+        ORDER BY started_at DESC LIMIT ?
+        """, [open_only, since, since, limit])
+
+
+def alert(store: Store, alert_id: str) -> dict | None:
+    rows = store.query_df("SELECT * FROM alerts WHERE id = ?", [alert_id])
+    if rows.empty:
+        return None
+    return {k: (None if not isinstance(v, (list, dict)) and pd.isna(v) else v)
+            for k, v in rows.iloc[0].to_dict().items()}
+
+
+def alert_events(store: Store, alert_id: str) -> pd.DataFrame:
+    return store.query_df(
+        "SELECT happened_at, actor, action, before_value, after_value, note FROM alert_events "
+        "WHERE alert_id = ? ORDER BY happened_at", [alert_id])
+
+
+def notifications(store: Store, alert_id: str | None = None, limit: int = 200
+                  ) -> pd.DataFrame:
+    return store.query_df(
+        "SELECT alert_id, target, attempted_at, outcome, detail FROM notifications "
+        "WHERE (? IS NULL OR alert_id = ?) ORDER BY attempted_at DESC LIMIT ?",
+        [alert_id, alert_id, limit])
+
+
+def notifications_since(store: Store, target: str, since: dt.datetime) -> int:
+    """Messages actually sent to a target since `since` (the rate limit counts these)."""
+    return store.query_rows(
+        "SELECT count(*) FROM notifications WHERE target = ? AND outcome = 'sent' "
+        "AND attempted_at >= ?", [target, since])[0][0]
+
+
+def first_mention_at(store: Store) -> dt.datetime | None:
+    return store.query_rows("SELECT min(created_at) FROM mentions")[0][0]

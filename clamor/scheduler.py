@@ -23,6 +23,7 @@ from collectors.base import Collector
 
 log = logging.getLogger(__name__)
 ANALYSIS_JOB = "analyse"
+ALERTS_JOB = "alerts"
 _REGISTRY = "_clamor_schedulers"
 _LOCK = threading.Lock()
 
@@ -61,6 +62,15 @@ def _analyse(store: Store, config: Config) -> None:
         _ANALYSING.release()
 
 
+def _alerts(store: Store, config: Config) -> None:
+    from clamor import alerting  # detection pulls in pandas-heavy code only when it runs
+
+    try:
+        alerting.run(store, config)
+    except Exception:  # keep the job alive; the next run looks at the same day again
+        log.exception("alert detection failed")
+
+
 def start(store: Store, config: Config, collectors: list[Collector]) -> BackgroundScheduler:
     """Start the scheduler for this database, or return the one already running."""
     key = str(store.path.resolve())
@@ -86,6 +96,13 @@ def start(store: Store, config: Config, collectors: list[Collector]) -> Backgrou
             args=[store, config], id=ANALYSIS_JOB, name="analyse new mentions",
             replace_existing=True, next_run_time=now,
         )
+        if config.alerts.enabled:
+            scheduler.add_job(
+                _alerts, "interval", seconds=config.alerts.every_minutes * 60,
+                args=[store, config], id=ALERTS_JOB, name="detect spikes and backlogs",
+                replace_existing=True,
+                next_run_time=now + dt.timedelta(seconds=config.analysis.every_seconds),
+            )
         scheduler.start()
         _registry()[key] = scheduler
         log.info("scheduler started for %s with jobs %s", key,

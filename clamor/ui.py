@@ -13,13 +13,12 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
-from clamor import runtime
+from clamor import config, runtime
 from clamor.config import ConfigError
 from clamor.store import StoreBusy
 
 RTL_LANGUAGES = {"fa", "ar", "he", "ur"}
-LANGUAGE_NAMES = {"en": "English", "fa": "Persian", "ar": "Arabic", "th": "Thai",
-                  "el": "Greek", None: "unknown"}
+LANGUAGE_NAMES = {**config.LANGUAGE_NAMES, None: "unknown"}
 DISPLAY_CHARS = 1200  # longer posts are cut on screen (never in the store)
 
 # Our own constant CSS, no mention content. Each paragraph of mention text takes its direction

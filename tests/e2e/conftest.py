@@ -70,7 +70,19 @@ class App:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-        self.log.close()
+        # `clamor run` serves from a child process: the database is free only once the whole
+        # group is gone.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.process.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        if not self.log.closed:
+            self.log.close()
 
 
 @pytest.fixture
