@@ -37,6 +37,13 @@ class Alert:
     languages: dict[str, int] = field(default_factory=dict)
     sources: dict[str, int] = field(default_factory=dict)
     samples: list[dict] = field(default_factory=list)
+    # Other series that spiked in the same storm (all mentions, mentions on x…): folded into
+    # this alert, the most unusual one, instead of each raising its own.
+    related: list[dict] = field(default_factory=list)
+
+    @property
+    def series_set(self) -> list[str]:
+        return [self.episode.series, *(r["series"] for r in self.related)]
 
     def as_json(self) -> dict:
         e = self.episode
@@ -49,6 +56,7 @@ class Alert:
             "top_terms": [{"term": t, "count": n, "baseline": round(b, 2)}
                           for t, n, b in self.top_terms],
             "languages": self.languages, "sources": self.sources, "samples": self.samples,
+            "related": self.related,
         }
 
 
@@ -108,12 +116,40 @@ def detect(store: Store, config: Config, since: dt.datetime,
     counts = queries.series_counts(store, since - history, until, staff, spikes.BIN_MINUTES)
     episodes = spikes.detect(counts, times, settings,
                              history_start=first_mention(store, since - history))
-    episodes += _backlog(store, config, times)
-    found = [Alert(e) for e in sorted(episodes, key=lambda e: (e.start, e.series))]
+    found = group([Alert(e) for e in episodes], until)
+    found += [Alert(e) for e in _backlog(store, config, times)]
+    found.sort(key=lambda a: (a.episode.start, a.episode.series))
     if explain:
         for alert in found:
             _explain(store, config, alert, settings, staff)
     return found
+
+
+def group(alerts: list[Alert], until: dt.datetime) -> list[Alert]:
+    """One alert per storm: spikes whose episodes overlap in time are one storm, told by its
+    most unusual series, the others listed as related. Staff alerts stay on their own: a
+    name in negative posts is news even inside a storm."""
+    spikes_ = sorted((a for a in alerts if a.episode.kind == "spike"),
+                     key=lambda a: a.episode.start)
+    storms: list[list[Alert]] = []
+    reach = None
+    for alert in spikes_:
+        end = alert.episode.end or until
+        if storms and alert.episode.start <= reach:
+            storms[-1].append(alert)
+            reach = max(reach, end)
+        else:
+            storms.append([alert])
+            reach = end
+    told = []
+    for storm in storms:
+        leader = max(storm, key=lambda a: a.episode.statistic)
+        leader.related = [
+            {"series": a.episode.series, "observed": a.episode.observed,
+             "expected": a.episode.expected, "statistic": round(a.episode.statistic, 2)}
+            for a in sorted(storm, key=lambda a: -a.episode.statistic) if a is not leader]
+        told.append(leader)
+    return told + [a for a in alerts if a.episode.kind != "spike"]
 
 
 def _backlog(store: Store, config: Config, times: Sequence[dt.datetime]) -> list:
@@ -156,13 +192,14 @@ def _explain(store: Store, config: Config, alert: Alert, settings, staff: list[s
 
 # -- keeping the stored alerts up to date (the scheduler's job) -----------------------------
 
-def run(store: Store, config: Config, now: dt.datetime | None = None) -> list[str]:
-    """Detect over the last day, open/update/close stored alerts, notify about new ones;
-    returns the ids of alerts opened in this run."""
+def run(store: Store, config: Config, now: dt.datetime | None = None,
+        lookback: dt.timedelta = LOOKBACK) -> list[str]:
+    """Detect over the last day (or `lookback`), open/update/close stored alerts, notify
+    about new ones; returns the ids of alerts opened in this run."""
     if not config.alerts.enabled:
         return []
     now = now or utcnow()
-    found = detect(store, config, now - LOOKBACK, now)
+    found = detect(store, config, now - lookback, now)
     opened = []
     for alert in found:
         alert_id, is_new = _save(store, alert, now)
@@ -182,11 +219,13 @@ def _save(store: Store, alert: Alert, now: dt.datetime) -> tuple[str, bool]:
     with store.transaction() as con:
         # The same episode seen again (possibly from a later start, when its beginning has
         # left the look-back window): same kind and series, and not ended before it began.
+        # (A storm's leading series may change as it grows: any of its series will do.)
         row = con.execute(
-            "SELECT id, status, statistic, ended_at FROM alerts WHERE kind = ? AND series = ? "
+            "SELECT id, status, statistic, ended_at FROM alerts WHERE kind = ? "
+            "AND list_contains(?, series) "
             "AND (ended_at IS NULL OR ended_at >= ?) AND started_at <= ? "
             "ORDER BY started_at DESC LIMIT 1",
-            [e.kind, e.series, e.start - dt.timedelta(minutes=spikes.BIN_MINUTES),
+            [e.kind, alert.series_set, e.start - dt.timedelta(minutes=spikes.BIN_MINUTES),
              e.end or now]).fetchone()
         if row is None:
             (number,) = con.execute("SELECT nextval('alert_number')").fetchone()
@@ -224,7 +263,8 @@ def _save(store: Store, alert: Alert, now: dt.datetime) -> tuple[str, bool]:
 
 def _close_vanished(store: Store, found: list[Alert], now: dt.datetime) -> None:
     """Open alerts whose series detection no longer sees as unusual are back to normal."""
-    live = {(a.episode.kind, a.episode.series) for a in found if a.episode.end is None}
+    live = {(a.episode.kind, series) for a in found if a.episode.end is None
+            for series in a.series_set}
     with store.transaction() as con:
         for alert_id, kind, series, status in con.execute(
                 "SELECT id, kind, series, status FROM alerts WHERE ended_at IS NULL").fetchall():
@@ -336,6 +376,11 @@ def body(row: dict, explanation: dict, base_url: str | None) -> str:
     if row["kind"] != "backlog":
         lines.append(f"Observed {row['observed']:g}, expected {row['expected']:g}; robust z "
                      f"{row['statistic']:.1f} (alerts at {row['threshold']:g}).")
+    related = explanation.get("related") or []
+    if related:
+        lines.append("Also unusual: " + "; ".join(
+            f"{series_name(r['series'])} {r['observed']:g} vs {r['expected']:g}"
+            for r in related[:6]))
     terms = explanation.get("top_terms") or []
     if terms:
         lines.append("New terms: " + ", ".join(t["term"] for t in terms[:8]))

@@ -196,7 +196,7 @@ def cmd_run(args) -> int:
 def _prepare_demo(args) -> None:
     """Load the demo stream's history and the demo team's past casework before the dashboard
     opens, so its first page already shows a working desk (done once per database)."""
-    from clamor import pipeline, sources
+    from clamor import alerting, pipeline, queries, sources
     from clamor.demo import desk
     from clamor.store import utcnow
 
@@ -210,7 +210,12 @@ def _prepare_demo(args) -> None:
             if collector.name == "demo":
                 pipeline.collect_once(store, collector, config)
         pipeline.analyse_pending(store, config)
-        desk.work_history(store, config, utcnow())
+        now = utcnow()
+        desk.work_history(store, config, now)
+        # The alerts the history would have raised, so the Alerts page has a past too.
+        first = queries.first_mention_at(store)
+        if first is not None:
+            alerting.run(store, config, now, lookback=now - first)
     finally:
         store.close()
 

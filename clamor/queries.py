@@ -280,23 +280,25 @@ def case_measures(store: Store, since: dt.datetime | None = None,
         """, [since, since, until, until])
 
 
+# Everything the audit log shows: what was done to cases, to templates and to alerts.
+_AUDIT = """
+    SELECT happened_at AS "when", actor AS who, kind AS action, case_id AS object,
+           before_value AS before, after_value AS after,
+           coalesce(note, reply_text) AS detail, id AS seq
+    FROM events
+    UNION ALL
+    SELECT edited_at, edited_by, 'template edited', template_id, before_text, text, title, id
+    FROM template_edits
+    UNION ALL
+    SELECT happened_at, actor, 'alert ' || action, alert_id, before_value, after_value, note,
+           0 FROM alert_events
+"""
+
+
 def audit_log(store: Store, limit: int = 500, actor: str | None = None,
               case_id: str | None = None) -> pd.DataFrame:
-    """Every action, newest first: case events and template edits, who, when, before/after."""
-    return store.query_df(
-        """
-        SELECT * FROM (
-            SELECT happened_at AS "when", actor AS who, kind AS action, case_id AS object,
-                   before_value AS before, after_value AS after,
-                   coalesce(note, reply_text) AS detail, id AS seq
-            FROM events
-            UNION ALL
-            SELECT edited_at, edited_by, 'template edited', template_id, before_text, text,
-                   title, id FROM template_edits
-        )
-        WHERE (? IS NULL OR who = ?) AND (? IS NULL OR object = ?)
-        ORDER BY "when" DESC, seq DESC LIMIT ?
-        """, [actor, actor, case_id, case_id, limit])
+    """Every action, newest first: on cases, templates and alerts — who, when, before/after."""
+    return audit_entries(store, limit=limit, who=actor, case_id=case_id)
 
 
 def template_edits(store: Store) -> pd.DataFrame:
@@ -486,16 +488,8 @@ def audit_entries(store: Store, *, limit: int = 1000, who: str | None = None,
     newest first, filtered in SQL so `limit` counts matching rows: one person, one kind of
     action, one case or template (any letter case), actions since a time."""
     return store.query_df(
-        """
-        SELECT "when", who, action, object, before, after, detail FROM (
-            SELECT happened_at AS "when", actor AS who, kind AS action, case_id AS object,
-                   before_value AS before, after_value AS after,
-                   coalesce(note, reply_text) AS detail, id AS seq
-            FROM events
-            UNION ALL
-            SELECT edited_at, edited_by, 'template edited', template_id, before_text, text,
-                   title, id FROM template_edits
-        )
+        f"""
+        SELECT "when", who, action, object, before, after, detail FROM ({_AUDIT})
         WHERE (? IS NULL OR who = ?) AND (? IS NULL OR action = ?)
           AND (? IS NULL OR lower(object) = lower(?)) AND (? IS NULL OR "when" >= ?)
         ORDER BY "when" DESC, seq DESC LIMIT ?
@@ -506,12 +500,9 @@ def audit_filters(store: Store) -> tuple[list[str], list[str]]:
     """Who appears in the audit log and which kinds of action, each sorted: the choices of
     the audit page's filters."""
     people = [r[0] for r in store.query_rows(
-        "SELECT DISTINCT actor FROM events WHERE actor IS NOT NULL UNION "
-        "SELECT DISTINCT edited_by FROM template_edits WHERE edited_by IS NOT NULL "
-        "ORDER BY 1")]
+        f"SELECT DISTINCT who FROM ({_AUDIT}) WHERE who IS NOT NULL ORDER BY 1")]
     kinds = [r[0] for r in store.query_rows(
-        "SELECT DISTINCT kind FROM events UNION SELECT 'template edited' "
-        "WHERE EXISTS (SELECT 1 FROM template_edits) ORDER BY 1")]
+        f"SELECT DISTINCT action FROM ({_AUDIT}) ORDER BY 1")]
     return people, kinds
 
 

@@ -53,6 +53,10 @@ def show_alert(row, *, expanded: bool) -> None:
         st.subheader(alerting.title(row), anchor=False)
         ex = explanation_of(row)
         st.text(_why(row))
+        if ex.get("related"):
+            st.text("Also unusual in the same storm: " + "; ".join(
+                f"{alerting.series_name(r['series'])} {r['observed']:g} vs {r['expected']:g}"
+                for r in ex["related"][:6]))
         if ex.get("top_terms"):
             st.text("New in this window: " + ", ".join(
                 f"{ui.isolate(t['term'])} ({t['count']})" for t in ex["top_terms"]))

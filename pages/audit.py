@@ -39,7 +39,8 @@ def audit() -> None:
     cols = st.columns(4)
     who = cols[0].selectbox("Person", [EVERYONE, *people], key="audit_who")
     action = cols[1].selectbox("Action", [EVERY_ACTION, *kinds], key="audit_action")
-    case = cols[2].text_input("Case", key="audit_case", placeholder="e.g. C-10042").strip()
+    case = cols[2].text_input("Case, template or alert", key="audit_case",
+                              placeholder="e.g. C-10042 or A-1001").strip()
     period = cols[3].selectbox("In the last", list(PERIODS), index=1, key="audit_period")
     days = PERIODS[period]
     log = queries.audit_entries(
@@ -58,7 +59,7 @@ def audit() -> None:
                  column_config={
                      "when": st.column_config.DatetimeColumn(
                          "When (UTC)", format="YYYY-MM-DD HH:mm:ss", timezone="UTC"),
-                     "who": "Who", "action": "Action", "object": "Case or template",
+                     "who": "Who", "action": "Action", "object": "Case, template or alert",
                      "before": "Before", "after": "After",
                      "detail": "Detail (note or reply text)"})
     st.download_button("Download these actions as CSV", as_csv(log),
