@@ -65,7 +65,8 @@ def show_alert(row, *, expanded: bool) -> None:
                 st.text(f"{label}: " + ", ".join(
                     f"{ui.language_name(k) if key == 'languages' else k} {v}"
                     for k, v in ex[key].items()))
-        with st.expander("Sample posts and the timeline", expanded=expanded):
+        with st.expander("Sample posts and the timeline" if row["kind"] != "backlog"
+                         else "Details", expanded=expanded):
             for sample in ex.get("samples") or []:
                 st.text(f"{ui.isolate(sample.get('author') or 'unknown')} · "
                         f"{sample.get('at', '')[:16].replace('T', ' ')} UTC")
@@ -101,6 +102,8 @@ def _why(row) -> str:
 
 
 def chart(row) -> None:
+    if row["kind"] == "backlog":
+        return  # a count of late cases, not a series of posts: its history is in the text
     frame = alerting.timeline(store, config, row["series"], until=utcnow())
     if frame.empty:
         return
