@@ -1,9 +1,10 @@
 """How urgent an unanswered mention is, so the inbox shows the most urgent first.
 
-Complaints always come before everything else; among them, the longer a customer has waited
-and the more people can see the post, the sooner it needs an answer; a customer who has
-written again while waiting needs it sooner still. Pure arithmetic, so the order is easy to
-explain to an agent: "complaint, waiting 5 h, 12 k followers, 3rd message".
+Complaints always come before everything else; among them, the more of its response standard
+a case has used up (or, where no standard applies, the longer the customer has waited) and
+the more people can see the post, the sooner it needs an answer; a customer who has written
+again while waiting needs it sooner still. Pure arithmetic, so the order is easy to explain
+to an agent: "complaint, 80 % of its hour gone, 12 k followers, 3rd message".
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ import math
 # Larger than waiting (at most 72), reach (8 per tenfold, 80 for ten billion followers) and
 # repeats (at most 24) can ever add up to: a complaint always outranks a non-complaint.
 COMPLAINT = 1000.0
+# A standard used up counts like a day of waiting: a case at its target outranks one that
+# has waited 20 hours under no standard, and three times the target is the most it counts.
+PER_STANDARD_USED = 24.0
+MAX_STANDARDS_COUNTED = 3.0
 PER_HOUR_WAITING = 1.0
 MAX_HOURS_COUNTED = 72.0  # beyond three days, waiting longer adds no urgency
 PER_TENFOLD_REACH = 8.0
@@ -23,9 +28,14 @@ MAX_REPEATS_COUNTED = 4
 
 
 def urgency(complaint: bool, followers: int | None, waiting_minutes: float,
-            messages: int = 1) -> float:
-    """`messages`: the customer's unanswered messages, this one included."""
-    hours = min(max(waiting_minutes, 0.0) / 60.0, MAX_HOURS_COUNTED)
+            messages: int = 1, standard_used: float | None = None) -> float:
+    """`messages`: the customer's unanswered messages, this one included. `standard_used`:
+    the share of its strictest response standard's target already gone, on that standard's
+    clock (1.0 = due now); None where no standard applies, and waiting time counts instead."""
+    if standard_used is not None and not math.isnan(standard_used):
+        hours = PER_STANDARD_USED * min(max(standard_used, 0.0), MAX_STANDARDS_COUNTED)
+    else:
+        hours = min(max(waiting_minutes, 0.0) / 60.0, MAX_HOURS_COUNTED)
     reach = math.log10(1 + max(followers or 0, 0))
     repeats = min(max(messages - 1, 0), MAX_REPEATS_COUNTED)
     return round((COMPLAINT if complaint else 0.0) + PER_HOUR_WAITING * hours

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from analysis.priority import urgency
+from clamor import standards
+from clamor.config import Config
 from clamor.store import Store, utcnow
 
 # A case waits for a reply when it is open and a customer wrote after our last response (in
@@ -38,10 +40,11 @@ class InboxFilter:
     pool: int = 5000  # the newest waiting cases ranked; older ones wait their turn
 
 
-def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | None = None
-          ) -> pd.DataFrame:
+def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | None = None,
+          config: Config | None = None) -> pd.DataFrame:
     """Cases waiting for a reply, most urgent first: one row per case, showing the customer's
-    newest unanswered message (`id` is that message's mention id, `case_id` the case)."""
+    newest unanswered message (`id` is that message's mention id, `case_id` the case). With
+    the config, the ranking counts how much of its response standard each case has used."""
     where = ["true"]  # the filters; what counts as waiting is in the query itself
     params: list = []
     if flt.languages:
@@ -107,10 +110,13 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     now = now or utcnow()
     waiting = (now - frame["waiting_since"]).dt.total_seconds() / 60.0 if len(frame) else []
     frame["waiting_minutes"] = waiting
+    frame["standard_used"] = standards.used(config, frame, now) if config is not None \
+        else float("nan")
     frame["urgency"] = [
-        urgency(bool(c), None if pd.isna(f) else int(f), w, int(n))
-        for c, f, w, n in zip(frame["complaint"], frame["author_followers"],
-                              frame["waiting_minutes"], frame["messages_waiting"], strict=True)
+        urgency(bool(c), None if pd.isna(f) else int(f), w, int(n), u)
+        for c, f, w, n, u in zip(frame["complaint"], frame["author_followers"],
+                                 frame["waiting_minutes"], frame["messages_waiting"],
+                                 frame["standard_used"], strict=True)
     ]
     return frame.sort_values(["urgency", "case_id"], ascending=[False, True],
                              kind="stable").head(flt.limit).reset_index(drop=True)

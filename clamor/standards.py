@@ -90,6 +90,28 @@ def due(config: Config, cases: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
     return out
 
 
+def used(config: Config, cases: pd.DataFrame, now: dt.datetime) -> pd.Series:
+    """How much of its strictest first-response standard each waiting case has used up:
+    business minutes since `waiting_since` on each standard's clock over its target, the
+    largest over the standards that apply (1.0: due now; NaN: no standard applies).
+    Vectorised, for ranking a whole inbox."""
+    share = pd.Series(np.nan, index=cases.index)
+    if cases.empty:
+        return share
+    now_series = pd.Series(pd.Timestamp(now), index=cases.index)
+    for standard in config.standards:
+        if standard.measure != "first_response":
+            continue
+        mask = applies(standard, cases)
+        if not mask.any():
+            continue
+        hours = clock(config, standard.clock)
+        elapsed = hours.minutes_between_many(cases.loc[mask, "waiting_since"], now_series[mask])
+        mine = pd.Series(elapsed / standard.target_minutes, index=cases.index[mask])
+        share.loc[mask] = np.fmax(share.loc[mask].to_numpy(), mine.to_numpy())
+    return share
+
+
 # -- the Standards page and `clamor report standards` ---------------------------------------
 
 def durations(standard: Standard, config: Config, cases: pd.DataFrame, now: dt.datetime

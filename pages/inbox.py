@@ -83,10 +83,11 @@ def case_list() -> None:
 
 
 def waiting_list(now) -> None:
-    frame = queries.inbox(store, flt, now)
+    frame = queries.inbox(store, flt, now, config)
     st.caption(f"{queries.inbox_count(store):,} unanswered · showing the {len(frame)} most "
-               f"urgent (complaints first, then waiting time and reach) · refreshes every "
-               f"{REFRESH} s")
+               f"urgent (complaints first, then how much of the response standard is gone — "
+               f"or waiting time where none applies —, reach and repeated messages) · "
+               f"refreshes every {REFRESH} s")
     if frame.empty:
         st.info("Nothing waits for an answer here. New mentions appear as they arrive.")
         return

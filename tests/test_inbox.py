@@ -169,3 +169,32 @@ def test_a_customer_who_writes_again_moves_up(store, config):
     assert frame.loc["x:4", "urgency"] > frame.loc["x:1", "urgency"], "written 3 times"
     assert urgency(True, 100, 60, messages=99) == urgency(True, 100, 60, messages=5)
     assert urgency(False, 10**9, 10**6, messages=99) < urgency(True, 0, 0)
+
+
+def test_a_case_near_its_standard_outranks_one_that_merely_waited_longer(store):
+    """Age counts against the response standard that applies, on its clock."""
+    from clamor import pipeline
+    from clamor.config import parse_config
+    from collectors.base import Mention
+
+    config = parse_config({
+        "brand": {"name": "Aerolume"},
+        "watchlist": {"languages": ["en", "fa"],
+                      "terms": [{"term": "Aerolume", "kind": "brand",
+                                 "aliases": ["ایرولوم"]}]},
+        "standards": [{"name": "Persian complaints in an hour", "complaints_only": True,
+                       "languages": ["fa"], "target_minutes": 60}]})
+    now = dt.datetime.now(dt.timezone.utc)
+    persian = Mention(source="x", native_id="1", author="@sara", author_followers=100,
+                      created_at=now - dt.timedelta(minutes=70),
+                      text="ایرولوم پروازم کنسل شد و هیچکس جواب نمیده، پولم رو پس بدید")
+    english = Mention(source="x", native_id="2", author="@tom", author_followers=100,
+                      created_at=now - dt.timedelta(hours=10),
+                      text="@Aerolume my bag is lost and nobody answers, where is it??")
+    kept, own, _ = pipeline.prepare([persian, english], config)
+    store.insert_mentions(kept, own=own, collector="t", version="1")
+    pipeline.analyse_pending(store, config)
+    assert queries.inbox(store, now=now)["id"].tolist() == ["x:2", "x:1"], "by waiting time"
+    ranked = queries.inbox(store, now=now, config=config)
+    assert ranked["id"].tolist() == ["x:1", "x:2"], "70 min of a 60-min standard comes first"
+    assert ranked.iloc[0]["standard_used"] == pytest.approx(70 / 60, abs=0.01)
