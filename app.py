@@ -1,27 +1,83 @@
-"""Clamor's dashboard: the page list, and the one place the process's store and scheduler
-start (once, however often Streamlit reruns this script)."""
+"""Clamor's dashboard: sign-in, the pages the user's role includes, and the one place the
+process's store and scheduler start (once, however often Streamlit reruns this script)."""
+
+from urllib.parse import urlparse
 
 import streamlit as st
 
-from clamor import ui
+from clamor import auth, ui
+from clamor.demo import desk
 
 st.set_page_config(page_title="Clamor", page_icon="📣", layout="wide")
 rt = ui.get_runtime()
 
-navigation = st.navigation([
-    st.Page("pages/inbox.py", title="Inbox", icon=":material/inbox:", default=True),
-    st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications_active:"),
-    st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:"),
-    st.Page("pages/standards.py", title="Standards", icon=":material/verified:"),
-    st.Page("pages/team.py", title="Team", icon=":material/groups:"),
-    st.Page("pages/templates.py", title="Templates", icon=":material/article:"),
-    st.Page("pages/audit.py", title="Audit log", icon=":material/history:"),
-    st.Page("pages/sources.py", title="Sources", icon=":material/cable:"),
-])
+PAGES = [  # page key (see clamor.auth.PAGES), script, title, icon
+    ("inbox", "pages/inbox.py", "Inbox", ":material/inbox:"),
+    ("alerts", "pages/alerts.py", "Alerts", ":material/notifications_active:"),
+    ("overview", "pages/overview.py", "Overview", ":material/monitoring:"),
+    ("standards", "pages/standards.py", "Standards", ":material/verified:"),
+    ("team", "pages/team.py", "Team", ":material/groups:"),
+    ("templates", "pages/templates.py", "Templates", ":material/article:"),
+    ("audit", "pages/audit.py", "Audit log", ":material/history:"),
+    ("sources", "pages/sources.py", "Sources", ":material/cable:"),
+]
+
+
+def sign_in_page() -> None:
+    st.title("Clamor")
+    if not auth.has_users(rt.store):
+        st.subheader("Create the first admin", anchor=False)
+        st.caption("Nobody can use this dashboard yet. The first account is an admin; more "
+                   "users are added with `clamor users add NAME --role ROLE`.")
+        with st.form("first-admin"):
+            name = st.text_input("Name")
+            password = st.text_input("Password", type="password")
+            again = st.text_input("Password again", type="password")
+            if st.form_submit_button("Create and sign in", type="primary"):
+                if password != again:
+                    st.error("The two passwords differ.")
+                    return
+                try:
+                    auth.add_user(rt.store, name.strip(), "admin", password)
+                except auth.AuthError as exc:
+                    st.error(ui.sentence(exc))
+                    return
+                ui.sign_in_as(auth.User(name.strip(), "admin"))
+                st.rerun()
+        return
+    st.subheader("Sign in", anchor=False)
+    with st.form("sign-in"):
+        name = st.text_input("Name")
+        password = st.text_input("Password", type="password")
+        if st.form_submit_button("Sign in", type="primary"):
+            user = auth.sign_in(rt.store, name, password)
+            if user is None:
+                st.error("That name and password do not match.")
+            else:
+                ui.sign_in_as(user)
+                st.rerun()
+    if rt.demo:
+        people = ", ".join(f"{name} ({role})" for name, role, _ in auth.users(rt.store))
+        st.caption(f"Demo users: {people}. Each one's password is `{desk.DEMO_PASSWORD}`.")
+
+
+user = ui.signed_in()
+if user is None:
+    # A bookmarked page (/sources) opens once its visitor has signed in.
+    st.session_state.setdefault("requested_page", urlparse(st.context.url or "").path.strip("/"))
+    sign_in_page()
+    st.stop()
+
+mine = [page for page in PAGES if user.may_see(page[0])]
+requested = st.session_state.pop("requested_page", "")
+first = next((i for i, page in enumerate(mine) if page[0] == requested), 0)
+navigation = st.navigation([  # the requested page, else the first the role may see
+    st.Page(script, title=title, icon=icon, default=i == first)
+    for i, (_, script, title, icon) in enumerate(mine)])
+st.session_state["agent_name"] = user.name
 with st.sidebar:
-    # Declared here, on every page, so the name stays while the user moves between pages.
-    st.text_input("Your name", key="agent_name", placeholder="e.g. Eleni Markou",
-                  help="Recorded with everything you do here.")
+    st.text(f"Signed in as {ui.isolate(user.name)} · {user.role}")
+    st.button("Sign out", key="sign-out", on_click=ui.sign_out)
     st.caption(f"Clamor · listening for {rt.config.brand.name}"
                + (" · demo stream" if rt.demo else ""))
 navigation.run()

@@ -127,6 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print a JSON list of alerts (kind, series, start, end, observed, "
                              "expected, statistic, top_terms, …)")
 
+    users = sub.add_parser("users", help="add, remove and list dashboard users",
+                           description="Manage who may sign in to the dashboard. Passwords "
+                                       "are read from standard input (a prompt on a "
+                                       "terminal), never from the command line.")
+    _common(users)
+    users.add_argument("action", choices=["add", "remove", "passwd", "role", "list"])
+    users.add_argument("name", nargs="?", help="the user's name (not for list)")
+    users.add_argument("--role", choices=["agent", "manager", "analyst", "admin"],
+                       help="for add and role: agent, manager, analyst or admin")
+
     surveys = sub.add_parser("surveys", help="import survey answers (CSAT, NPS, CES)",
                              description="Record survey answers from a CSV file with the "
                                          "columns case, kind (csat|nps|ces), score and "
@@ -202,6 +212,7 @@ def _prepare_demo(args) -> None:
 
     config, store = _open(args)
     try:
+        desk.create_users(store, config)
         if not config.sources.demo.enabled or desk.already_done(store):
             return
         print("Preparing the demo: five days of mentions and the team's work on them…",
@@ -429,6 +440,49 @@ def cmd_alerts(args) -> int:
     return 0
 
 
+def _password() -> str:
+    """The new password: prompted twice on a terminal, else the first line of stdin."""
+    import getpass
+
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != first:
+            raise UserError("the two passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_users(args) -> int:
+    from clamor import auth
+
+    _, store = _open(args)
+    if args.action == "list":
+        for name, role, last in auth.users(store):
+            seen = f"last sign-in {last:%Y-%m-%d %H:%M}" if last else "never signed in"
+            print(f"{name}\t{role}\t{seen}")
+        return 0
+    if not args.name:
+        raise UserError(f"users {args.action} needs a NAME")
+    if args.action in ("add", "role") and not args.role:
+        raise UserError(f"users {args.action} needs --role agent|manager|analyst|admin")
+    try:
+        if args.action == "add":
+            auth.add_user(store, args.name, args.role, _password())
+            print(f"added {args.name} ({args.role})")
+        elif args.action == "passwd":
+            auth.set_password(store, args.name, _password())
+            print(f"changed {args.name}'s password")
+        elif args.action == "role":
+            auth.set_role(store, args.name, args.role)
+            print(f"{args.name} is now {args.role}")
+        else:
+            auth.remove_user(store, args.name)
+            print(f"removed {args.name}")
+    except auth.AuthError as exc:
+        raise UserError(str(exc)) from None
+    return 0
+
+
 def cmd_surveys(args) -> int:
     from clamor import actions
 
@@ -448,7 +502,7 @@ def cmd_surveys(args) -> int:
 COMMANDS = {"run": cmd_run, "collect": cmd_collect, "import": cmd_import,
             "export": cmd_export, "doctor": cmd_doctor, "eval": cmd_eval,
             "status": cmd_status, "report": cmd_report, "surveys": cmd_surveys,
-            "alerts": cmd_alerts}
+            "alerts": cmd_alerts, "users": cmd_users}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
-from clamor import config, runtime
+from clamor import auth, config, runtime
 from clamor.config import ConfigError
 from clamor.store import StoreBusy
 
@@ -50,6 +50,44 @@ def get_runtime() -> runtime.Runtime:
         st.error(str(exc))
         st.stop()
         raise  # unreachable: st.stop ends the script
+
+
+def signed_in() -> auth.User | None:
+    """The user signed in to this browser session, unless the session has run out."""
+    data = st.session_state.get("user")
+    if not data:
+        return None
+    since = dt.datetime.fromisoformat(data["since"])
+    if dt.datetime.now(dt.timezone.utc) - since > dt.timedelta(hours=auth.SESSION_HOURS):
+        sign_out()
+        return None
+    return auth.User(data["name"], data["role"])
+
+
+def sign_in_as(user: auth.User) -> None:
+    st.session_state["user"] = {"name": user.name, "role": user.role,
+                                "since": dt.datetime.now(dt.timezone.utc).isoformat()}
+    st.session_state["agent_name"] = user.name
+
+
+def sign_out() -> None:
+    for key in ("user", "agent_name", "open_mention"):
+        st.session_state.pop(key, None)
+
+
+def require(page: str) -> auth.User:
+    """The signed-in user, if their role includes this page; otherwise the page says why and
+    stops before drawing anything. Every page calls it first: the check runs on the server."""
+    user = signed_in()
+    if user is None:
+        st.warning("Sign in first.")
+        st.stop()
+    if not user.may_see(page):
+        st.error(f"Your role ({user.role}) does not include this page.")
+        st.stop()
+    # Everything a user does is recorded under their name.
+    st.session_state["agent_name"] = user.name
+    return user
 
 
 def sentence(exc: Exception) -> str:

@@ -12,6 +12,7 @@ from clamor import alerting, notify, queries, ui
 from clamor.store import utcnow
 
 rt = ui.get_runtime()
+ui.require("alerts")
 ui.page_style()
 store, config = rt.store, rt.config
 me = st.session_state.get("agent_name") or ""

@@ -9,6 +9,7 @@ import clamor.store
 from clamor import queries, ui
 
 rt = ui.get_runtime()
+ui.require("audit")
 store = rt.store
 
 LIMIT = 2000

@@ -10,6 +10,7 @@ from clamor.config import TERM_KINDS
 from clamor.store import utcnow
 
 rt = ui.get_runtime()
+ui.require("inbox")
 ui.page_style()
 store, config = rt.store, rt.config
 SCOPES = {"all": "All waiting", "mine": "Mine", "team": "My team", "unassigned": "Unassigned"}

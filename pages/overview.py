@@ -7,6 +7,7 @@ import streamlit as st
 from clamor import queries, ui
 
 rt = ui.get_runtime()
+ui.require("overview")
 store = rt.store
 
 st.title("Overview")

@@ -9,6 +9,7 @@ from clamor import pipeline, queries, scheduler, sources, ui
 from clamor.store import utcnow
 
 rt = ui.get_runtime()
+ui.require("sources")
 store = rt.store
 st.title("Sources")
 st.caption("Credentials are read from environment variables only; they are never stored "

@@ -13,6 +13,7 @@ from analysis import metrics
 from clamor import queries, standards, ui
 
 rt = ui.get_runtime()
+ui.require("standards")
 store, config = rt.store, rt.config
 
 PERIODS = (1, 7, 28, 90)

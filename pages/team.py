@@ -14,6 +14,7 @@ from clamor import actions, performance, queries, ui
 from clamor.store import utcnow
 
 rt = ui.get_runtime()
+ui.require("team")
 ui.page_style()
 store, config = rt.store, rt.config
 
@@ -249,12 +250,8 @@ with quality_tab:
         score = st.number_input("Score", min_value=0, max_value=10, value=5, step=1,
                                 key="survey_score",
                                 help="CSAT 1-5, NPS 0-10, CES 1-7")
-        agent = st.session_state.get("agent_name") or ""
-        if agent:
-            st.text(f"Recorded by {agent}")
-        else:
-            agent = st.text_input("Your name", key="survey_actor",
-                                  help="Recorded with the answer.")
+        agent = st.session_state.get("agent_name") or ""  # the signed-in user
+        st.text(f"Recorded by {agent}")
         if st.form_submit_button("Record answer", key="survey_record"):
             try:
                 actions.record_survey(store, case_ref.strip(), kind, int(score), actor=agent)

@@ -8,6 +8,7 @@ import streamlit as st
 from clamor import actions, queries, template_editing, templates, ui
 
 rt = ui.get_runtime()
+ui.require("templates")
 ui.page_style()
 store, config = rt.store, rt.config
 NEW = "new"  # the editor's choice for a template that does not exist yet
@@ -87,9 +88,7 @@ def confirm_delete(template: templates.Template) -> None:
     st.text(f"{template.title} ({template.id})")
     st.text("Agents will no longer be offered it. The audit log keeps its text, and saving "
             "a template with the same id brings it back.")
-    name = st.text_input("Your name", key="tpl-delete-name",
-                         value=st.session_state.get("tpl_editor_name")
-                         or st.session_state.get("agent_name") or "")
+    name = st.session_state.get("agent_name") or ""  # the signed-in user
     buttons = st.container(horizontal=True)
     confirmed = buttons.button("Delete", type="primary", key="tpl-delete-confirm")
     if buttons.button("Cancel", key="tpl-delete-cancel"):
@@ -177,16 +176,14 @@ with editor, st.container(key="reply-panel"):
                             help="Variables: {author} customer handle, {agent} your first "
                                  "name, {eta} the promised time, {case} case reference. "
                                  "A time is promised with {eta} only.")
-        name = st.text_input("Your name", key="tpl-editor", help="Recorded with the change.",
-                             value=st.session_state.get("tpl_editor_name")
-                             or st.session_state.get("agent_name") or "")
+        name = st.session_state.get("agent_name") or ""  # the signed-in user
+        st.caption(f"Saved as {name}: the change is recorded in the audit log.")
         despite = st.checkbox("Save despite the warnings", key=f"tpl-despite-{chosen}")
         buttons = st.container(horizontal=True)
         with buttons:
             check = st.form_submit_button("Check wording", key="tpl-check")
             saving = st.form_submit_button("Save", type="primary", key="tpl-save")
     if check or saving:
-        st.session_state["tpl_editor_name"] = name  # the next template's form starts with it
         lang_of = current.lang if current else new_lang
         found = template_editing.template_warnings(text, lang_of, library)
         show_warnings(found)

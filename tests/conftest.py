@@ -107,11 +107,23 @@ def app_env(demo_db, monkeypatch):
     st.cache_resource.clear()
 
 
-def run(page: str):
-    """Run one page script (e.g. "pages/inbox.py") and fail on any exception it raised."""
+def as_user(at, name: str = "Dimitris Alexiou", role: str = "admin"):
+    """Sign the AppTest's session in as `name` with `role` (what the sign-in form does)."""
+    at.session_state["user"] = {"name": name, "role": role,
+                                "since": dt.datetime.now(dt.timezone.utc).isoformat()}
+    return at
+
+
+def page_test(page: str, name: str = "Dimitris Alexiou", role: str = "admin"):
+    """An AppTest of one page script (e.g. "pages/inbox.py"), signed in, not run yet."""
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    return as_user(AppTest.from_file(str(ROOT / page), default_timeout=60), name, role)
+
+
+def run(page: str, name: str = "Dimitris Alexiou", role: str = "admin"):
+    """Run one page script signed in and fail on any exception it raised."""
+    at = page_test(page, name, role)
     at.run()
     assert not at.exception, at.exception
     return at

@@ -206,7 +206,7 @@ def test_the_alerts_page_explains_and_acknowledges(app_env, demo_store, config,
                                                    monkeypatch, hook, tmp_path):
     from streamlit.testing.v1 import AppTest
 
-    from tests.conftest import ROOT
+    from tests.conftest import ROOT, as_user, page_test
 
     config_file = tmp_path / "hooked.toml"
     config_file.write_text(DEMO_CONFIG.read_text(encoding="utf-8") + (
@@ -217,8 +217,8 @@ def test_the_alerts_page_explains_and_acknowledges(app_env, demo_store, config,
     backlog = queries.alerts(demo_store, open_only=True)
     assert not backlog.empty, "the demo history leaves late complaints"
     target = backlog.iloc[0]["id"]
-    at = AppTest.from_file(str(ROOT / "pages/alerts.py"), default_timeout=60)
-    at.session_state["agent_name"] = "Hannah Cole"
+    at = page_test("pages/alerts.py")
+    as_user(at, "Hannah Cole")
     at.run()
     assert not at.exception, at.exception
     assert any(target in s.value for s in at.subheader)

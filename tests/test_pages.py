@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 from clamor import queries
 from clamor.queries import InboxFilter
 from clamor.config import DEMO_CONFIG
-from tests.conftest import ROOT, run
+from tests.conftest import ROOT, as_user, page_test, run
 
 
 def texts(at: AppTest) -> list[str]:
@@ -24,7 +24,7 @@ def test_inbox_shows_the_urgent_persian_complaint_and_answers_it(app_env, demo_s
     assert target["text"][:200] in " ".join(texts(at))[:10**7]
     assert "unanswered" in at.caption[0].value
 
-    at.session_state["agent_name"] = "Sara"
+    as_user(at, "Sara")
     at.run()
     at.button(key=f"open-{target['id']}").click().run()
     assert not at.exception, at.exception
@@ -42,7 +42,7 @@ def test_hostile_markup_is_shown_as_literal_text(app_env, demo_store):
     hostile = demo_store.query_rows(
         "SELECT id, text FROM mentions WHERE text LIKE '%<script>%' OR text LIKE '%onerror%'")
     assert hostile
-    at = AppTest.from_file(str(ROOT / "pages/inbox.py"), default_timeout=60)
+    at = page_test("pages/inbox.py")
     at.session_state["open_mention"] = hostile[0][0]  # its reply panel shows the thread
     at.run()
     assert not at.exception
@@ -123,9 +123,9 @@ def test_with_posting_on_the_reply_panel_offers_a_dry_run(app_env, demo_store, t
     config_file.write_text(text, encoding="utf-8")
     monkeypatch.setenv("CLAMOR_CONFIG", str(config_file))
     target = queries.inbox(demo_store, InboxFilter(sources=("x",))).iloc[0]
-    at = AppTest.from_file(str(ROOT / "pages/inbox.py"), default_timeout=60)
+    at = page_test("pages/inbox.py")
     at.session_state["open_mention"] = target["id"]
-    at.session_state["agent_name"] = "Sara"
+    as_user(at, "Sara")
     at.run()
     assert not at.exception, at.exception
     at.button(key=f"dry-{target['id']}").click().run()
@@ -138,7 +138,7 @@ def test_bulk_select_and_ignore_as_spam(app_env, demo_store):
     frame = queries.inbox(demo_store)
     chosen = frame["case_id"].iloc[:2].tolist()
     at = run("pages/inbox.py")
-    at.session_state["agent_name"] = "Tom Reid"
+    as_user(at, "Tom Reid")
     for case in chosen:
         at.checkbox(key=f"sel-{case}").check()
     at.run()
@@ -163,7 +163,7 @@ def test_promises_and_follow_ups_views(app_env, demo_store, config):
     actions.resolve(demo_store, config, resolved, actor="Tom Reid",
                     at=now - dt.timedelta(hours=25))
     at = run("pages/inbox.py")
-    at.session_state["agent_name"] = "Tom Reid"
+    as_user(at, "Tom Reid")
     at.segmented_control(key="view").set_value("promises").run()
     assert not at.exception, at.exception
     shown = texts(at)
@@ -178,9 +178,9 @@ def test_promises_and_follow_ups_views(app_env, demo_store, config):
 
 def test_the_reply_gets_a_tone_check_and_its_promise_before_it_is_sent(app_env, demo_store):
     target = queries.inbox(demo_store, InboxFilter(languages=("en",))).iloc[0]
-    at = AppTest.from_file(str(ROOT / "pages/inbox.py"), default_timeout=60)
+    at = page_test("pages/inbox.py")
     at.session_state["open_mention"] = target["id"]
-    at.session_state["agent_name"] = "Tom Reid"
+    as_user(at, "Tom Reid")
     at.run()
     reply = at.text_area[0]
     reply.set_value("As I already said, you must wait. We'll get back to you soon.").run()
@@ -195,9 +195,9 @@ def test_the_reply_gets_a_tone_check_and_its_promise_before_it_is_sent(app_env, 
 
 def test_a_case_goes_to_a_teams_queue_from_the_panel(app_env, demo_store):
     target = queries.inbox(demo_store).iloc[0]
-    at = AppTest.from_file(str(ROOT / "pages/inbox.py"), default_timeout=60)
+    at = page_test("pages/inbox.py")
     at.session_state["open_mention"] = target["id"]
-    at.session_state["agent_name"] = "Dimitris Alexiou"
+    as_user(at, "Dimitris Alexiou")
     at.run()
     at.selectbox(key=f"team-{target['case_id']}").set_value("Loyalty").run()
     at.button(key=f"assign-{target['case_id']}").click().run()

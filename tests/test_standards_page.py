@@ -11,7 +11,7 @@ import clamor.store
 from clamor import actions, queries, standards
 from clamor.config import DEMO_CONFIG, load_config
 from clamor.queries import InboxFilter
-from tests.conftest import ROOT, run
+from tests.conftest import ROOT, as_user, page_test, run
 
 
 @pytest.fixture
@@ -131,7 +131,7 @@ def test_reply_text_in_the_audit_log_stays_a_data_cell(app_env, demo_store):
     target = queries.inbox(demo_store, InboxFilter()).iloc[0]
     reply = "**Sorry** <img src=x onerror=alert(1)> we are on it"
     case_id = actions.respond(demo_store, target["id"], actor="Sara", reply_text=reply)
-    at = AppTest.from_file(str(ROOT / "pages/audit.py"), default_timeout=60)
+    at = page_test("pages/audit.py")
     at.session_state["audit_case"] = case_id
     at.run()
     assert not at.exception, at.exception

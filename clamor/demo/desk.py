@@ -19,9 +19,25 @@ from clamor.config import Config, Person
 from clamor.store import Store
 
 LEAVE_HOURS = 12          # cases younger than this are left for the visitor
+DEMO_PASSWORD = "aerolume-demo"  # every demo user's; shown on the demo's sign-in page
+DEMO_ANALYST = "Ana Lytic"
+DEMO_ADMIN = "Admin"
 BACKLOG_SHARE = 0.18      # older cases nobody got to
 # Kept with the demo stream's own cursor, so the history is worked once per database.
 MARKER = ("demo", "desk history")
+
+
+def create_users(store: Store, config: Config) -> int:
+    """The demo's users: each person of the demo config with their role, an analyst and an
+    admin, all with DEMO_PASSWORD. Done only in an empty users table."""
+    from clamor import auth
+
+    if auth.has_users(store):
+        return 0
+    people = [(p.name, p.role) for p in config.people]
+    for name, role in [*people, (DEMO_ANALYST, "analyst"), (DEMO_ADMIN, "admin")]:
+        auth.add_user(store, name, role, DEMO_PASSWORD)
+    return len(people) + 2
 
 
 def already_done(store: Store) -> bool:

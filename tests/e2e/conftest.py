@@ -120,3 +120,19 @@ def page():
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         yield page
         browser.close()
+
+
+DEMO_PASSWORD = "aerolume-demo"  # clamor.demo.desk.DEMO_PASSWORD, as the sign-in page shows
+
+
+def sign_in(page, url: str, name: str) -> None:
+    """Open `url` and sign in as one of the demo's users."""
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    field = page.get_by_role("textbox", name="Name")
+    expect(field).to_be_visible(timeout=60_000)
+    field.fill(name)
+    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text(f"Signed in as")).to_be_visible(timeout=30_000)

@@ -6,6 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import sign_in
+
 pytestmark = pytest.mark.e2e
 
 
@@ -24,10 +26,7 @@ def choose(page, label, option):
 
 def test_assign_reply_due_timer_resolve_and_follow_up_next_day(start_app, page):
     app = start_app()
-    page.goto(app.url)
-    name = page.get_by_role("textbox", name="Your name")
-    name.fill("Tom Reid")
-    name.press("Enter")
+    sign_in(page, app.url, "Tom Reid")
 
     cards = page.locator("div[class*='st-key-mention-']")
     english = cards.filter(has_text="complaint").filter(has_text="English").first
@@ -67,11 +66,7 @@ def test_assign_reply_due_timer_resolve_and_follow_up_next_day(start_app, page):
     # The next day (the whole app process runs 25 hours later) the follow-up is due.
     app.stop()
     tomorrow = start_app(clock_ahead_hours=25)
-    page.goto(tomorrow.url)
-    name = page.get_by_role("textbox", name="Your name")
-    expect(name).to_be_visible(timeout=60_000)
-    name.fill("Tom Reid")
-    name.press("Enter")
+    sign_in(page, tomorrow.url, "Tom Reid")
     page.get_by_text(re.compile(r"^Follow-ups due \(")).click()
     due = page.locator(f"div[class*='st-key-follow-up-{case}']")
     expect(due).to_be_visible(timeout=60_000)
