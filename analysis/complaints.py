@@ -3,8 +3,12 @@
 A complaint is not the same as negative sentiment: "where is my refund??" is a complaint with
 no negative words, while "I hate Mondays, but the Aerolume lounge helps" is negative and no
 complaint. So the flag weighs per-language complaint cues (asking for help, waiting, money,
-something failed, anger: analysis/complaint_cues.toml) and adds negative sentiment and
-questions only as supporting evidence. The company's own posts are never complaints.
+something failed, anger, writing again, sarcasm: analysis/complaint_cues.toml) and adds
+negative sentiment and questions only as supporting evidence. Cues that say the opposite
+lower the score: thanks for a fix ("cancelled, but they rebooked me at once"), a failure as
+the one minor point of a review, a question about a policy ("does FlexFare refund a
+no-show?"), advice to other customers, a third-person news report, spam. The
+company's own posts are never complaints.
 """
 
 from __future__ import annotations
@@ -19,72 +23,129 @@ from typing import Sequence
 from collectors.matching import normalise
 
 # How much each kind of cue says "complaint". One strong cue is enough; anger alone is not
-# (people swear about the weather too), anger with a question or negative tone is.
-WEIGHTS = {"help": 0.4, "waiting": 0.4, "money": 0.4, "failure": 0.4, "anger": 0.25}
+# (people swear about the weather too), anger with a question or negative tone is. Writing
+# again, asking "why" and sarcasm are weaker still ("flying Aerolume again!" is praise, "why"
+# is everyday talk): they need another cue, or a question and a negative tone.
+WEIGHTS = {"help": 0.4, "waiting": 0.4, "money": 0.4, "failure": 0.4, "anger": 0.25,
+           "repeat": 0.15, "demand": 0.15, "sarcasm": 0.15}
 NEGATIVE_TONE = 0.15  # sentiment at or below NEGATIVE_TONE_AT
 NEGATIVE_TONE_AT = -0.3
 QUESTION = 0.1
+# Cues against a complaint. Thanks for a fix outweigh one failure whatever the tone, two
+# when the tone is not negative; sarcasm ("thanks for nothing 🙃") cancels them. A failure
+# named as the one minor point of a review ("the only downside: a 40-minute delay"), advice
+# to other customers and a question about a policy weigh about as much as one weak cue.
+AGAINST = {"thanks": 0.25, "caveat": 0.3, "inquiry": 0.25, "advice": 0.3, "report": 0.3,
+           "spam": 0.4}
+THANKS_NOT_NEGATIVE = 0.25
 THRESHOLD = 0.35
+# Not scored: phrases that look like cues but are praise ("no delays"), and the words that
+# show a person writes (I, my, you): a post with one is no news report.
+CANCELLING = "negation_praise"
+PERSON = "person"
+# Question marks: Latin, Arabic, and the Greek one (";" after NFKC).
+_QUESTION = re.compile(r"[?؟;](?=\s|$|[\"'»”)])|[?؟]")
 
 
 @dataclass(frozen=True)
 class Verdict:
     complaint: bool
     score: float
-    cues: tuple[str, ...]  # "category:cue", the evidence shown to agents
+    cues: tuple[str, ...]  # "category:cue", the evidence shown to agents, against it too
 
 
 @lru_cache(maxsize=1)
 def cues() -> dict[str, dict[str, tuple[re.Pattern[str], ...]]]:
-    """{lang: {category: cue patterns}} from the bundled cue lexicon.
+    """{lang: {category: cue patterns}} from the bundled cue lexicon ("any": every language).
 
     A cue must start a word ("error" does not fire inside "terror") but may run on, so one
-    cue covers inflected forms ("ακύρωσ" finds ακύρωση and ακυρώσεις). Thai is written
-    without spaces, so there a cue may start anywhere.
+    cue covers inflected forms ("ακύρωσ" finds ακύρωση and ακυρώσεις); a cue written with a
+    final space ends a word too ("again " does not fire inside "against"), as person words
+    always do ("i" is not the start of "in"). "#" in a cue is any number ("waited # hours").
+    Thai is written without spaces, so there a cue may start anywhere.
     """
     text = resources.files("analysis").joinpath("complaint_cues.toml").read_text("utf-8")
     table = tomllib.loads(text)
     return {
-        lang: {category: tuple(_cue_pattern(normalise(c), lang) for c in phrases)
+        lang: {category: tuple(_cue_pattern(normalise(c), lang, whole=category == PERSON)
+                               for c in phrases)
                for category, phrases in categories.items()}
         for lang, categories in table.items()
     }
 
 
-def _cue_pattern(cue: str, lang: str) -> re.Pattern[str]:
-    body = re.escape(cue.strip())
-    return re.compile(body if lang == "th" else rf"(?<![^\W_]){body}")
+def _cue_pattern(cue: str, lang: str, whole: bool = False) -> re.Pattern[str]:
+    """A cue starts a word; it ends one too if `whole` or if it ends in a space ("again ")."""
+    # Spaces match any run of spaces; "#" stands for a number in any script ("# hours on hold").
+    body = r"\s+".join(r"\d+(?:[.,]\d+)?".join(re.escape(part) for part in word.split("#"))
+                       for word in cue.split())
+    if lang == "th" or not cue.strip()[:1].isalnum():  # Thai, and emoji or markup
+        return re.compile(body)
+    end = r"(?![^\W_])" if whole or cue.endswith(" ") else ""
+    return re.compile(rf"(?<![^\W_]){body}{end}")
+
+
+def _is_question(text: str, lang: str | None) -> bool:
+    if "?" in text or "؟" in text:
+        return True
+    # In Greek ";" is the question mark; a Greek writer hardly uses it otherwise.
+    return lang == "el" and bool(_QUESTION.search(text))
 
 
 def judge(text: str, lang: str | None, sentiment: float | None, *, own: bool = False) -> Verdict:
     if own:
         return Verdict(False, 0.0, ())
     norm = normalise(text)
-    lexicon = cues().get(lang or "", {})
+    table = cues()
     # Cues of English are checked too: customers mix in English words ("refund", "app").
-    lexicons = [lexicon] if lang == "en" else [lexicon, cues().get("en", {})]
-    # A cue inside a phrase of praise ("no delay at all") does not count; others still do.
-    praise = [m.span() for lex in lexicons for p in lex.get("negation_praise", ())
-              for m in p.finditer(norm)]
+    lexicons = [table.get(lang or "", {})]
+    if lang != "en":
+        lexicons.append(table.get("en", {}))
+    lexicons.append(table.get("any", {}))
 
-    def counts(match: re.Match[str]) -> bool:
-        start, end = match.span()
-        return not any(s <= start and end <= e for s, e in praise)
+    categories = [*WEIGHTS, *AGAINST, CANCELLING]
+    matches = [(m.start(), m.end(), category, m.group(0))
+               for category in categories for lex in lexicons
+               for p in lex.get(category, ()) for m in p.finditer(norm)]
+    # A cue inside a longer cue of another kind does not count: "no delays at all" is praise,
+    # "thanks for nothing" sarcasm, "ما وصلني المبلغ" money, not the thanks inside it.
+    kept = [m for m in matches
+            if not any(o[2] != m[2] and o[0] <= m[0] and m[1] <= o[1]
+                       and o[1] - o[0] > m[1] - m[0] for o in matches)]
+    first: dict[str, str] = {}
+    for start, _, category, found in sorted(kept):
+        first.setdefault(category, found)
 
-    found: list[str] = []
-    total = 0.0
-    for category, weight in WEIGHTS.items():
-        hit = next((m for lex in lexicons for p in lex.get(category, ())
-                    for m in p.finditer(norm) if counts(m)), None)
-        if hit:
-            total += weight
-            found.append(f"{category}:{hit.group(0)}")
+    question = _is_question(text, lang)
+    total = sum(WEIGHTS[c] for c in WEIGHTS if c in first)
     if total and sentiment is not None and sentiment <= NEGATIVE_TONE_AT:
         total += NEGATIVE_TONE
-    if total and ("?" in text or "؟" in text):
+    if total and question:
         total += QUESTION
-    total = round(min(total, 1.0), 3)
+    against: list[str] = []
+    if "thanks" in first and "sarcasm" not in first:
+        total -= AGAINST["thanks"]
+        if sentiment is None or sentiment > NEGATIVE_TONE_AT:
+            total -= THANKS_NOT_NEGATIVE
+        against.append("thanks")
+    for category in ("caveat", "inquiry", "advice"):
+        if category in first:
+            total -= AGAINST[category]
+            against.append(category)
+    if "report" in first and not question and "@" not in text and not _personal(norm, lexicons):
+        total -= AGAINST["report"]
+        against.append("report")
+    if "spam" in first:
+        total -= AGAINST["spam"]
+        against.append("spam")
+    total = round(min(max(total, 0.0), 1.0), 3)
+    found = [f"{c}:{first[c]}" for c in WEIGHTS if c in first]
+    found += [f"{c}:{first[c]}" for c in against]
     return Verdict(total >= THRESHOLD, total, tuple(found))
+
+
+def _personal(norm: str, lexicons: list[dict[str, tuple[re.Pattern[str], ...]]]) -> bool:
+    return any(p.search(norm) for lex in lexicons for p in lex.get(PERSON, ()))
 
 
 def judge_batch(

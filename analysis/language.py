@@ -1,74 +1,244 @@
 """Language identification for mentions, offline, among the languages the company expects.
 
 lingua does the work, restricted to the configured languages (fewer candidates, fewer
-mistakes). Handles, links and hashtags are removed first: "@AerolumeHelp" is not English.
-Short Arabic and Persian posts share most letters, so where lingua says one of the two, the
-letters only one of them writes can overrule it: Persian پ چ ژ گ, Arabic ة and a final ى.
-Yeh and kaf (ي/ی, ك/ک) depend on the writer's keyboard (much Persian is typed on Arabic
-layouts), so they only break a tie when lingua itself is unsure.
+mistakes), and a few rules around it settle what the letters themselves already say:
+
+- Handles and links are removed first ("@AerolumeHelp" is not English), and hashtags too,
+  unless they are all a post has: "#الرياض #مطر" is Arabic, "#Aerolume" alone is nothing.
+- The script decides where only one configured language writes it. Thai, Greek and Arabic
+  writers mix in English names freely ("มี biotherm มั้ยคะ"), while an English writer adds
+  at most a word of another script ("…ευχαριστώ!"): so a script other than Latin wins when
+  it has two words, a quarter of the letters, or (Thai, written without spaces) any word.
+- Arabic and Persian share most letters, so between the two the letters and the small words
+  only one of them writes are counted (Persian پ چ ژ, ZWNJ, است، را، که، می‌…; Arabic ة ى إ,
+  في، على، هذا، الذي…) and lingua decides only when they do not.
+- Greek written in Latin letters ("pali kathisterisi sto AL 215") is Greek when enough of its
+  words are Greek function words no English post uses.
+- A post without a word in any script, or with fewer than MIN_LETTERS letters in a script
+  several languages share ("ok", "?!"), is no language: (None, 0.0), an honest "unknown".
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections import Counter
 from functools import lru_cache
 from typing import Sequence
 
 from lingua import IsoCode639_1, LanguageDetectorBuilder
 
-_NOISE = re.compile(r"https?://\S+|www\.\S+|[@#][\w.]+", re.UNICODE)
-_PERSIAN_ONLY = set("پچژگ")
-_ARABIC_ONLY = re.compile(r"ة|ى(?!\w)")
-_KEYBOARD = {"ي": "ar", "ك": "ar", "ی": "fa", "ک": "fa"}
+_LINKS_AND_HANDLES = re.compile(r"https?://\S+|www\.\S+|@[\w.]+", re.UNICODE)
+_HASHTAG = re.compile(r"#([\w\u200c\u200d]+)", re.UNICODE)
+_HARAKAT = re.compile("[\u064b-\u0652\u0670\u0640]")  # short vowels, shadda, tatweel
+
+# The scripts of the languages Clamor knows (clamor.config.KNOWN_LANGUAGES); Latin is the rest.
+SCRIPT_LANGUAGES = {"ARABIC": ("ar", "fa"), "GREEK": ("el",), "THAI": ("th",),
+                    "CYRILLIC": ("ru",)}
+UNSPACED_SCRIPTS = {"THAI"}  # a run of letters is a phrase, not one borrowed word
+SCRIPT_SHARE = 0.25
+SCRIPT_WORDS = 2
+MIN_LETTERS = 3  # fewer letters in a shared script say nothing about the language
 UNSURE_BELOW = 0.65  # lingua's confidence; set on the demo stream and the eval sets
+
+# --- Arabic or Persian --------------------------------------------------------------------
+# Letters: weight per word that holds one. Yeh and kaf depend on the writer's keyboard (much
+# Persian is typed with Arabic ي), but Persian ی/ک hardly occur in Arabic and Arabic ك hardly
+# in Persian typed on a Persian keyboard; گ is also an Arabic ornament for ك (غيابگ), so it
+# counts half.
+_PERSIAN_LETTERS = {"پ": 1.0, "چ": 1.0, "ژ": 1.0, "\u200c": 1.0, "ۀ": 1.0, "ی": 1.0, "ک": 1.0,
+                    "گ": 0.5, **{chr(c): 1.0 for c in range(0x06F0, 0x06FA)}}
+_ARABIC_LETTERS = {"ة": 1.0, "إ": 1.0, "ك": 0.5, "أ": 0.5,
+                   **{chr(c): 1.0 for c in range(0x0660, 0x066A)}}
+_FINAL_ALEF_MAKSURA = re.compile(r"ى$")
+# Small words only one of the two languages writes, in the spellings of both keyboards
+# (ی/ي, ک/ك). Words both share (من، ما، هم، به، تو، یا) are left out.
+_PERSIAN_WORDS = frozenset("""
+است هست هستم هستی هستیم هستید هستن نیست نیستم را رو که این اون آن اینا اونا اینجا اونجا
+چی چه چرا چطور چطوری چجوری کجا کو نه آره اره بله خیلی برای ولی از در با تا یه یک
+دیگه دیگر باید شاید هیچ همه همین همون بود بودم بودی بودیم شد شده شدم کردم کردن کردید
+کنید کنین کنم میشه نمیشه داره دارم داری دارید ندارم نداره بده بگو میخوام میدونم
+نمیدونم خدا خب خوب شما ایشون
+""".split())
+_ARABIC_WORDS = frozenset("""
+في فى على الى إلى عن مع هذا هذه هذي ذلك تلك هؤلاء الذي التي الذين اللي أن إن أنا انا أنت انت
+انتي إنتي نحن احنا لا لم لن قد كان كانت يكون ليس لكن إلا الا ولا أو ثم اذا إذا لو
+مش ليش ليه ايش إيش وش كيف وين فين عشان علشان كده كدا أبي عندي عندنا فيه فيها منها
+انه أنه إنه
+""".split())
+# Words Persian writes with the Arabic article; any other ال… word counts half for Arabic.
+_PERSIAN_AL_WORDS = frozenset("الان الآن البته الکی الكي الهام الگو الماس الکل الکی الو الاغ الهی".split())
+_FOLD_KEYBOARD = str.maketrans({"ي": "ی", "ك": "ک", "ى": "ی"})
 
 
 def clean(text: str) -> str:
-    return _NOISE.sub(" ", text)
+    """The text without links, handles and hashtags (what is left is the writer's own)."""
+    return _HASHTAG.sub(" ", _LINKS_AND_HANDLES.sub(" ", text))
 
 
-@lru_cache(maxsize=8)
+def _prepare(text: str) -> str:
+    """The words lingua and the rules look at: presentation forms (ﻭﺍﻗﻮﻝ) unfolded, harakat
+    and tatweel dropped, links and handles gone. Hashtags go too, but those in a script other
+    than Latin come back as words (#خدمة_سيئة is the writer's Arabic; #Aerolume is a brand)."""
+    text = _HARAKAT.sub("", unicodedata.normalize("NFKC", text))
+    text = _LINKS_AND_HANDLES.sub(" ", text)
+    tags = [t.replace("_", " ") for t in _HASHTAG.findall(text)]
+    tags = [t for t in tags if any(_script(ch) not in (None, "LATIN") for ch in t)]
+    return " ".join([_HASHTAG.sub(" ", text), *tags])
+
+
+def _words(text: str) -> list[str]:
+    """Runs of letters; combining marks (Thai vowels) and ZWNJ/ZWJ (Persian) stay inside."""
+    words, current = [], []
+    for ch in text:
+        if ch.isalpha() or (current and (unicodedata.category(ch) in ("Mn", "Mc")
+                                         or ch in "\u200c\u200d")):
+            current.append(ch)
+        elif current:
+            words.append("".join(current).strip("\u200c\u200d"))
+            current = []
+    if current:
+        words.append("".join(current).strip("\u200c\u200d"))
+    return words
+
+
+def _script(ch: str) -> str | None:
+    if not ch.isalpha():
+        return None
+    name = unicodedata.name(ch, "")
+    first = name.split(" ", 1)[0]
+    if first in SCRIPT_LANGUAGES:
+        return first
+    return "LATIN" if first == "LATIN" else "OTHER"
+
+
+@lru_cache(maxsize=16)
 def _detector(languages: tuple[str, ...]):
     codes = [getattr(IsoCode639_1, code.upper()) for code in languages]
-    if len(codes) == 1:
-        return None
     return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
 
 
-def _arabic_or_persian(text: str, unsure: bool) -> str | None:
-    arabic = len(_ARABIC_ONLY.findall(text))
-    persian = sum(ch in _PERSIAN_ONLY for ch in text)
-    if unsure and arabic == persian:
-        arabic = sum(_KEYBOARD.get(ch) == "ar" for ch in text)
-        persian = sum(_KEYBOARD.get(ch) == "fa" for ch in text)
-    if arabic > persian:
-        return "ar"
-    if persian > arabic:
-        return "fa"
-    return None
+def _script_of(text: str) -> tuple[str | None, int, str]:
+    """(the writer's script, letters in it, its words joined): the non-Latin script that has
+    enough of the text, else Latin; (None, 0, "") without letters."""
+    letters: Counter[str] = Counter()
+    words: dict[str, list[str]] = {}
+    for word in _words(text):
+        scripts = Counter(s for s in map(_script, word) if s)
+        for script, n in scripts.items():
+            letters[script] += n
+        # A word belongs to its non-Latin script if it has one letter of it: "ΤΟΟ" typed with
+        # Greek capitals, "APXIΣAN" with Latin look-alikes.
+        own = next((s for s in scripts if s != "LATIN"), "LATIN")
+        words.setdefault(own, []).append(word)
+    if not letters:
+        return None, 0, ""
+    total = sum(letters.values())
+    for script, n in letters.most_common():
+        if script == "LATIN":
+            continue
+        runs = words.get(script, [])
+        longest = max((sum(_script(ch) == script for ch in w) for w in runs), default=0)
+        if (n / total >= SCRIPT_SHARE or len(runs) >= SCRIPT_WORDS
+                or (script in UNSPACED_SCRIPTS and longest >= 2)):
+            return script, n, " ".join(runs)
+    return "LATIN", letters["LATIN"], text
+
+
+def arabic_or_persian_votes(text: str) -> tuple[float, float]:
+    """(Arabic votes, Persian votes) from the letters and words only one of them writes."""
+    arabic = persian = 0.0
+    for word in _words(text):
+        if not any(_script(ch) == "ARABIC" for ch in word):
+            continue
+        persian += max((_PERSIAN_LETTERS.get(ch, 0.0) for ch in word), default=0.0)
+        arabic += max((_ARABIC_LETTERS.get(ch, 0.0) for ch in word), default=0.0)
+        if _FINAL_ALEF_MAKSURA.search(word):
+            arabic += 1.0
+        folded = word.replace("\u200c", "").translate(_FOLD_KEYBOARD)
+        if word in _ARABIC_WORDS:
+            arabic += 1.0
+        elif folded in _PERSIAN_WORDS or (folded.startswith(("می", "نمی")) and "\u200c" in word):
+            persian += 1.0
+        elif word.startswith("ال") and len(word) >= 4 and folded not in _PERSIAN_AL_WORDS:
+            arabic += 0.5
+    return arabic, persian
+
+
+def _greeklish(text: str) -> bool:
+    words = [w.casefold() for w in _words(text)]
+    strong = {w for w in words if w in _GREEKLISH}
+    weak = [w for w in words if w in _GREEKLISH_SHORT]
+    enough = len(strong) >= 2 or (strong and len(weak) >= 2)
+    return bool(enough) and sum(w in strong for w in words) + len(weak) >= 0.25 * len(words)
+
+
+# Greek words as written in Latin letters ("Greeklish"). Strong ones are no English, German,
+# French, Spanish, Italian or Dutch word; the short ones (to, sto, ti, na) are, so they only
+# add to strong ones.
+_GREEKLISH = frozenset("""
+kai einai den tha stin stis stous tou toy ths mou moy sou soy apo gia giati pou poy pws
+akoma akomi pali pleon ores wres simera avrio xthes paidia oxi kala poli poly tipota kati
+exw exo eixa eixame prepei mporw mporei thelw thelo ela malaka
+kathisterisi kathysterisi kathysterhsh kathisterhsh akyrosi akyrwsi akirosi ptisi ptish
+efxaristw eyxaristw euxaristw euxaristo efharisto
+""".split())
+_GREEKLISH_SHORT = frozenset("to ta ti na re se sto sta stn mas sas ola alla".split())
 
 
 def detect(texts: Sequence[str], languages: Sequence[str]) -> list[tuple[str | None, float]]:
-    """(language code, confidence 0..1) per text; (None, 0.0) where the text has no words."""
+    """(language code, confidence 0..1) per text; (None, 0.0) where the text has no words,
+    or too few letters to tell (see the module docstring)."""
     languages = tuple(sorted(set(languages)))
-    cleaned = [clean(t) for t in texts]
+    non_latin = {c for codes in SCRIPT_LANGUAGES.values() for c in codes}
     results: list[tuple[str | None, float]] = [(None, 0.0)] * len(texts)
-    todo = [i for i, t in enumerate(cleaned) if any(ch.isalpha() for ch in t)]
-    detector = _detector(languages)
-    if detector is None:
-        return [(languages[0], 1.0) if i in set(todo) else (None, 0.0)
-                for i in range(len(texts))]
-    values = detector.compute_language_confidence_values_in_parallel([cleaned[i] for i in todo])
-    for i, ranked in zip(todo, values, strict=True):
-        best = ranked[0]
-        if best.value <= 0.0:  # written in none of the expected languages
+    # The languages lingua chooses among (those that write the text's script) and what it
+    # reads (only the words in that script), per text.
+    asks: dict[tuple[str, ...], list[tuple[int, str, bool]]] = {}
+    for i, text in enumerate(texts):
+        prepared = _prepare(text)
+        script, letters, words = _script_of(prepared)
+        if script is None or script == "OTHER":  # no words, or none in an expected script
             continue
-        code = best.language.iso_code_639_1.name.lower()
-        confidence = best.value
-        if code in ("fa", "ar") and {"fa", "ar"} <= set(languages):
-            decided = _arabic_or_persian(cleaned[i], unsure=confidence < UNSURE_BELOW)
-            if decided and decided != code:
-                other = next(r for r in ranked if r.language.iso_code_639_1.name.lower() == decided)
-                code, confidence = decided, max(other.value, 0.5)
-        results[i] = (code, round(float(confidence), 4))
+        if script == "LATIN":
+            if letters < MIN_LETTERS:  # "ok", "no": every Latin-script language says them
+                continue
+            if "el" in languages and _greeklish(prepared):
+                results[i] = ("el", 0.9)
+                continue
+            candidates = tuple(c for c in languages if c not in non_latin) or languages
+        else:
+            candidates = tuple(c for c in SCRIPT_LANGUAGES[script] if c in languages)
+            if not candidates:
+                continue
+        if len(candidates) == 1 and script != "LATIN":
+            results[i] = (candidates[0], 1.0)
+            continue
+        asks.setdefault(candidates, []).append((i, words, letters < MIN_LETTERS))
+    for candidates, todo in asks.items():
+        if len(candidates) == 1:
+            values = [None] * len(todo)
+        else:
+            values = _detector(candidates).compute_language_confidence_values_in_parallel(
+                [t for _, t, _ in todo])
+        for (i, text, short), ranked in zip(todo, values, strict=True):
+            results[i] = _decide(text, ranked, candidates, short)
     return results
+
+
+def _decide(text: str, ranked, candidates: tuple[str, ...], short: bool
+            ) -> tuple[str | None, float]:
+    if ranked is None:  # one candidate: lingua has nothing to choose
+        return candidates[0], 1.0
+    confidence = {r.language.iso_code_639_1.name.lower(): float(r.value) for r in ranked}
+    code = max(confidence, key=confidence.get)
+    if confidence[code] <= 0.0:  # written in none of the expected languages
+        return None, 0.0
+    if {"fa", "ar"} <= set(candidates):
+        arabic, persian = arabic_or_persian_votes(text)
+        if abs(arabic - persian) >= 1.0:
+            decided = "ar" if arabic > persian else "fa"
+            return decided, round(max(confidence.get(decided, 0.0), 0.5), 4)
+    if short and confidence[code] < UNSURE_BELOW:  # two letters lingua is unsure of
+        return None, 0.0
+    return code, round(confidence[code], 4)

@@ -135,4 +135,4 @@ def sign_in(page, url: str, name: str) -> None:
     field.fill(name)
     page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_text(f"Signed in as")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30_000)
