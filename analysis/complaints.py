@@ -15,36 +15,38 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Sequence
 
 from collectors.matching import normalise
 
 # How much each kind of cue says "complaint". One strong cue is enough; anger alone is not
 # (people swear about the weather too), anger with a question or negative tone is. Writing
-# again, asking "why" and sarcasm are weaker still ("flying Aerolume again!" is praise, "why"
-# is everyday talk): they need another cue, or a question and a negative tone.
+# again and asking "why" are weaker still ("flying Aerolume again!" is praise, "why" is
+# everyday talk): they need another cue, or a question and a negative tone. Sarcasm counts
+# like anger.
 WEIGHTS = {"help": 0.4, "waiting": 0.4, "money": 0.4, "failure": 0.4, "anger": 0.25,
-           "repeat": 0.15, "demand": 0.15, "sarcasm": 0.15}
+           "repeat": 0.15, "demand": 0.15, "sarcasm": 0.25}
 NEGATIVE_TONE = 0.15  # sentiment at or below NEGATIVE_TONE_AT
 NEGATIVE_TONE_AT = -0.3
 QUESTION = 0.1
 # Cues against a complaint. Thanks for a fix outweigh one failure whatever the tone, two
 # when the tone is not negative; sarcasm ("thanks for nothing 🙃") cancels them. A failure
 # named as the one minor point of a review ("the only downside: a 40-minute delay"), advice
-# to other customers and a question about a policy weigh about as much as one weak cue.
+# to other customers and a question about a policy weigh about as much as one weak cue;
+# scam wording and markup outweigh two strong cues ("refund hack, DM me").
 AGAINST = {"thanks": 0.25, "caveat": 0.3, "inquiry": 0.25, "advice": 0.3, "report": 0.3,
-           "spam": 0.4}
+           "spam": 0.6}
 THANKS_NOT_NEGATIVE = 0.25
 THRESHOLD = 0.35
 # Not scored: phrases that look like cues but are praise ("no delays"), and the words that
 # show a person writes (I, my, you): a post with one is no news report.
 CANCELLING = "negation_praise"
 PERSON = "person"
-# Question marks: Latin, Arabic, and the Greek one (";" after NFKC).
-_QUESTION = re.compile(r"[?؟;](?=\s|$|[\"'»”)])|[?؟]")
+# The Greek question mark (";" once normalised) ends a sentence.
+_GREEK_QUESTION = re.compile(r";(?=\s|$|[\"'»”)])")
 
 
 @dataclass(frozen=True)
@@ -62,34 +64,45 @@ def cues() -> dict[str, dict[str, tuple[re.Pattern[str], ...]]]:
     cue covers inflected forms ("ακύρωσ" finds ακύρωση and ακυρώσεις); a cue written with a
     final space ends a word too ("again " does not fire inside "against"), as person words
     always do ("i" is not the start of "in"). "#" in a cue is any number ("waited # hours").
-    Thai is written without spaces, so there a cue may start anywhere.
+    Thai is written without spaces, so there a cue may start anywhere. A category's cues are
+    one pattern, longest cue first, so where several start at one place the longest wins.
     """
     text = resources.files("analysis").joinpath("complaint_cues.toml").read_text("utf-8")
     table = tomllib.loads(text)
-    return {
-        lang: {category: tuple(_cue_pattern(normalise(c), lang, whole=category == PERSON)
-                               for c in phrases)
-               for category, phrases in categories.items()}
-        for lang, categories in table.items()
-    }
+    out: dict[str, dict[str, tuple[re.Pattern[str], ...]]] = {}
+    for lang, categories in table.items():
+        out[lang] = {}
+        for category, phrases in categories.items():
+            forms = sorted({normalise(c) for c in phrases}, key=len, reverse=True)
+            anywhere = [_cue_regex(c) for c in forms if _starts_anywhere(c, lang)]
+            at_word = [_cue_regex(c, whole=category == PERSON) for c in forms
+                       if not _starts_anywhere(c, lang)]
+            # The word-start check comes first, so most places fail at once. Arabic writes
+            # "and"/"so" onto the next word (وما كانت), so a cue may follow و or ف.
+            clitic = "[وف]?" if lang == "ar" else ""
+            parts = ([rf"(?<![^\W_]){clitic}(?:{'|'.join(at_word)})"] if at_word else []) + anywhere
+            out[lang][category] = (re.compile("|".join(parts)),) if parts else ()
+    return out
 
 
-def _cue_pattern(cue: str, lang: str, whole: bool = False) -> re.Pattern[str]:
-    """A cue starts a word; it ends one too if `whole` or if it ends in a space ("again ")."""
+def _starts_anywhere(cue: str, lang: str) -> bool:
+    return lang == "th" or not cue.strip()[:1].isalnum()  # Thai, and emoji or markup
+
+
+def _cue_regex(cue: str, whole: bool = False) -> str:
+    """A cue; it ends a word if `whole` or if it ends in a space ("again ")."""
     # Spaces match any run of spaces; "#" stands for a number in any script ("# hours on hold").
     body = r"\s+".join(r"\d+(?:[.,]\d+)?".join(re.escape(part) for part in word.split("#"))
                        for word in cue.split())
-    if lang == "th" or not cue.strip()[:1].isalnum():  # Thai, and emoji or markup
-        return re.compile(body)
     end = r"(?![^\W_])" if whole or cue.endswith(" ") else ""
-    return re.compile(rf"(?<![^\W_]){body}{end}")
+    return f"{body}{end}"
 
 
 def _is_question(text: str, lang: str | None) -> bool:
     if "?" in text or "؟" in text:
         return True
     # In Greek ";" is the question mark; a Greek writer hardly uses it otherwise.
-    return lang == "el" and bool(_QUESTION.search(text))
+    return lang == "el" and bool(_GREEK_QUESTION.search(text.replace("\u037e", ";")))
 
 
 def judge(text: str, lang: str | None, sentiment: float | None, *, own: bool = False) -> Verdict:
@@ -113,7 +126,8 @@ def judge(text: str, lang: str | None, sentiment: float | None, *, own: bool = F
             if not any(o[2] != m[2] and o[0] <= m[0] and m[1] <= o[1]
                        and o[1] - o[0] > m[1] - m[0] for o in matches)]
     first: dict[str, str] = {}
-    for start, _, category, found in sorted(kept):
+    # Each kind's first cue in the text, the longest where several start there ("delayed").
+    for _, _, category, found in sorted(kept, key=lambda m: (m[0], -m[1])):
         first.setdefault(category, found)
 
     question = _is_question(text, lang)

@@ -3,8 +3,9 @@
 lingua does the work, restricted to the configured languages (fewer candidates, fewer
 mistakes), and a few rules around it settle what the letters themselves already say:
 
-- Handles and links are removed first ("@AerolumeHelp" is not English), and hashtags too,
-  unless they are all a post has: "#الرياض #مطر" is Arabic, "#Aerolume" alone is nothing.
+- Handles and links are removed first ("@AerolumeHelp" is not English). Hashtags in Latin
+  letters go too (mostly brands and shared tags: "#Aerolume" is nothing), while hashtags in
+  another script are the writer's own words ("#خدمة_سيئة #مطر" is Arabic).
 - The script decides where only one configured language writes it. Thai, Greek and Arabic
   writers mix in English names freely ("มี biotherm มั้ยคะ"), while an English writer adds
   at most a word of another script ("…ευχαριστώ!"): so a script other than Latin wins when
@@ -12,8 +13,8 @@ mistakes), and a few rules around it settle what the letters themselves already 
 - Arabic and Persian share most letters, so between the two the letters and the small words
   only one of them writes are counted (Persian پ چ ژ, ZWNJ, است، را، که، می‌…; Arabic ة ى إ,
   في، على، هذا، الذي…) and lingua decides only when they do not.
-- Greek written in Latin letters ("pali kathisterisi sto AL 215") is Greek when enough of its
-  words are Greek function words no English post uses.
+- Greek written in Latin letters ("pali kathisterisi stin ptisi") is Greek when enough of
+  its words are Greek words no English post uses.
 - A post without a word in any script, or with fewer than MIN_LETTERS letters in a script
   several languages share ("ok", "?!"), is no language: (None, 0.0), an honest "unknown".
 """
@@ -23,8 +24,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 from lingua import IsoCode639_1, LanguageDetectorBuilder
 
@@ -38,8 +39,9 @@ SCRIPT_LANGUAGES = {"ARABIC": ("ar", "fa"), "GREEK": ("el",), "THAI": ("th",),
 UNSPACED_SCRIPTS = {"THAI"}  # a run of letters is a phrase, not one borrowed word
 SCRIPT_SHARE = 0.25
 SCRIPT_WORDS = 2
-MIN_LETTERS = 3  # fewer letters in a shared script say nothing about the language
-UNSURE_BELOW = 0.65  # lingua's confidence; set on the demo stream and the eval sets
+MIN_LETTERS = 3  # fewer letters in a shared script say nothing about the language...
+UNSURE_BELOW = 0.65  # ...unless the letters and words decide, or lingua is at least this sure
+GREEKLISH_CONFIDENCE = 0.9
 
 # --- Arabic or Persian --------------------------------------------------------------------
 # Letters: weight per word that holds one. Yeh and kaf depend on the writer's keyboard (much
@@ -165,14 +167,6 @@ def arabic_or_persian_votes(text: str) -> tuple[float, float]:
     return arabic, persian
 
 
-def _greeklish(text: str) -> bool:
-    words = [w.casefold() for w in _words(text)]
-    strong = {w for w in words if w in _GREEKLISH}
-    weak = [w for w in words if w in _GREEKLISH_SHORT]
-    enough = len(strong) >= 2 or (strong and len(weak) >= 2)
-    return bool(enough) and sum(w in strong for w in words) + len(weak) >= 0.25 * len(words)
-
-
 # Greek words as written in Latin letters ("Greeklish"). Strong ones are no English, German,
 # French, Spanish, Italian or Dutch word; the short ones (to, sto, ti, na) are, so they only
 # add to strong ones.
@@ -184,6 +178,14 @@ kathisterisi kathysterisi kathysterhsh kathisterhsh akyrosi akyrwsi akirosi ptis
 efxaristw eyxaristw euxaristw euxaristo efharisto
 """.split())
 _GREEKLISH_SHORT = frozenset("to ta ti na re se sto sta stn mas sas ola alla".split())
+
+
+def _greeklish(text: str) -> bool:
+    words = [w.casefold() for w in _words(text)]
+    strong = {w for w in words if w in _GREEKLISH}
+    weak = [w for w in words if w in _GREEKLISH_SHORT]
+    enough = len(strong) >= 2 or (strong and len(weak) >= 2)
+    return bool(enough) and sum(w in strong for w in words) + len(weak) >= 0.25 * len(words)
 
 
 def detect(texts: Sequence[str], languages: Sequence[str]) -> list[tuple[str | None, float]]:
@@ -204,7 +206,7 @@ def detect(texts: Sequence[str], languages: Sequence[str]) -> list[tuple[str | N
             if letters < MIN_LETTERS:  # "ok", "no": every Latin-script language says them
                 continue
             if "el" in languages and _greeklish(prepared):
-                results[i] = ("el", 0.9)
+                results[i] = ("el", GREEKLISH_CONFIDENCE)
                 continue
             candidates = tuple(c for c in languages if c not in non_latin) or languages
         else:
@@ -239,6 +241,6 @@ def _decide(text: str, ranked, candidates: tuple[str, ...], short: bool
         if abs(arabic - persian) >= 1.0:
             decided = "ar" if arabic > persian else "fa"
             return decided, round(max(confidence.get(decided, 0.0), 0.5), 4)
-    if short and confidence[code] < UNSURE_BELOW:  # two letters lingua is unsure of
+    if short and confidence[code] < UNSURE_BELOW:
         return None, 0.0
     return code, round(confidence[code], 4)

@@ -171,13 +171,19 @@ def sentiment_badge(label: str, score: float | None) -> tuple[str, str]:
 
 
 def language_name(code: object) -> str:
+    """The language's name; an analysed text whose language could not be told is "unknown"
+    (texts still waiting for analysis are never listed)."""
     if code is None or (isinstance(code, float) and math.isnan(code)):
-        return "analysing…"
+        return "unknown language"
     return LANGUAGE_NAMES.get(code, str(code))
 
 
 CUE_NAMES = {"help": "asks for help", "waiting": "waiting", "money": "money",
-             "failure": "something failed", "anger": "anger"}
+             "failure": "something failed", "anger": "anger", "repeat": "again / me too",
+             "demand": "asks why", "sarcasm": "sarcasm", "thanks": "but thanks / fixed",
+             "caveat": "but only a minor point", "inquiry": "but asks about a policy",
+             "advice": "but advice to others", "report": "but reads as a news report",
+             "spam": "but looks like spam"}
 
 
 def complaint_reasons(cues) -> str:

@@ -40,6 +40,43 @@ def test_handles_and_links_alone_are_no_language():
     assert language.detect(["@AerolumeHelp https://x.com/a #Aerolume ???"], LANGS) == [(None, 0.0)]
 
 
+@pytest.mark.parametrize("text", ["😡😡😡", "👍🏻👍🏻", "5555", "??!", "ok", "@AerolumeHelp ;;;"])
+def test_emoji_numbers_and_two_letter_posts_are_no_language(text):
+    # Whatever language the writer speaks, these say nothing about it: unknown, not a guess.
+    assert language.detect([text], LANGS) == [(None, 0.0)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # Thai, Greek and Arabic writers mix in English names; the script decides.
+    ("แอป Aerolume crash ตอน check-in ค่ะ", "th"),
+    ("Το Aerolume app δεν κάνει check-in, error 503", "el"),
+    ("Aerolume lounge Dubai خیلی شلوغ بود", "fa"),
+    # One word of Greek in an English post is a flourish, not the language of the post.
+    ("Lovely crew on the Athens flight, the food was great too. ευχαριστώ!", "en"),
+    # Arabic hashtags are the writer's words when they are all there is; Latin ones are not.
+    ("#ايرولوم #تأخير_الرحلات", "ar"),
+    # Greeklish: Greek in Latin letters.
+    ("gia akoma mia fora kathisterisi stin ptisi, den tha ksanapetaxo mazi sas", "el"),
+])
+def test_script_mixed_posts_get_the_writers_language(text, expected):
+    assert language.detect([text], LANGS)[0][0] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # Persian typed on an Arabic keyboard (ي, ك) still has its small words: است، را، که.
+    ("پرواز امروز خيلي بد بود، کسي که جواب نميده", "fa"),
+    ("اين هواپيما را نديدم که پرواز کنه", "fa"),
+    # Arabic with the ornamental گ for ك still has في، على، لا.
+    ("ما في أحد يرد علي في المطار لا حول ولا قوة الا بالله", "ar"),
+    ("شكرا لگ على الرحلة، الطاقم في قمة الذوق", "ar"),
+    # Persian digits and ZWNJ are Persian; Arabic-Indic digits are Arabic.
+    ("پرواز ۳ ساعت تأخیر داره و کسی نمی‌دونه", "fa"),
+    ("الرحلة ٣ ساعات متأخرة", "ar"),
+])
+def test_arabic_and_persian_are_told_apart_by_the_letters_and_words_only_one_writes(text, expected):
+    assert language.detect([text], LANGS)[0][0] == expected
+
+
 def test_each_language_has_its_scorer_and_unknown_ones_stay_unscored():
     scores = sentiment.score(
         ["The crew were wonderful, thank you!", "Worst airline ever, they lost my bag",
@@ -87,7 +124,10 @@ def test_complaint_flag_on_the_labelled_demo_stream(customer_lines):
     tp = sum(t and f for t, f in zip(truth, flagged, strict=True))
     precision = tp / max(sum(flagged), 1)
     recall = tp / max(sum(truth), 1)
-    assert precision >= 0.6 and recall >= 0.5, (precision, recall)
+    assert precision >= 0.85 and recall >= 0.85, (precision, recall)
     assert result["sentiment"].isna().sum() == result["lang"].isna().sum()
-    assert set(result["sentiment_model"].dropna()) == {
-        "vader-3.3.2", "charlr-fa-1", "charlr-ar-1", "charlr-th-1", "charlr-el-1"}
+    # Each language is scored by a model of its own (whatever version is current).
+    models = result.dropna(subset=["lang"]).groupby("lang")["sentiment_model"].unique()
+    assert set(models.index) == set(LANGS)
+    assert all(len(names) == 1 and names[0] for names in models)
+    assert len({names[0] for names in models}) == len(LANGS)
