@@ -24,6 +24,11 @@ PAGES = [  # page key (see clamor.auth.PAGES), script, title, icon
 
 
 def sign_in_page() -> None:
+    with st.columns([2, 3])[0]:  # a form, not a banner
+        sign_in_form()
+
+
+def sign_in_form() -> None:
     st.title("Clamor")
     if not auth.has_users(rt.store):
         st.subheader("Create the first admin", anchor=False)

@@ -1,10 +1,11 @@
 """Sentiment per language, with "unscored" kept apart from "neutral".
 
-Each language has its own scorer. English uses VADER (compound score in [-1, 1]). VADER knows
-no Persian, Arabic, Thai or Greek words and returns exactly 0.0 for them, so those languages
-use small models shipped in analysis/models/ (trained by scripts/train_sentiment.py): a
-logistic regression over hashed character n-grams, plus a polarity lexicon and hand-written
-customer-service cues that move the score where they fire. Both need only numpy. A language
+Each language has its own scorer. English uses VADER (compound score in [-1, 1]), with fixes
+for regressions of vaderSentiment 3.3.2 (see _fixed_vader_class). VADER knows no Persian,
+Arabic, Thai or Greek words and returns exactly 0.0 for them, so those languages use small
+models shipped in analysis/models/ (trained by scripts/train_sentiment.py): a logistic
+regression over hashed character n-grams (and word uni/bigrams), plus a polarity lexicon and
+hand-written customer-service cues that move the score where they fire. Both need only numpy. A language
 without a scorer gets no score and the label "unscored", never a fake "neutral".
 """
 
@@ -13,15 +14,15 @@ from __future__ import annotations
 import html
 import logging
 import re
+import unicodedata
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from itertools import pairwise
 
 import numpy as np
-
-from analysis.language import clean
-from collectors.matching import normalise
 
 UNSCORED = "unscored"
 # VADER's own recommended thresholds for its compound score.
@@ -139,20 +140,41 @@ def label(score: float | None) -> str:
 
 # --- Character n-gram models --------------------------------------------------------------
 
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 _REPEATS = re.compile(r"(.)\1{3,}", re.DOTALL)
 _SPACES = re.compile(r"[\s_]+")
+_LINKS_AND_HANDLES = re.compile(r"https?://\S+|www\.\S+|@[\w.]+")
+# Letter forms writers (and keyboards) use interchangeably in Arabic and Persian, and digits
+# in three scripts. Diacritics (harakat), tatweel and presentation forms (ﺣﻤﺪﻳﻦ) are handled
+# by the compatibility decomposition in normalise.
+_LETTER_FORMS = str.maketrans({
+    "ي": "ی", "ى": "ی", "ك": "ک", "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ۀ": "ه",
+    "\u200c": " ", "\u200d": None, "\u0640": None,
+    "\u2019": "'", "\u2018": "'", "\u02bc": "'",
+    **{chr(0x0660 + d): str(d) for d in range(10)},  # Arabic-Indic digits
+    **{chr(0x06F0 + d): str(d) for d in range(10)},  # Persian digits
+})
+
+
+def normalise(text: str) -> str:
+    """Case folded, accents and harakat dropped (Thai vowel and tone marks kept: they change
+    the word), compatibility forms unfolded, Arabic/Persian letter forms and digits unified."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in decomposed
+                       if not (unicodedata.combining(ch) and not "\u0e00" <= ch <= "\u0e7f"))
+    return unicodedata.normalize("NFC", stripped).translate(_LETTER_FORMS)
 
 
 def prepare(text: str) -> str:
     """The form a model reads, the same in training and in use.
 
-    Links and @handles go (analysis.language.clean), hashtags keep their words (#خدمة_سيئة
-    says something), HTML entities are decoded, text is normalised as watchlist matching
-    does it (case, accents, Arabic/Persian letter forms) and runs of one character are cut
-    to three ("جداااااا", "55555" and "!!!!!!!" all say the same thing three times).
+    HTML entities are decoded, links and @handles go, hashtags keep their words (#خدمة_سيئة
+    says something), text is normalised (case, accents, Arabic/Persian letter forms, digits)
+    and runs of one character are cut to three ("جداااااا", "55555" and "!!!!!!!" all say the
+    same thing three times). It is defined here, not borrowed from language identification or
+    watchlist matching, so that a change there cannot silently move a shipped model's features.
     """
-    text = clean(html.unescape(text).replace("#", " "))
+    text = _LINKS_AND_HANDLES.sub(" ", html.unescape(text)).replace("#", " ")
     text = _REPEATS.sub(r"\1\1\1", normalise(text))
     return _SPACES.sub(" ", text).strip()
 
@@ -200,6 +222,35 @@ def ngram_features(
         h ^= h >> np.uint64(33)
     cols = (h >> np.uint64(64 - bits)).astype(np.int64)
     row = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    return _csr(row, cols, count, bits)
+
+
+_WORD_MARK = np.uint64(0x5745 << 32)  # keeps word hashes apart from character n-grams
+
+
+def word_features(prepared: Sequence[str], bits: int) -> tuple[np.ndarray, np.ndarray,
+                                                                np.ndarray]:
+    """Hashed word unigrams and bigrams (CRC-32 of the UTF-8, then the same finaliser), as
+    CSR parts with the same scaling as ngram_features: log counts, rows of unit length."""
+    count = len(prepared)
+    hashes, owners = [], []
+    for row, text in enumerate(prepared):
+        words = _WORD.findall(text)
+        grams = words + [f"{a} {b}" for a, b in pairwise(words)]
+        hashes.extend(zlib.crc32(g.encode("utf-8")) for g in grams)
+        owners.extend([row] * len(grams))
+    with np.errstate(over="ignore"):
+        h = np.array(hashes, dtype=np.uint64) | _WORD_MARK
+        h ^= h >> np.uint64(33)
+        h *= _MIX1
+        h ^= h >> np.uint64(33)
+        h *= _MIX2
+        h ^= h >> np.uint64(33)
+    cols = (h >> np.uint64(64 - bits)).astype(np.int64)
+    return _csr(np.array(owners, dtype=np.int64), cols, count, bits)
+
+
+def _csr(row: np.ndarray, cols: np.ndarray, count: int, bits: int):
     keys, counts = np.unique((row << bits) | cols, return_counts=True)
     row, cols = keys >> bits, keys & ((1 << bits) - 1)
     values = 1.0 + np.log(counts)
@@ -208,6 +259,24 @@ def ngram_features(
     indptr = np.zeros(count + 1, dtype=np.int64)
     np.cumsum(np.bincount(row, minlength=count), out=indptr[1:])
     return indptr, cols, values
+
+
+def features(prepared: Sequence[str], bits: int, ngrams: tuple[int, int],
+             word_weight: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Character n-grams, plus word uni/bigrams `word_weight` times (0: none), in one hashed
+    space, as CSR parts. A character and a word feature that share a column both count."""
+    indptr, cols, values = ngram_features(prepared, bits, ngrams)
+    if not word_weight:
+        return indptr, cols, values
+    w_indptr, w_cols, w_values = word_features(prepared, bits)
+    rows = np.concatenate([np.repeat(np.arange(len(prepared)), np.diff(indptr)),
+                           np.repeat(np.arange(len(prepared)), np.diff(w_indptr))])
+    order = np.argsort(rows, kind="stable")
+    cols = np.concatenate([cols, w_cols])[order]
+    values = np.concatenate([values, word_weight * w_values])[order]
+    merged = np.zeros(len(prepared) + 1, dtype=np.int64)
+    merged[1:] = indptr[1:] + w_indptr[1:]
+    return merged, cols, values
 
 
 # --- Lexicon and cues ---------------------------------------------------------------------
@@ -340,11 +409,14 @@ class CharModel:
     """A trained model as shipped: sparse hashed-feature weights per class, a lexicon, and how
     far the lexicon moves the model, chosen on the training rows (scripts/train_sentiment.py).
 
-    The lexicon's evidence e (tanh of the signed cue/word sum) is added to the positive logit
-    and taken from the negative one, `blend` times, and |e| is taken from the neutral logit
-    `decisive` times (clear cues make "neutral" less likely). The label is the likeliest class
-    and the score P(pos) - P(neg). A model trained without a neutral class calls a text neutral when
-    its score is within `neutral_band` of 0.
+    Features are character n-grams inside words plus, `word_weight` times, word uni- and
+    bigrams. The lexicon's evidence e (tanh of the signed cue/word sum) is added to the
+    positive logit and taken from the negative one, `blend` times, and |e| is taken from the
+    neutral logit `decisive` times (clear cues make "neutral" less likely). `offsets` are
+    added to the class logits last: class weights balance the training classes, the offsets
+    set where macro-F1 wants the borders between them. The label is the likeliest class and
+    the score P(pos) - P(neg). A model trained without a neutral class calls a text neutral
+    when its score is within `neutral_band` of 0.
     """
 
     name: str
@@ -358,6 +430,8 @@ class CharModel:
     blend: float
     decisive: float
     neutral_band: float
+    word_weight: float
+    offsets: np.ndarray  # (classes,) added to the logits after the blend
 
     @classmethod
     def load(cls, path) -> CharModel:
@@ -379,12 +453,13 @@ class CharModel:
             weights=f["weights"].astype(np.float32) * scale,
             bias=f["bias"].astype(np.float32), lexicon=lexicon,
             blend=float(f["blend"]), decisive=float(f["decisive"]),
-            neutral_band=float(f["neutral_band"]),
+            neutral_band=float(f["neutral_band"]), word_weight=float(f["word_weight"]),
+            offsets=f["offsets"].astype(np.float64),
         )
 
     def logits(self, prepared: Sequence[str]) -> np.ndarray:
         """The n-gram model's class logits, (texts, classes)."""
-        indptr, cols, values = ngram_features(prepared, self.bits, self.ngrams)
+        indptr, cols, values = features(prepared, self.bits, self.ngrams, self.word_weight)
         where = np.minimum(np.searchsorted(self.feature_ids, cols), len(self.feature_ids) - 1)
         known = self.feature_ids[where] == cols
         rows = np.repeat(np.arange(len(prepared)), np.diff(indptr))[known]
@@ -402,6 +477,7 @@ class CharModel:
             logits[:, neg] -= self.blend * e
             if "neu" in self.classes:
                 logits[:, self.classes.index("neu")] -= self.decisive * np.abs(e)
+        logits += self.offsets
         logits -= logits.max(axis=1, keepdims=True)
         probs = np.exp(logits)
         probs /= probs.sum(axis=1, keepdims=True)
@@ -426,21 +502,23 @@ def model_name(lang: str) -> str:
 
 @cache
 def load_model(lang: str) -> CharModel | None:
-    """The shipped model for a language, read once; None (and a log line) if it is missing."""
+    """The shipped model for a language, read once; None (and a log line) if it is missing
+    or of another version (its name is read first: another version's fields may differ)."""
     path = resources.files("analysis").joinpath("models", f"sentiment_{lang}.npz")
     try:
         with resources.as_file(path) as file:
-            model = CharModel.load(file)
+            with np.load(file, allow_pickle=False) as z:
+                name = str(z["name"])
+            if name != model_name(lang):
+                log.warning("The %s sentiment model is %s, this Clamor expects %s: %s texts "
+                            "stay unscored. Run scripts/train_sentiment.py.", lang, name,
+                            model_name(lang), lang)
+                return None
+            return CharModel.load(file)
     except FileNotFoundError:
         log.warning("The %s sentiment model file is missing (%s): %s texts stay unscored. "
                     "Reinstall Clamor or run scripts/train_sentiment.py.", lang, path, lang)
         return None
-    if model.name != model_name(lang):
-        log.warning("The %s sentiment model is %s, this Clamor expects %s: %s texts stay "
-                    "unscored. Run scripts/train_sentiment.py.", lang, model.name,
-                    model_name(lang), lang)
-        return None
-    return model
 
 
 # --- Registry -----------------------------------------------------------------------------

@@ -89,7 +89,7 @@ def test_analysis_marks_every_mention_once(demo_store, config):
     assert unscored == 0
     models = {row[0] for row in demo_store.query_rows(
         "SELECT DISTINCT sentiment_model FROM analysis WHERE lang <> 'en'")}
-    assert models == {"charlr-fa-1", "charlr-ar-1", "charlr-th-1", "charlr-el-1"}
+    assert models == {"charlr-fa-2", "charlr-ar-2", "charlr-th-2", "charlr-el-2"}
 
 
 class RateLimitedSource(PageSource):

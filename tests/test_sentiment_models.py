@@ -20,11 +20,13 @@ from analysis.models import training_data
 LANGS = ("fa", "ar", "th", "el")
 NAMES = {"pos": "positive", "neg": "negative", "neu": "neutral"}
 
-# Held-out macro-F1 measured when the shipped models were trained (scripts/train_sentiment.py
-# prints it), minus 0.03 so a retrain that loses a little still passes and one that breaks
-# something (hashing, normalisation, export) does not. Persian counts its neutral answers as
-# misses: its set (subtitles) has no neutral rows.
-F1_FLOOR = {"fa": 0.60, "ar": 0.47, "th": 0.62, "el": 0.61}
+# Held-out macro-F1 measured when the shipped charlr-*-2 models were trained (2026-11-26;
+# scripts/train_sentiment.py and `make eval` print it): fa 0.636, ar 0.509, th 0.655,
+# el 0.641. The floors are those minus 0.03, so a retrain that loses a little still passes
+# and one that breaks something (hashing, normalisation, export) does not. Persian counts its
+# neutral answers as misses: its set (subtitles) has no neutral rows.
+HELD_OUT_F1 = {"fa": 0.636, "ar": 0.509, "th": 0.655, "el": 0.641}
+F1_FLOOR = {lang: round(f1 - 0.03, 3) for lang, f1 in HELD_OUT_F1.items()}
 
 
 def macro_f1(gold: list[str], pred: list[str], classes: set[str]) -> float:
@@ -46,7 +48,7 @@ def test_held_out_macro_f1_stays_above_what_training_measured(lang, eval_root):
     pred = [label for _, label, _ in results]
     f1 = macro_f1(gold, pred, set(gold))
     assert f1 >= F1_FLOOR[lang], (lang, round(f1, 3), len(held_out), Counter(pred))
-    assert {model for _, _, model in results} == {f"charlr-{lang}-1"}
+    assert {model for _, _, model in results} == {f"charlr-{lang}-2"}
 
 
 def test_the_split_holds_out_a_fifth_and_never_the_same_text_twice(eval_root):
@@ -105,12 +107,49 @@ def test_english_is_still_vader_and_unknown_languages_stay_unscored():
     texts = ["The crew were wonderful, thank you!", "Worst airline ever, they lost my bag",
              "Das war super", "???", "پرواز عالی بود"]
     results = sentiment.score(texts, ["en", "en", "de", None, "fa"])
-    assert results[0][2] == results[1][2] == "vader-3.3.2"
+    assert results[0][2] == results[1][2] == "vader-3.3.2+clamor-1"
     assert results[0][0] == round(sentiment._vader_score(texts[0]), 4)
     assert results[0][1] == "positive" and results[1][1] == "negative"
     assert results[2] == (None, sentiment.UNSCORED, None)
     assert results[3] == (None, sentiment.UNSCORED, None)
-    assert results[4][2] == "charlr-fa-1" and results[4][1] == "positive"
+    assert results[4][2] == "charlr-fa-2" and results[4][1] == "positive"
+
+
+# Pearson r of VADER's compound score against the raters' means on VADER's own 4,200 tweets
+# (Hutto & Gilbert 2014 report 0.881 for VADER 0.5; vaderSentiment 3.3.2 as released scores
+# 0.872 on the raw texts, 0.871 after removing handles, links and hashtags as Clamor used to).
+VADER_R = 0.880
+
+
+def test_vader_correlates_with_the_raters_as_reported(eval_root):
+    import csv
+
+    with open(eval_root / "vader_tweets" / "tweets_groundtruth.csv", encoding="utf-8",
+              newline="") as f:
+        rows = list(csv.DictReader(f))
+    results = sentiment.score([r["text"] for r in rows], ["en"] * len(rows))
+    scores = pd.Series([value for value, _, _ in results])
+    human = pd.Series([float(r["human_score"]) for r in rows])
+    assert scores.notna().all()
+    assert scores.corr(human) >= VADER_R, round(scores.corr(human), 4)
+
+
+@pytest.mark.parametrize(("text", "sign"), [
+    ("NO NO NO NO. Not again", -1),  # one "no" no longer negates the next into praise
+    ("Lost my bag again D: D:", -1),  # "D:" is anguish, not the tongue face "d:"
+    ("Nothing happened! You suck", -1),  # a negation ends at the sentence
+    ("Don't care don't care don't care", -1),  # each "care" negated once, not twice
+    ("It broke my heart", -1),  # "heart" the word is not praise...
+    ("Thank you ❤️", 1),  # ...the heart emoji is, with or without its variation selector
+    ("Flight cancelled 💔", -1),
+    ("The crew was good but the food was awful and cold", -1),  # what follows "but" weighs more
+    ("&lt;3 this crew", 1),  # HTML entities as the X API delivers them
+    ("#fail again", -1),  # the hashtag's word counts
+])
+def test_vader_reads_social_text_the_way_its_writers_mean_it(text, sign):
+    (value, label, model), = sentiment.score([text], ["en"])
+    assert model == "vader-3.3.2+clamor-1"
+    assert value * sign > 0.05, (text, value, label)
 
 
 def test_a_mixed_batch_gives_each_text_what_it_gets_alone():
@@ -133,7 +172,7 @@ def test_the_pipeline_stores_the_model_name_for_persian_and_greek():
     })
     result = analyse(frame, ("en", "fa", "ar", "th", "el"), dt.datetime.now(dt.UTC))
     assert result["lang"].tolist() == ["fa", "el"]
-    assert result["sentiment_model"].tolist() == ["charlr-fa-1", "charlr-el-1"]
+    assert result["sentiment_model"].tolist() == ["charlr-fa-2", "charlr-el-2"]
     assert result["sentiment_label"].tolist() == ["negative", "positive"]
 
 
