@@ -69,7 +69,8 @@ _ARABIC_WORDS = frozenset("""
 انه أنه إنه
 """.split())
 # Words Persian writes with the Arabic article; any other ال… word counts half for Arabic.
-_PERSIAN_AL_WORDS = frozenset("الان الآن البته الکی الكي الهام الگو الماس الکل الکی الو الاغ الهی".split())
+_PERSIAN_AL_WORDS = frozenset(
+    "الان الآن البته الکی الكي الهام الگو الماس الکل الو الاغ الهی".split())
 _FOLD_KEYBOARD = str.maketrans({"ي": "ی", "ك": "ک", "ى": "ی"})
 
 

@@ -5,8 +5,8 @@ for regressions of vaderSentiment 3.3.2 (see _fixed_vader_class). VADER knows no
 Arabic, Thai or Greek words and returns exactly 0.0 for them, so those languages use small
 models shipped in analysis/models/ (trained by scripts/train_sentiment.py): a logistic
 regression over hashed character n-grams (and word uni/bigrams), plus a polarity lexicon and
-hand-written customer-service cues that move the score where they fire. Both need only numpy. A language
-without a scorer gets no score and the label "unscored", never a fake "neutral".
+hand-written customer-service cues that move the score where they fire. Both need only numpy.
+A language without a scorer gets no score and the label "unscored", never a fake "neutral".
 """
 
 from __future__ import annotations
