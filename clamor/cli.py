@@ -127,6 +127,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print a JSON list of alerts (kind, series, start, end, observed, "
                              "expected, statistic, top_terms, …)")
 
+    backup = sub.add_parser("backup", help="write a consistent copy of the database",
+                            description="Copy the whole database to a new file. While the "
+                                        "dashboard runs it holds the file: use the Sources "
+                                        "page's 'Back up now' button then.")
+    _common(backup)
+    backup.add_argument("-o", "--output", required=True, help="the new file to write")
+    restore = sub.add_parser("restore", help="replace the database with a backup",
+                             description="Replace the database file with a backup taken by "
+                                         "`clamor backup` (stop the dashboard first). The "
+                                         "file replaced is kept beside it as .before-restore.")
+    _common(restore)
+    restore.add_argument("file", help="the backup to restore")
+
     users = sub.add_parser("users", help="add, remove and list dashboard users",
                            description="Manage who may sign in to the dashboard. Passwords "
                                        "are read from standard input (a prompt on a "
@@ -440,6 +453,48 @@ def cmd_alerts(args) -> int:
     return 0
 
 
+def cmd_backup(args) -> int:
+    _, store = _open(args)
+    try:
+        written = store.backup(args.output)
+    except FileExistsError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        store.close()
+    print(f"wrote a backup of {store.path} to {written}")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    import shutil
+
+    import duckdb
+
+    from clamor.store import Store, StoreBusy, db_path
+
+    source = Path(args.file)
+    target = db_path(args.db, demo=args.demo)
+    try:
+        check = duckdb.connect(str(source), read_only=True)
+        check.execute("SELECT count(*) FROM schema_migrations").fetchone()
+        check.close()
+    except (duckdb.Error, OSError) as exc:
+        raise UserError(f"{source} is not a Clamor database backup ({exc})") from None
+    if target.exists():
+        try:  # the dashboard (another process) must not be holding the file
+            Store(target).close()
+        except StoreBusy as exc:
+            raise UserError(str(exc)) from None
+        kept = target.with_name(target.name + ".before-restore")
+        shutil.move(target, kept)
+        print(f"kept the replaced database as {kept}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    Store(target).close()  # it opens, and any newer migrations are applied now
+    print(f"restored {source} to {target}")
+    return 0
+
+
 def _password() -> str:
     """The new password: prompted twice on a terminal, else the first line of stdin."""
     import getpass
@@ -502,7 +557,8 @@ def cmd_surveys(args) -> int:
 COMMANDS = {"run": cmd_run, "collect": cmd_collect, "import": cmd_import,
             "export": cmd_export, "doctor": cmd_doctor, "eval": cmd_eval,
             "status": cmd_status, "report": cmd_report, "surveys": cmd_surveys,
-            "alerts": cmd_alerts, "users": cmd_users}
+            "alerts": cmd_alerts, "users": cmd_users, "backup": cmd_backup,
+            "restore": cmd_restore}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,6 +40,11 @@ def db_path(explicit: str | os.PathLike | None = None, *, demo: bool = False) ->
     return DEMO_DB if demo else DEFAULT_DB
 
 
+def _sql_path(path: Path) -> str:
+    """A file path as a SQL string literal's content (ATTACH takes no parameters)."""
+    return str(path.resolve()).replace("'", "''")
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -130,6 +135,23 @@ class Store:
 
     def close(self) -> None:
         self._root.close()
+
+    def backup(self, target: str | os.PathLike) -> Path:
+        """A consistent copy of the whole database in a new file, taken by this process while
+        it keeps running (writers wait for it; readers do not)."""
+        target = Path(target)
+        if target.exists():
+            raise FileExistsError(f"{target} exists already; choose a new file name")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with self._write_lock:
+            con = self.con
+            (name,) = con.execute("SELECT current_database()").fetchone()
+            con.execute(f"ATTACH '{_sql_path(target)}' AS clamor_backup")
+            try:
+                con.execute(f'COPY FROM DATABASE "{name}" TO clamor_backup')
+            finally:
+                con.execute("DETACH clamor_backup")
+        return target
 
     def query_df(self, sql: str, params: Sequence[Any] | dict | None = None) -> pd.DataFrame:
         return self.con.execute(sql, params or []).df()

@@ -99,3 +99,16 @@ def source_table() -> None:
 
 
 source_table()
+
+st.subheader("Backup", anchor=False)
+st.caption("A consistent copy of the whole database, taken while Clamor keeps running. "
+           "Restore one with `clamor restore FILE` after stopping the dashboard.")
+if st.button("Back up now", key="backup"):
+    folder = store.path.parent / "backups"
+    target = folder / f"{store.path.stem}-{utcnow():%Y%m%d-%H%M%S}.duckdb"
+    try:
+        written = store.backup(target)
+    except (OSError, FileExistsError) as exc:
+        st.error(f"The backup could not be written: {exc}")
+    else:
+        st.success(f"Wrote {written} ({written.stat().st_size / 1e6:.1f} MB).")

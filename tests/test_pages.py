@@ -204,3 +204,11 @@ def test_a_case_goes_to_a_teams_queue_from_the_panel(app_env, demo_store):
     assert not at.exception, at.exception
     case = queries.case(demo_store, target["case_id"])
     assert (case["owner"], case["team"]) == (None, "Loyalty")
+
+
+def test_an_admin_backs_up_the_running_database_from_the_sources_page(app_env):
+    at = run("pages/sources.py", name="Admin", role="admin")
+    at.button(key="backup").click().run()
+    assert not at.exception, at.exception
+    assert at.success[0].value.startswith("Wrote ")
+    assert list((app_env.parent / "backups").glob("*.duckdb"))
