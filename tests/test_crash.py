@@ -72,7 +72,8 @@ def make_pages(path) -> set[str]:
             author = f"@c{rng.randrange(300)}"
             item = {"id": str(n), "author": author,
                     "text": f"Aerolume bag {n} still missing, anyone? {'🙁' * (n % 3)}",
-                    "at": f"2026-11-{10 + n // 1000:02d}T{(n // 60) % 24:02d}:{n % 60:02d}:00+00:00"}
+                    "at": f"2026-11-{10 + n // 1000:02d}T{(n // 60) % 24:02d}:"
+                          f"{n % 60:02d}:00+00:00"}
             if n % 7 == 0 and n:
                 item["reply_to"] = str(n - 1)
                 item["thread"] = str(n - 1)
