@@ -291,7 +291,8 @@ def cmd_import(args) -> int:
                                          reader=reader, map_item=map_item, version=version)
     except UnicodeDecodeError:
         raise UserError(f"{args.file}: is not UTF-8 text") from None
-    analysed = pipeline.analyse_pending(store, config)
+    # An archive can be large: its analysis runs on every core.
+    analysed = pipeline.analyse_pending(store, config, workers=os.cpu_count() or 1)
     print(f"{args.file}: {report.lines} line(s); {report.inserted} new mention(s), "
           f"{report.already_stored} already stored, {report.unmatched} matched no watchlist "
           f"term, {report.unreadable} unreadable; analysed {analysed}")

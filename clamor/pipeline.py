@@ -217,17 +217,47 @@ def analyse(frame: pd.DataFrame, languages: tuple[str, ...], now: dt.datetime) -
     })
 
 
-def analyse_pending(store: Store, config: Config, now: dt.datetime | None = None) -> int:
+def analyse_pending(store: Store, config: Config, now: dt.datetime | None = None, *,
+                    workers: int = 1) -> int:
     """Analyse every mention that has not been analysed yet, then file the analysed ones into
-    cases (routing new cases); returns how many were analysed."""
+    cases (routing new cases); returns how many were analysed.
+
+    `workers` > 1 analyses each batch in that many processes (for a large backlog such as an
+    imported archive: analysis is pure Python and one process uses one core). Each worker
+    loads the models once; results are written by this process, the store's only writer.
+    """
     total = 0
-    while True:
-        batch = store.pending_analysis(config.analysis.batch_size)
-        if batch.empty:
-            break
-        total += store.save_analysis(analyse(batch, config.watchlist.languages, utcnow()))
+    pool = _pool(workers) if workers > 1 else None
+    try:
+        while True:
+            batch = store.pending_analysis(config.analysis.batch_size * max(workers, 1))
+            if batch.empty:
+                break
+            languages = config.watchlist.languages
+            if pool is None or len(batch) < 2 * PARALLEL_MIN:
+                results = analyse(batch, languages, utcnow())
+            else:
+                chunks = [batch.iloc[i::workers] for i in range(workers)]
+                results = pd.concat(list(pool.map(
+                    analyse, chunks, [languages] * workers, [utcnow()] * workers)))
+            total += store.save_analysis(results)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     cases.file_new(store, config, now)
     return total
+
+
+PARALLEL_MIN = 500  # smaller batches are not worth sending to another process
+
+
+def _pool(workers: int):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # "spawn": a fresh interpreter, never a fork of a process holding DuckDB and threads.
+    return ProcessPoolExecutor(max_workers=workers,
+                               mp_context=multiprocessing.get_context("spawn"))
 
 
 @dataclass(frozen=True)

@@ -174,3 +174,30 @@ def test_items_from_a_place_listened_to_whole_are_kept_without_a_term(store, con
     report = pipeline.collect_once(store, OwnSubreddit(page), config)
     assert (report.inserted, report.unmatched) == (1, 1)
     assert store.query_rows("SELECT native_id FROM mentions") == [("2",)]
+
+
+def test_analysis_in_worker_processes_gives_the_same_results(tmp_path, config):
+    """`clamor import` analyses a large archive on every core: same rows as one process."""
+    import json as _json
+    from importlib import resources
+
+    from clamor.store import Store
+
+    texts = []
+    for lang in ("en", "fa", "ar", "th", "el"):
+        lines = resources.files("clamor.demo").joinpath(f"stream_{lang}.jsonl").read_text(
+            "utf-8").splitlines()
+        texts += [_json.loads(line)["text"] for line in lines if line.strip()]
+    texts = (texts * 3)[:1200]
+    results = []
+    for workers in (1, 2):
+        store = Store(tmp_path / f"w{workers}.duckdb")
+        store.insert_mentions([Mention(source="x", native_id=str(i), text=t, created_at=T0,
+                                       author=f"@u{i}") for i, t in enumerate(texts)],
+                              collector="t", version="1")
+        assert pipeline.analyse_pending(store, config, workers=workers) == len(texts)
+        results.append(store.query_df(
+            "SELECT mention_id, lang, sentiment, sentiment_label, complaint, complaint_cues "
+            "FROM analysis ORDER BY mention_id"))
+        store.close()
+    assert results[0].equals(results[1])
