@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
 
@@ -39,7 +41,11 @@ ANALYSIS_VERSION = "1"
 ANALYSED_CHARS = 4000
 # What a map_item raises for an item it cannot read (UnreadableItem, or a shape it did not
 # expect): the item is kept aside with the reason, the rest goes on.
-READ_ERRORS = (UnreadableItem, KeyError, TypeError, ValueError)
+# What reading one malformed item may raise: it is kept aside with the reason, and the run
+# goes on. (OverflowError: numbers and times beyond what Python or the store can hold;
+# RecursionError: absurdly nested JSON.)
+READ_ERRORS = (UnreadableItem, KeyError, TypeError, ValueError, AttributeError, OverflowError,
+               RecursionError)
 
 
 @dataclass(frozen=True)
@@ -234,12 +240,20 @@ def analyse_pending(store: Store, config: Config, now: dt.datetime | None = None
             if batch.empty:
                 break
             languages = config.watchlist.languages
-            if pool is None or len(batch) < 2 * PARALLEL_MIN:
-                results = analyse(batch, languages, utcnow())
-            else:
+            results = None
+            if pool is not None and len(batch) >= 2 * PARALLEL_MIN:
                 chunks = [batch.iloc[i::workers] for i in range(workers)]
-                results = pd.concat(list(pool.map(
-                    analyse, chunks, [languages] * workers, [utcnow()] * workers)))
+                try:
+                    results = pd.concat(list(pool.map(
+                        analyse, chunks, [languages] * workers, [utcnow()] * workers)))
+                except BrokenProcessPool:
+                    # A worker could not start or died (memory, an embedding host's odd
+                    # __main__): the work is done here instead, slower but complete.
+                    log.warning("analysis workers failed; analysing in this process")
+                    pool.shutdown()
+                    pool = None
+            if results is None:
+                results = analyse(batch, languages, utcnow())
             total += store.save_analysis(results)
     finally:
         if pool is not None:
@@ -253,7 +267,6 @@ PARALLEL_MIN = 500  # smaller batches are not worth sending to another process
 
 def _pool(workers: int):
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
     # "spawn": a fresh interpreter, never a fork of a process holding DuckDB and threads.
     return ProcessPoolExecutor(max_workers=workers,

@@ -40,6 +40,36 @@ def db_path(explicit: str | os.PathLike | None = None, *, demo: bool = False) ->
     return DEMO_DB if demo else DEFAULT_DB
 
 
+def _raw_json(raw: Any, *, lossless: bool = False) -> str:
+    """A raw item as JSON text. Where it holds what UTF-8 cannot (a lone surrogate) the
+    surrogate becomes \\u escapes (`lossless`, for text columns) or U+FFFD (for JSON columns,
+    which DuckDB checks: an unpaired surrogate is no character at all)."""
+    try:
+        text = json.dumps(raw, ensure_ascii=False, default=str)
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        if lossless:
+            return json.dumps(raw, ensure_ascii=True, default=str)
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    except (RecursionError, ValueError) as exc:
+        return json.dumps({"unstorable": f"{type(exc).__name__}: {exc}"[:500]})
+
+
+def _raw_text(raw: str) -> str:
+    """A raw line as text the store can hold: as it is, or — when it holds what UTF-8 cannot
+    (a lone surrogate) — as a JSON string literal, whose \\u escapes lose nothing."""
+    return raw if _encodes(raw) else json.dumps(raw, ensure_ascii=True)
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _sql_path(path: Path) -> str:
     """A file path as a SQL string literal's content (ATTACH takes no parameters)."""
     return str(path.resolve()).replace("'", "''")
@@ -87,7 +117,7 @@ def _mention_table(
         "collector": [collector] * len(mentions),
         "collector_version": [version] * len(mentions),
         "query": [query] * len(mentions),
-        "raw": [json.dumps(m.raw, ensure_ascii=False, default=str) for m in mentions],
+        "raw": [_raw_json(m.raw) for m in mentions],
     }
     return pa.table(rows, schema=_MENTION_SCHEMA)
 
@@ -262,9 +292,8 @@ class Store:
         table = pa.table({
             "source": [source] * len(items),
             "received_at": pa.array([now] * len(items), pa.timestamp("us", tz="UTC")),
-            "reason": [reason for reason, _ in items],
-            "raw": [raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False,
-                                                                 default=str)
+            "reason": [_raw_text(reason) for reason, _ in items],
+            "raw": [_raw_text(raw) if isinstance(raw, str) else _raw_json(raw, lossless=True)
                     for _, raw in items],
         })
         with self.transaction() as con:

@@ -85,14 +85,50 @@ class Mention:
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
+        # Whatever a source sent, a Mention is something the store can hold exactly; what it
+        # cannot hold is refused here with a reason, and the raw item is kept aside.
         if not self.native_id:
             raise UnreadableItem("the item has no id")
-        if self.created_at.tzinfo is None:
+        for name in ("source", "native_id", "text"):
+            if not isinstance(getattr(self, name), str):
+                raise UnreadableItem(f"item {self.native_id!r}: {name} is not text")
+        for name in ("url", "author", "lang", "in_reply_to", "conversation_id"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise UnreadableItem(f"item {self.native_id}: {name} is not text")
+        for name in ("matched_terms", "matched_kinds"):
+            if not all(isinstance(v, str) for v in getattr(self, name)):
+                raise UnreadableItem(f"item {self.native_id}: {name} holds something not text")
+        for name in ("source", "native_id", "text", "url", "author", "lang", "in_reply_to",
+                     "conversation_id"):
+            value = getattr(self, name)
+            if value is not None and not _utf8(value):
+                raise UnreadableItem(f"item {self.native_id!r}: {name} holds a lone UTF-16 "
+                                     "surrogate, which no UTF-8 text can hold")
+        followers = self.author_followers
+        if followers is not None and (isinstance(followers, bool) or not isinstance(
+                followers, int) or not 0 <= followers < 2**63):
+            raise UnreadableItem(f"item {self.native_id}: the follower count {followers!r} "
+                                 "is not a whole number from 0 to 2^63")
+        if not isinstance(self.created_at, dt.datetime) or self.created_at.tzinfo is None:
             raise UnreadableItem(f"item {self.native_id}: created_at has no time zone")
+        try:
+            self.created_at.astimezone(dt.timezone.utc)
+        except (OverflowError, ValueError, OSError):
+            raise UnreadableItem(f"item {self.native_id}: created_at {self.created_at} has no "
+                                 "UTC equivalent") from None
 
     @property
     def id(self) -> str:
         return f"{self.source}:{self.native_id}"
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

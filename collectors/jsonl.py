@@ -24,14 +24,15 @@ SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,31}")
 
 def read_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
     """(line number, parsed object or None when the line is not a JSON object, raw line)."""
-    with open(path, encoding="utf-8", newline="") as handle:
+    # Lines end at \n only: a lone \r inside a post's text is the post's, not a line break.
+    with open(path, encoding="utf-8", newline="\n") as handle:
         for number, line in enumerate(handle, start=1):
             raw = line.rstrip("\r\n")
             if not raw.strip():
                 continue
             try:
                 obj = json.loads(raw)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):  # (nested too deeply to read)
                 yield number, None, raw
                 continue
             yield number, obj if isinstance(obj, dict) else None, raw
@@ -56,13 +57,17 @@ def _native(value: Any, source: str) -> str | None:
 
 def map_item(raw: dict[str, Any]) -> Mention:
     """One canonical line to a Mention; a line missing what a mention needs is refused."""
-    missing = [key for key in REQUIRED if raw.get(key) in (None, "")]
+    def absent(key: str) -> bool:
+        # An empty text is a text (a post can be just an image); other fields need a value.
+        return raw.get(key) is None or (key != "text" and raw.get(key) == "")
+
+    missing = [key for key in REQUIRED if absent(key)]
     if missing and raw.get("id") and ":" in str(raw["id"]):
         # `id` alone is enough to know source and native id.
         source, native = str(raw["id"]).split(":", 1)
         raw = {**raw, "source": raw.get("source") or source,
                "native_id": raw.get("native_id") or native}
-        missing = [key for key in REQUIRED if raw.get(key) in (None, "")]
+        missing = [key for key in REQUIRED if absent(key)]
     if missing:
         raise UnreadableItem(f"missing {', '.join(missing)}")
     if not isinstance(raw["text"], str):

@@ -180,8 +180,14 @@ def _fullname(raw: Mapping[str, Any]) -> str | None:
 
 
 def _created(raw: Mapping[str, Any]) -> float | None:
+    """created_utc as seconds, when it is a Unix time a date can be made of (finite, within
+    years 1-9999); None otherwise."""
     value = raw.get("created_utc")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        dt.datetime.fromtimestamp(float(value), tz=dt.timezone.utc)
+    except (OverflowError, ValueError, OSError):
         return None
     return float(value)
 
@@ -739,7 +745,7 @@ def read_archive(path: str | os.PathLike) -> Iterator[ArchiveLine]:
                 continue
             try:
                 value = json.loads(text)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):  # (RecursionError: nested too deeply)
                 whole = _whole_document(path) if is_first else None
                 if whole is not None:
                     yield whole
@@ -753,7 +759,7 @@ def _whole_document(path: Path) -> ArchiveLine | None:
     """The file read as one JSON document (pretty-printed), or None when it is not one."""
     try:
         value = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None
     return _archive_line(1, value, "")
 

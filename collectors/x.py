@@ -680,7 +680,7 @@ def read_archive(path: str | os.PathLike) -> Iterator[ArchiveLine]:
                 continue
             try:
                 obj = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):  # (RecursionError: nested too deeply)
                 yield ArchiveLine(number, [], f"line {number}: not JSON", text=text)
                 continue
             if not isinstance(obj, dict):

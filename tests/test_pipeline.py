@@ -176,28 +176,50 @@ def test_items_from_a_place_listened_to_whole_are_kept_without_a_term(store, con
     assert store.query_rows("SELECT native_id FROM mentions") == [("2",)]
 
 
-def test_analysis_in_worker_processes_gives_the_same_results(tmp_path, config):
-    """`clamor import` analyses a large archive on every core: same rows as one process."""
-    import json as _json
-    from importlib import resources
+def test_analysis_in_worker_processes_gives_the_same_results(tmp_path):
+    """`clamor import` analyses a large archive on every core: same rows as one process. (Run
+    in a fresh interpreter: worker processes re-import the parent's __main__, which an
+    in-process Streamlit AppTest earlier in the session replaces.)"""
+    import subprocess
+    import sys
+    import textwrap
 
-    from clamor.store import Store
+    script = textwrap.dedent(f"""
+        import datetime as dt, json
+        from importlib import resources
+        from clamor import pipeline
+        from clamor.config import DEMO_CONFIG, load_config
+        from clamor.store import Store
+        from collectors.base import Mention
 
-    texts = []
-    for lang in ("en", "fa", "ar", "th", "el"):
-        lines = resources.files("clamor.demo").joinpath(f"stream_{lang}.jsonl").read_text(
-            "utf-8").splitlines()
-        texts += [_json.loads(line)["text"] for line in lines if line.strip()]
-    texts = (texts * 3)[:1200]
-    results = []
-    for workers in (1, 2):
-        store = Store(tmp_path / f"w{workers}.duckdb")
-        store.insert_mentions([Mention(source="x", native_id=str(i), text=t, created_at=T0,
-                                       author=f"@u{i}") for i, t in enumerate(texts)],
-                              collector="t", version="1")
-        assert pipeline.analyse_pending(store, config, workers=workers) == len(texts)
-        results.append(store.query_df(
-            "SELECT mention_id, lang, sentiment, sentiment_label, complaint, complaint_cues "
-            "FROM analysis ORDER BY mention_id"))
-        store.close()
-    assert results[0].equals(results[1])
+        if __name__ == "__main__":
+            config = load_config(DEMO_CONFIG)
+            at = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)
+            texts = []
+            for lang in ("en", "fa", "ar", "th", "el"):
+                lines = resources.files("clamor.demo").joinpath(
+                    f"stream_{{lang}}.jsonl").read_text("utf-8").splitlines()
+                texts += [json.loads(line)["text"] for line in lines if line.strip()]
+            texts = (texts * 3)[:1200]
+            results = []
+            for workers in (1, 2):
+                store = Store({str(tmp_path)!r} + f"/w{{workers}}.duckdb")
+                store.insert_mentions([Mention(source="x", native_id=str(i), text=t,
+                                               created_at=at, author=f"@u{{i}}")
+                                       for i, t in enumerate(texts)],
+                                      collector="t", version="1")
+                assert pipeline.analyse_pending(store, config, workers=workers) == len(texts)
+                results.append(store.query_df(
+                    "SELECT mention_id, lang, sentiment, sentiment_label, complaint, "
+                    "complaint_cues FROM analysis ORDER BY mention_id"))
+                store.close()
+            assert results[0].equals(results[1])
+            print("same")
+        """)
+    path = tmp_path / "workers.py"
+    path.write_text(script, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "same"
+    assert "analysis workers failed" not in done.stderr, "the workers did not run"

@@ -60,7 +60,10 @@ def test_cursor_is_saved_with_its_rows(store):
 def test_a_failed_insert_leaves_neither_rows_nor_cursor(store):
     store.insert_mentions([mention(1)], collector="x", version="1", cursor="first",
                           save_cursor=True)
-    broken = Mention(source="x", native_id="bad", text=None, created_at=T0)  # text NOT NULL
+    # A mention the database refuses (text NOT NULL): Mention itself would refuse to be made
+    # without a text, so one is broken after the fact to fail inside the transaction.
+    broken = Mention(source="x", native_id="bad", text="", created_at=T0)
+    object.__setattr__(broken, "text", None)
     with pytest.raises(duckdb.ConstraintException):
         store.insert_mentions([mention(2), broken], collector="x", version="1",
                               cursor="second", save_cursor=True)
