@@ -563,7 +563,10 @@ class XCollector:
         username = author.get("username") if isinstance(author.get("username"), str) else None
         metrics = author.get("public_metrics") if isinstance(author.get("public_metrics"),
                                                              dict) else {}
-        replied_to = [str(ref["id"]) for ref in raw.get("referenced_tweets") or []
+        references = raw.get("referenced_tweets") or []
+        if not isinstance(references, list):
+            raise UnreadableItem(f"X post {native_id}: referenced_tweets is not a list")
+        replied_to = [str(ref["id"]) for ref in references
                       if isinstance(ref, dict) and ref.get("type") == "replied_to"
                       and ref.get("id")]
         return Mention(

@@ -53,7 +53,7 @@ INT64 = (-(2**63), 2**63 - 1)
 SENTIMENT_LABELS = {"positive", "negative", "neutral", "unscored"}
 
 # No deadline: a cold DuckDB file, the first model load or a 1 MB text is slow once, not flaky.
-FULL = settings(deadline=None, derandomize=True,
+FULL = settings(deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 PURE = settings(FULL, max_examples=150)
 STORED = settings(FULL, max_examples=50)
@@ -416,7 +416,7 @@ def test_a_mention_holds_its_text_exactly(case, data):
 
 
 @pytest.mark.parametrize("case", cases(
-    x_v2_post=bug("raises"), reddit_post=bug("raises", "time"),
+    x_v2_post=bug(), reddit_post=bug("raises", "time"),
     reddit_comment=bug("time"), feed_entry=bug("raises"), jsonl_line=bug("raises", "number"),
 ))
 @failing(PURE)
@@ -870,7 +870,7 @@ def test_a_deeply_nested_line_is_kept_aside(fmt, tmp_path):
     pytest.param(RedditCollector.map_item, {**REDDIT_COMMENT, "created_utc": 253402300800.0},
                  id="reddit-created_utc-year-10000", marks=bug("time")),
     pytest.param(XCollector.map_item, {**X_POST, "referenced_tweets": 5},
-                 id="x-referenced_tweets-number", marks=bug("raises")),
+                 id="x-referenced_tweets-number"),
     pytest.param(RedditCollector.map_item, {**REDDIT_POST, "kind": {}},
                  id="reddit-kind-object", marks=bug("raises")),
     pytest.param(FeedsCollector.map_item, {**FEED_ENTRY, "link": "http://[::1"},
