@@ -54,6 +54,17 @@ def _start_end(standard: Standard, cases: pd.DataFrame) -> tuple[pd.Series, pd.S
     return cases["opened_at"], cases["resolved_at"]
 
 
+def _first_response_scopes(config: Config, cases: pd.DataFrame):
+    """Each first-response standard that applies to some of the cases: (standard, which
+    cases, its clock)."""
+    for standard in config.standards:
+        if standard.measure != "first_response":
+            continue
+        mask = applies(standard, cases)
+        if mask.any():
+            yield standard, mask, clock(config, standard.clock)
+
+
 # -- the inbox: when is each open case due? -------------------------------------------------
 
 def due(config: Config, cases: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
@@ -69,13 +80,7 @@ def due(config: Config, cases: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
         "minutes_left": np.nan, "late": False})
     if cases.empty:
         return out
-    for standard in config.standards:
-        if standard.measure != "first_response":
-            continue
-        mask = applies(standard, cases)
-        if not mask.any():
-            continue
-        hours = clock(config, standard.clock)
+    for standard, mask, hours in _first_response_scopes(config, cases):
         for idx in cases.index[mask]:
             start = cases.at[idx, "waiting_since"].to_pydatetime()
             at = pd.Timestamp(hours.add(start, standard.target_minutes))
@@ -99,13 +104,7 @@ def used(config: Config, cases: pd.DataFrame, now: dt.datetime) -> pd.Series:
     if cases.empty:
         return share
     now_series = pd.Series(pd.Timestamp(now), index=cases.index)
-    for standard in config.standards:
-        if standard.measure != "first_response":
-            continue
-        mask = applies(standard, cases)
-        if not mask.any():
-            continue
-        hours = clock(config, standard.clock)
+    for standard, mask, hours in _first_response_scopes(config, cases):
         elapsed = hours.minutes_between_many(cases.loc[mask, "waiting_since"], now_series[mask])
         mine = pd.Series(elapsed / standard.target_minutes, index=cases.index[mask])
         share.loc[mask] = np.fmax(share.loc[mask].to_numpy(), mine.to_numpy())

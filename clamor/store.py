@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from collectors.base import Mention
+from collectors.base import Mention, is_utf8
 
 DEFAULT_DB = Path("data") / "clamor.duckdb"
 DEMO_DB = Path("data") / "demo.duckdb"
@@ -59,15 +59,7 @@ def _raw_json(raw: Any, *, lossless: bool = False) -> str:
 def _raw_text(raw: str) -> str:
     """A raw line as text the store can hold: as it is, or — when it holds what UTF-8 cannot
     (a lone surrogate) — as a JSON string literal, whose \\u escapes lose nothing."""
-    return raw if _encodes(raw) else json.dumps(raw, ensure_ascii=True)
-
-
-def _encodes(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return raw if is_utf8(raw) else json.dumps(raw, ensure_ascii=True)
 
 
 def _sql_path(path: Path) -> str:

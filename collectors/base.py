@@ -102,7 +102,7 @@ class Mention:
         for name in ("source", "native_id", "text", "url", "author", "lang", "in_reply_to",
                      "conversation_id"):
             value = getattr(self, name)
-            if value is not None and not _utf8(value):
+            if value is not None and not is_utf8(value):
                 raise UnreadableItem(f"item {self.native_id!r}: {name} holds a lone UTF-16 "
                                      "surrogate, which no UTF-8 text can hold")
         followers = self.author_followers
@@ -123,7 +123,8 @@ class Mention:
         return f"{self.source}:{self.native_id}"
 
 
-def _utf8(text: str) -> bool:
+def is_utf8(text: str) -> bool:
+    """Whether UTF-8 can hold the text (it cannot hold a lone UTF-16 surrogate)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
