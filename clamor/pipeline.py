@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
-from analysis import complaints, language, sentiment
+from analysis import complaints, language, sentiment, tokens
 from clamor import cases
 from clamor.config import Config, Term
 from clamor.store import Store, utcnow
@@ -200,7 +200,8 @@ def collect_once(store: Store, collector: Collector, config: Config) -> RunRepor
 
 
 def analyse(frame: pd.DataFrame, languages: tuple[str, ...], now: dt.datetime) -> pd.DataFrame:
-    """Analysis rows for mentions (columns id, text, source_lang, is_own). Pure."""
+    """Analysis rows for mentions (columns id, text, source_lang, is_own; with `seq`, also
+    the mentions' words for the search index). Pure."""
     texts = [text[:ANALYSED_CHARS] for text in frame["text"]]
     detected = language.detect(texts, languages)
     langs = [code for code, _ in detected]
@@ -208,6 +209,9 @@ def analyse(frame: pd.DataFrame, languages: tuple[str, ...], now: dt.datetime) -
     verdicts = complaints.judge_batch(
         texts, langs, [s for s, _, _ in scores], frame["is_own"].tolist()
     )
+    extra = {}
+    if "seq" in frame.columns:
+        extra = {"seq": frame["seq"].tolist(), "words": [tokens.words(t) for t in texts]}
     return pd.DataFrame({
         "mention_id": frame["id"].tolist(),
         "lang": langs,
@@ -220,6 +224,7 @@ def analyse(frame: pd.DataFrame, languages: tuple[str, ...], now: dt.datetime) -
         "complaint_cues": [list(v.cues) for v in verdicts],
         "analysed_at": pd.Series([now] * len(frame), dtype="datetime64[us, UTC]"),
         "analysis_version": [ANALYSIS_VERSION] * len(frame),
+        **extra,
     })
 
 
@@ -233,6 +238,7 @@ def analyse_pending(store: Store, config: Config, now: dt.datetime | None = None
     loads the models once; results are written by this process, the store's only writer.
     """
     total = 0
+    index_earlier_mentions(store)
     pool = _pool(workers) if workers > 1 else None
     try:
         while True:
@@ -260,6 +266,25 @@ def analyse_pending(store: Store, config: Config, now: dt.datetime | None = None
             pool.shutdown()
     cases.file_new(store, config, now)
     return total
+
+
+BACKFILL_BATCH = 20_000
+
+
+def index_earlier_mentions(store: Store) -> int:
+    """Put mentions analysed before the search index existed into it (once, after the
+    upgrade that added it); returns how many."""
+    done = 0
+    while True:
+        batch = store.unindexed_mentions(BACKFILL_BATCH)
+        if batch is None:
+            return done
+        words = pd.DataFrame({"seq": batch["seq"].tolist(),
+                              "words": [tokens.words(t) for t in batch["text"]]})
+        store.save_backfilled_words(words, done=len(batch) < BACKFILL_BATCH)
+        done += len(batch)
+        if len(batch) < BACKFILL_BATCH:
+            return done
 
 
 PARALLEL_MIN = 500  # smaller batches are not worth sending to another process

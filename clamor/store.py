@@ -197,7 +197,7 @@ class Store:
                  if f.name.endswith(".sql")),
                 key=lambda f: f.name,
             )
-            applied = 0
+            new: list[int] = []
             for f in files:
                 version = int(f.name.split("_", 1)[0])
                 if version in done:
@@ -208,8 +208,10 @@ class Store:
                         "INSERT INTO schema_migrations VALUES (?, ?, ?)",
                         [version, f.name, utcnow()],
                     )
-                applied += 1
-            if applied:
+                new.append(version)
+            if 6 in new:  # the explorer's hourly counts start from what is there
+                self.rebuild_hourly()
+            if new:
                 # Write the new schema into the database file now. DuckDB 1.5 cannot replay
                 # an ALTER TABLE on a table with a DEFAULT nextval(...) column from its
                 # write-ahead log: if the process were killed before its next checkpoint,
@@ -264,8 +266,9 @@ class Store:
             if unique:
                 con.register("incoming", table)
                 try:
-                    inserted = con.execute(
-                        "INSERT INTO mentions SELECT * FROM incoming ON CONFLICT DO NOTHING"
+                    inserted = con.execute(  # seq: the mention's number in the search index
+                        "INSERT INTO mentions SELECT *, nextval('mention_seq') FROM incoming "
+                        "ON CONFLICT DO NOTHING"
                     ).fetchone()[0]
                 finally:
                     con.unregister("incoming")
@@ -343,22 +346,135 @@ class Store:
     def pending_analysis(self, limit: int) -> pd.DataFrame:
         """Mentions not analysed yet, oldest first."""
         return self.query_df(
-            "SELECT m.id, m.text, m.source_lang, m.is_own FROM mentions m "
+            "SELECT m.id, m.seq, m.text, m.source_lang, m.is_own FROM mentions m "
             "LEFT JOIN analysis a ON a.mention_id = m.id WHERE a.mention_id IS NULL "
             "ORDER BY m.collected_at, m.created_at LIMIT ?",
             [limit],
         )
 
     def save_analysis(self, results: pd.DataFrame) -> int:
-        """Write analysis rows (columns as in the analysis table); re-analysis replaces."""
+        """Write analysis rows (the analysis table's columns) for mentions analysed for the
+        first time, with what the explorer keeps beside them: the hourly counts and, when
+        `results` has the columns `seq` and `words` (the analysis pass adds them), the
+        mentions' words for search. One transaction."""
         if results.empty:
             return 0
+        extra = [c for c in ("seq", "words") if c in results.columns]
+        rows = results.drop(columns=extra)
         with self.transaction() as con:
-            con.register("incoming", results)
+            con.register("incoming", rows)
             try:
                 con.execute(
                     "INSERT OR REPLACE INTO analysis BY NAME SELECT * FROM incoming"
                 )
+                if "seq" in results.columns:
+                    con.register("incoming_seq", results[["seq"]])
+                    joined = "JOIN incoming_seq i ON i.seq = m.seq JOIN incoming a " \
+                             "ON a.mention_id = m.id"
+                else:
+                    joined = "JOIN incoming a ON a.mention_id = m.id"
+                self._add_hourly(con, joined)
+                if "words" in results.columns:
+                    con.register("incoming_words", results[["seq", "words"]])
+                    con.execute("INSERT INTO search_recent "
+                                "SELECT unnest(words) AS word, seq FROM incoming_words")
+                    self._flush_search_words(con)
             finally:
-                con.unregister("incoming")
+                for name in ("incoming", "incoming_seq", "incoming_words"):
+                    try:
+                        con.unregister(name)
+                    except (duckdb.Error, KeyError):
+                        pass
         return len(results)
+
+    # -- the explorer's search index and hourly counts -----------------------------------
+
+    # A mention's hourly facts, from `mentions m` joined to its analysis `a`.
+    _HOURLY = """
+        SELECT date_trunc('hour', m.created_at) AS hour, m.source,
+               coalesce(a.lang, 'und') AS lang, a.sentiment_label, a.complaint, m.is_own,
+               m.matched_terms, m.matched_kinds
+        FROM mentions m {joined}
+    """
+
+    def _add_hourly(self, con: duckdb.DuckDBPyConnection, joined: str) -> None:
+        facts = self._HOURLY.format(joined=joined)
+        con.execute(f"""
+            INSERT INTO hourly_mentions
+            SELECT hour, source, lang, sentiment_label, complaint, is_own, count(*)
+            FROM ({facts}) GROUP BY ALL
+            ON CONFLICT DO UPDATE SET mentions = mentions + EXCLUDED.mentions
+        """)
+        con.execute(f"""
+            INSERT INTO hourly_terms
+            SELECT hour, term, kind, source, lang, sentiment_label, complaint, is_own,
+                   count(*)
+            FROM (SELECT * EXCLUDE (matched_terms, matched_kinds),
+                         unnest(matched_terms) AS term, unnest(matched_kinds) AS kind
+                  FROM ({facts}))
+            WHERE term IS NOT NULL AND kind IS NOT NULL  -- lists of unequal length: skip
+            GROUP BY ALL
+            ON CONFLICT DO UPDATE SET mentions = mentions + EXCLUDED.mentions
+        """)
+
+    def rebuild_hourly(self) -> None:
+        """Count every analysed mention again (after a re-analysis, or a restore)."""
+        with self.transaction() as con:
+            con.execute("DELETE FROM hourly_mentions")
+            con.execute("DELETE FROM hourly_terms")
+            self._add_hourly(con, "JOIN analysis a ON a.mention_id = m.id")
+
+    FLUSH_WORDS = 2_000_000  # recent words moved, sorted, into search_words at this many
+
+    def _flush_search_words(self, con: duckdb.DuckDBPyConnection, force: bool = False) -> None:
+        (recent,) = con.execute("SELECT count(*) FROM search_recent").fetchone()
+        if recent and (force or recent >= self.FLUSH_WORDS):
+            # Appended in word order, the batch fills row groups that each hold a narrow
+            # range of words, which lookups skip unless the word falls in it.
+            con.execute("INSERT INTO search_words "
+                        "SELECT word, seq FROM search_recent ORDER BY word, seq")
+            con.execute("DELETE FROM search_recent")
+
+    def compact_search_words(self) -> int:
+        """Re-sort the whole search index by word (maintenance: after many flushes each
+        lookup reads one row group per flushed batch). Returns the number of entries."""
+        with self.transaction() as con:
+            con.execute("""
+                CREATE OR REPLACE TABLE search_words_sorted AS
+                SELECT word, seq FROM (SELECT * FROM search_words
+                                       UNION ALL SELECT * FROM search_recent)
+                ORDER BY word, seq
+            """)
+            con.execute("DROP TABLE search_words")
+            con.execute("ALTER TABLE search_words_sorted RENAME TO search_words")
+            con.execute("DELETE FROM search_recent")
+            (entries,) = con.execute("SELECT count(*) FROM search_words").fetchone()
+        self.con.execute("CHECKPOINT")
+        return int(entries)
+
+    def unindexed_mentions(self, limit: int) -> pd.DataFrame | None:
+        """Analysed mentions from before the search index existed, next to index (seq,
+        text); None once the index holds them all."""
+        row = self.con.execute("SELECT next_seq FROM search_backfill").fetchone()
+        if row is None:
+            return None
+        return self.query_df(
+            "SELECT m.seq, m.text FROM mentions m JOIN analysis a ON a.mention_id = m.id "
+            "WHERE m.seq >= ? ORDER BY m.seq LIMIT ?", [row[0], limit])
+
+    def save_backfilled_words(self, words: pd.DataFrame, done: bool) -> None:
+        """Index the words of mentions analysed before the index existed (columns seq,
+        words) and note how far the backfill got."""
+        with self.transaction() as con:
+            if len(words):
+                con.register("incoming_words", words[["seq", "words"]])
+                try:
+                    con.execute("INSERT INTO search_recent "
+                                "SELECT unnest(words) AS word, seq FROM incoming_words")
+                finally:
+                    con.unregister("incoming_words")
+                con.execute("UPDATE search_backfill SET next_seq = ?",
+                            [int(words["seq"].max()) + 1])
+            if done:
+                con.execute("DELETE FROM search_backfill")
+            self._flush_search_words(con, force=done)

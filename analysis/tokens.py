@@ -1,0 +1,185 @@
+"""The words of a mention, as the explorer's search index holds them, and the words of a
+search as the explorer looks them up.
+
+Both sides use one normal form (collectors.matching.normalise: case-folded, accents and
+Arabic harakat removed, ي/ی and ك/ک unified, ZWNJ as a space), so "Ταξίδι" finds "ταξιδι" and
+"كيف" finds "کیف". Thai is written without spaces between words: runs of Thai letters are cut
+into words with PyThaiNLP's dictionary tokenizer (newmm, offline), on both sides, so a search
+for ล่าช้า finds "เที่ยวบินล่าช้ามาก".
+
+Pure functions; the analysis pass calls `words` for every mention it analyses and the store
+writes the result into the index (see clamor/migrations/006_explorer.sql).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from collectors.matching import normalise
+
+MAX_WORD = 40         # longer "words" are hashes, base64 or keyboard mashing: not searchable
+MAX_WORDS = 400       # per mention; a 1 MB post indexes its first 400 distinct words
+INDEXED_CHARS = 4000  # as much of a post as the analysis reads
+
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+# A word: letters, digits, marks (Thai vowels and tone marks are marks) and inner
+# apostrophes; a leading # or @ is kept, so hashtags and handles are searchable as such.
+_WORD = re.compile(r"[#@]?[^\W_](?:[\w\u0e00-\u0e7f']*[\w\u0e00-\u0e7f])?")
+_THAI_RUN = re.compile(r"[\u0e00-\u0e7f]+")
+_THAI = re.compile(r"[\u0e00-\u0e7f]")
+
+
+@lru_cache(maxsize=1)
+def _thai_tokenizer():
+    from pythainlp.tokenize import word_tokenize  # imported once, on the first Thai text
+
+    return word_tokenize
+
+
+def _split_thai(word: str) -> list[str]:
+    """A word with Thai letters in it, cut into Thai words (other letters kept apart)."""
+    tokenize = _thai_tokenizer()
+    out: list[str] = []
+    last = 0
+    for run in _THAI_RUN.finditer(word):
+        if run.start() > last:
+            out.append(word[last:run.start()])
+        out.extend(t for t in tokenize(run.group(), engine="newmm", keep_whitespace=False)
+                   if t.strip())
+        last = run.end()
+    if last < len(word):
+        out.append(word[last:])
+    return out
+
+
+def _tokens(normalised: str, *, expand: bool = True) -> list[str]:
+    """The words of normalised text. With `expand` (indexing), a hashtag or handle also
+    yields its bare word, so #refund is found by "refund"; a search for #refund asks for the
+    hashtag alone."""
+    out: list[str] = []
+    for match in _WORD.finditer(_URL.sub(" ", normalised)):
+        word = match.group()
+        if _THAI.search(word):
+            prefix = word[0] if word[0] in "#@" else ""
+            parts = _split_thai(word[len(prefix):])
+            if prefix and parts:
+                out.append(prefix + "".join(parts))  # the hashtag whole, and its words
+                if not expand:
+                    continue
+            out.extend(parts)
+        else:
+            out.append(word)
+            if expand and word[0] in "#@" and len(word) > 2:
+                out.append(word[1:])  # #refund is also found by "refund"
+    return out
+
+
+def words(text: str) -> list[str]:
+    """The distinct searchable words of a mention's text, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for token in _tokens(normalise(text[:INDEXED_CHARS])):
+        if 1 < len(token) <= MAX_WORD or (len(token) == 1 and _THAI.match(token)):
+            seen.setdefault(token, None)
+            if len(seen) >= MAX_WORDS:
+                break
+    return list(seen)
+
+
+@dataclass(frozen=True)
+class Search:
+    """A parsed search box: every `words` entry must appear (a word, or a prefix when it
+    ended in *), every phrase must appear as written (its words, in order), and no
+    `excluded` word may appear."""
+
+    words: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+    phrases: tuple[tuple[str, ...], ...] = ()
+    excluded: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.words or self.prefixes or self.phrases or self.excluded)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Every whole word a match must contain (the plain words and the phrases' words)."""
+        seen = dict.fromkeys(self.words)
+        for phrase in self.phrases:
+            seen.update(dict.fromkeys(phrase))
+        return tuple(seen)
+
+
+_QUERY_PART = re.compile(r'(-?)"([^"]*)"|(-?)(\S+)')
+
+
+def parse(query: str) -> Search:
+    """What a search box asks for: `refund "lost bag" -delay #aerolume deliver*`."""
+    plain: list[str] = []
+    prefixes: list[str] = []
+    phrases: list[tuple[str, ...]] = []
+    excluded: list[str] = []
+    for quoted_not, quoted, word_not, word in _QUERY_PART.findall(query or ""):
+        if quoted:
+            parts = tuple(_tokens(normalise(quoted), expand=False))
+            if quoted_not:
+                excluded.extend(parts)
+            elif len(parts) == 1:
+                plain.extend(parts)
+            elif parts:
+                phrases.append(parts)
+            continue
+        if not word:
+            continue
+        prefix = word.endswith("*") and len(word.rstrip("*")) >= 2
+        parts = _tokens(normalise(word.rstrip("*")), expand=False)
+        if word_not:
+            excluded.extend(parts)
+        elif prefix and len(parts) == 1:
+            prefixes.extend(parts)
+        elif len(parts) > 1 and not _THAI.search(word):
+            phrases.append(tuple(parts))  # e.g. al-213: its words, together
+        else:
+            plain.extend(parts)
+    dedupe = lambda items: tuple(dict.fromkeys(items))  # noqa: E731
+    return Search(dedupe(plain), dedupe(prefixes), tuple(dict.fromkeys(phrases)),
+                  dedupe(excluded))
+
+
+@lru_cache(maxsize=1)
+def _variants() -> dict[str, str]:
+    """For each normalised letter, the lower-case letters that normalise to it (ά and ὰ for
+    α, ي and ى for ی, ς for σ): what a phrase pattern must accept in the raw text."""
+    found: dict[str, set[str]] = {}
+    for lo, hi in ((0x00C0, 0x024F), (0x0370, 0x03FF), (0x1F00, 0x1FFF), (0x0600, 0x06FF)):
+        for cp in range(lo, hi + 1):
+            raw = chr(cp).lower()
+            norm = normalise(raw)
+            if len(raw) == 1 and len(norm) == 1 and norm != raw:
+                found.setdefault(norm, set()).add(raw)
+    return {norm: "".join(sorted(raws)) for norm, raws in found.items()}
+
+
+_GAP = r"[^\p{L}\p{N}]+"       # what stands between a phrase's words in the raw text
+_EDGE = r"(?:^|[^\p{L}\p{N}])"
+
+
+def phrase_pattern(phrase: tuple[str, ...]) -> str:
+    """A regular expression (RE2, for DuckDB's regexp_matches over lower(text)) that finds the
+    phrase's words in order in the raw text, whatever accents, harakat or Arabic letter
+    variants the writer used."""
+    variants = _variants()
+
+    def letter(ch: str) -> str:
+        choices = ch + variants.get(ch, "")
+        body = re.escape(ch) if len(choices) == 1 else \
+            "[" + "".join(re.escape(c) for c in choices) + "]"
+        # raw text may carry combining accents or harakat the normal form dropped
+        return body if _THAI.match(ch) else body + r"\p{Mn}*"
+
+    words = ["".join(letter(ch) for ch in word) for word in phrase]
+    if any(_THAI.search(word) for word in phrase):
+        # Thai words follow each other with no space, and have no edges to anchor on
+        return r"[^\p{L}\p{N}]*".join(words)
+    body = _GAP.join(words)
+    return _EDGE + body + r"(?:$|[^\p{L}\p{N}])"
