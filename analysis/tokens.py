@@ -137,8 +137,10 @@ def parse(query: str) -> Search:
             excluded.extend(parts)
         elif prefix and len(parts) == 1:
             prefixes.extend(parts)
-        elif len(parts) > 1 and not _THAI.search(word):
-            phrases.append(tuple(parts))  # e.g. al-213: its words, together
+        elif len(parts) > 1:
+            # al-213, or a Thai word the dictionary cuts in pieces (แอโรลูม): its words,
+            # together and in order
+            phrases.append(tuple(parts))
         else:
             plain.extend(parts)
     dedupe = lambda items: tuple(dict.fromkeys(items))  # noqa: E731
@@ -183,3 +185,40 @@ def phrase_pattern(phrase: tuple[str, ...]) -> str:
         return r"[^\p{L}\p{N}]*".join(words)
     body = _GAP.join(words)
     return _EDGE + body + r"(?:$|[^\p{L}\p{N}])"
+
+
+# Function words left out of "top words" (they are still searchable). Short hand-made lists
+# for en/fa/ar/el in normal form; Thai from PyThaiNLP's bundled list.
+_STOP_WORDS = set("""
+a an the and or but if of to in on at by for from with about as into over after before
+is are was were be been being am do does did done have has had having will would can could
+should shall may might must not no yes so than then too very just also only even still
+i me my mine we us our ours you your yours he him his she her hers it its they them their
+this that these those there here what which who whom whose when where why how all any both
+each few more most other some such own same up down out off again once ever never now
+im i'm it's don't doesn't didn't can't won't isn't aren't wasn't you're we're they're i've
+rt via amp get got go going one two
+و در به از که این آن را با برای است هم تا بر یا اما اگر هر چه چی من تو او ما شما انها
+ایشان هست نیست بود شد شده میشه می نمی ها های یک دو رو ام ای ان ون
+في من على الى إلى عن مع هذا هذه ذلك تلك التي الذي الذين ما ماذا لا لم لن قد كان كانت
+يا انا أنا انت أنت هو هي نحن هم كل او أو ثم اي أي ان أن إن بعد قبل عند حتى
+και να το τα της του των την τον η ο οι σε με για απο από στο στη στην στον στα στις
+που θα δεν μη μην ειναι είναι ηταν ήταν ενα ένα μια μία αλλα αλλά ή αν οτι ότι πως
+""".split())
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    words = {normalise(w) for w in _STOP_WORDS}
+    try:
+        from pythainlp.corpus import thai_stopwords
+
+        words |= set(thai_stopwords())
+    except Exception:  # noqa: BLE001 - the list is a nicety; top words still work without it
+        pass
+    return frozenset(words)
+
+
+def is_stop_word(word: str) -> bool:
+    """Whether a (normalised) word is a function word too common to be news."""
+    return word in _stop_words()

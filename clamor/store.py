@@ -359,32 +359,29 @@ class Store:
         mentions' words for search. One transaction."""
         if results.empty:
             return 0
-        extra = [c for c in ("seq", "words") if c in results.columns]
-        rows = results.drop(columns=extra)
+        if "seq" not in results.columns:  # callers other than the analysis pass
+            numbers = dict(self.query_rows(
+                "SELECT id, seq FROM mentions WHERE list_contains(?, id)",
+                [results["mention_id"].tolist()]))
+            results = results.assign(seq=[numbers.get(i) for i in results["mention_id"]])
+        rows = results.drop(columns=["words"], errors="ignore")
         with self.transaction() as con:
             con.register("incoming", rows)
             try:
                 con.execute(
                     "INSERT OR REPLACE INTO analysis BY NAME SELECT * FROM incoming"
                 )
-                if "seq" in results.columns:
-                    con.register("incoming_seq", results[["seq"]])
-                    joined = "JOIN incoming_seq i ON i.seq = m.seq JOIN incoming a " \
-                             "ON a.mention_id = m.id"
-                else:
-                    joined = "JOIN incoming a ON a.mention_id = m.id"
-                self._add_hourly(con, joined)
-                if "words" in results.columns:
-                    con.register("incoming_words", results[["seq", "words"]])
+                self._add_hourly(con, "JOIN incoming a ON a.seq = m.seq")
+            finally:
+                con.unregister("incoming")
+            if "words" in results.columns:
+                con.register("incoming_words", results[["seq", "words"]])
+                try:
                     con.execute("INSERT INTO search_recent "
                                 "SELECT unnest(words) AS word, seq FROM incoming_words")
-                    self._flush_search_words(con)
-            finally:
-                for name in ("incoming", "incoming_seq", "incoming_words"):
-                    try:
-                        con.unregister(name)
-                    except (duckdb.Error, KeyError):
-                        pass
+                finally:
+                    con.unregister("incoming_words")
+                self._flush_search_words(con)
         return len(results)
 
     # -- the explorer's search index and hourly counts -----------------------------------
@@ -422,7 +419,7 @@ class Store:
         with self.transaction() as con:
             con.execute("DELETE FROM hourly_mentions")
             con.execute("DELETE FROM hourly_terms")
-            self._add_hourly(con, "JOIN analysis a ON a.mention_id = m.id")
+            self._add_hourly(con, "JOIN analysis a ON a.seq = m.seq")
 
     FLUSH_WORDS = 2_000_000  # recent words moved, sorted, into search_words at this many
 
@@ -459,7 +456,7 @@ class Store:
         if row is None:
             return None
         return self.query_df(
-            "SELECT m.seq, m.text FROM mentions m JOIN analysis a ON a.mention_id = m.id "
+            "SELECT m.seq, m.text FROM mentions m JOIN analysis a ON a.seq = m.seq "
             "WHERE m.seq >= ? ORDER BY m.seq LIMIT ?", [row[0], limit])
 
     def save_backfilled_words(self, words: pd.DataFrame, done: bool) -> None:

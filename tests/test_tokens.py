@@ -38,6 +38,8 @@ def test_the_search_box():
     assert set(search.required) == {"refund", "#aerolume", "ล่าช้า", "lost", "bag", "al",
                                     "213"}
     assert not tokens.parse("  ")
+    # a Thai word the dictionary cuts in pieces is looked for as those pieces, together
+    assert tokens.parse("แอโรลูม").phrases == (("แอ", "โร", "ลูม"),)
 
 
 @pytest.mark.parametrize("text, phrase, found", [

@@ -1,0 +1,473 @@
+"""The analysts' explorer: the mention history searched, filtered, counted and exported.
+
+One `Filter` describes what the analyst is looking at (the explorer page, saved searches and
+`clamor export` share it). Each query function turns it into SQL over the mentions and their
+analysis; the explorer's SQL lives here, beside the pages' other queries in clamor/queries.py.
+
+Built for millions of mentions on one machine:
+- the search box looks words up in the word index the analysis pass keeps (search_words,
+  sorted by word, plus search_recent: see analysis/tokens.py and migration 006) rather than
+  scanning every text;
+- trends and shares read the hourly counts (hourly_mentions, hourly_terms) when the filter
+  only names what those counts are kept by, and the mentions themselves otherwise;
+- lists join the analysis after choosing the page of mentions when they can.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from analysis import tokens
+from clamor.store import Store, utcnow
+
+GRAINS = ("hour", "day", "week")
+SENTIMENTS = ("positive", "neutral", "negative", "unscored", "pending")
+CASE_STATES = ("new", "acknowledged", "in_progress", "waiting_on_customer", "resolved",
+               "ignored", "none")
+SHARE_KINDS = ("brand", "competitor")  # share of voice: our brand names against theirs
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What the analyst is looking at. Empty fields do not filter."""
+
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None       # exclusive
+    text: str = ""                          # the search box: see analysis.tokens.parse
+    sources: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()         # 'und': language not told
+    sentiments: tuple[str, ...] = ()        # positive | neutral | negative | unscored | pending
+    complaint: bool | None = None
+    terms: tuple[str, ...] = ()             # watchlist terms (canonical spelling)
+    kinds: tuple[str, ...] = ()             # brand | product | staff | company | competitor
+    author: str = ""                        # a handle, with or without @, any case
+    case_states: tuple[str, ...] = ()       # CASE_STATES; 'none': never filed as a case
+    include_own: bool = False               # the company's own posts too
+
+    def to_json(self) -> str:
+        data = dataclasses.asdict(self)
+        for key in ("since", "until"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Filter":
+        data = json.loads(text)
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        values = {}
+        for key, value in data.items():
+            if key not in known:
+                continue  # a saved search from a newer version: keep what we understand
+            if key in ("since", "until") and value:
+                value = dt.datetime.fromisoformat(value)
+            elif isinstance(value, list):
+                value = tuple(value)
+            values[key] = value
+        return cls(**values)
+
+    @property
+    def search(self) -> tokens.Search:
+        return tokens.parse(self.text)
+
+
+# -- the WHERE clause ---------------------------------------------------------------------
+
+_WORD_LOOKUP = ("(SELECT seq FROM search_words WHERE {cond} "
+                "UNION ALL SELECT seq FROM search_recent WHERE {cond})")
+
+
+def _lookup(word: str, prefix: bool = False) -> tuple[str, list]:
+    """Mention numbers holding a word (or a word starting with `prefix`)."""
+    if prefix:
+        # a range, not starts_with(): DuckDB skips row groups by min/max word for it
+        upper = word[:-1] + chr(ord(word[-1]) + 1)
+        return _WORD_LOOKUP.format(cond="word >= ? AND word < ?"), [word, upper] * 2
+    return _WORD_LOOKUP.format(cond="word = ?"), [word, word]
+
+
+def _conditions(flt: Filter) -> tuple[list[str], list, bool]:
+    """SQL conditions on `m` (mentions) and `a` (analysis), their parameters, and whether
+    any of them reads the analysis."""
+    where: list[str] = []
+    params: list = []
+    uses_analysis = False
+    if not flt.include_own:
+        where.append("NOT m.is_own")
+    if flt.since:
+        where.append("m.created_at >= ?")
+        params.append(flt.since)
+    if flt.until:
+        where.append("m.created_at < ?")
+        params.append(flt.until)
+    if flt.sources:
+        where.append("list_contains(?, m.source)")
+        params.append(list(flt.sources))
+    if flt.terms:
+        where.append("len(list_intersect(m.matched_terms, ?)) > 0")
+        params.append(list(flt.terms))
+    if flt.kinds:
+        where.append("len(list_intersect(m.matched_kinds, ?)) > 0")
+        params.append(list(flt.kinds))
+    if flt.author.strip():
+        where.append("lower(ltrim(m.author, '@')) = ?")
+        params.append(flt.author.strip().lstrip("@").lower())
+    if flt.languages:
+        where.append("list_contains(?, coalesce(a.lang, 'und'))")
+        params.append(list(flt.languages))
+        uses_analysis = True
+    if flt.sentiments:
+        where.append("list_contains(?, coalesce(a.sentiment_label, 'pending'))")
+        params.append(list(flt.sentiments))
+        uses_analysis = True
+    if flt.complaint is not None:
+        where.append("coalesce(a.complaint, false) = ?")
+        params.append(flt.complaint)
+        uses_analysis = True
+    if flt.case_states:
+        states = [s for s in flt.case_states if s != "none"]
+        filed = ("m.id IN (SELECT f.mention_id FROM case_mentions f "
+                 "JOIN cases c ON c.id = f.case_id WHERE list_contains(?, c.status))")
+        unfiled = ("m.id NOT IN (SELECT f.mention_id FROM case_mentions f "
+                   "JOIN cases c ON c.id = f.case_id)")  # some rows record "no case"
+        either = []
+        if states:
+            either.append(filed)
+            params.append(states)
+        if "none" in flt.case_states:
+            either.append(unfiled)
+        where.append("(" + " OR ".join(either) + ")")
+    search = flt.search
+    for word in search.required:
+        sql, args = _lookup(word)
+        where.append(f"m.seq IN {sql}")
+        params.extend(args)
+    for prefix in search.prefixes:
+        sql, args = _lookup(prefix, prefix=True)
+        where.append(f"m.seq IN {sql}")
+        params.extend(args)
+    for phrase in search.phrases:
+        where.append("regexp_matches(lower(m.text), ?)")
+        params.append(tokens.phrase_pattern(phrase))
+    for word in search.excluded:
+        sql, args = _lookup(word)
+        where.append(f"m.seq NOT IN {sql}")
+        params.extend(args)
+    return where or ["true"], params, uses_analysis
+
+
+_FROM = "mentions m LEFT JOIN analysis a ON a.seq = m.seq"
+
+
+def _on_the_hour(moment: dt.datetime | None) -> bool:
+    return moment is None or (moment.minute, moment.second, moment.microsecond) == (0, 0, 0)
+
+
+def _counted_hourly(flt: Filter, *, by_term: bool = False) -> bool:
+    """Whether the hourly counts answer for this filter (they are kept by hour, source,
+    language, sentiment, complaint and own posts; hourly_terms also by term and kind)."""
+    return (not flt.text.strip() and not flt.author.strip() and not flt.case_states
+            and (by_term or not (flt.terms or flt.kinds))
+            and "pending" not in flt.sentiments
+            and _on_the_hour(flt.since) and _on_the_hour(flt.until))
+
+
+def _hourly_conditions(flt: Filter, *, by_term: bool = False) -> tuple[list[str], list]:
+    where, params = ["true"], []
+    if not flt.include_own:
+        where.append("NOT h.is_own")
+    for column, values in (("source", flt.sources), ("lang", flt.languages),
+                           ("sentiment_label", flt.sentiments)):
+        if values:
+            where.append(f"list_contains(?, h.{column})")
+            params.append(list(values))
+    if by_term:
+        for column, values in (("term", flt.terms), ("kind", flt.kinds)):
+            if values:
+                where.append(f"list_contains(?, h.{column})")
+                params.append(list(values))
+    if flt.complaint is not None:
+        where.append("h.complaint = ?")
+        params.append(flt.complaint)
+    if flt.since:
+        where.append("h.hour >= ?")
+        params.append(flt.since)
+    if flt.until:
+        where.append("h.hour < ?")
+        params.append(flt.until)
+    return where, params
+
+
+# -- lists and counts -----------------------------------------------------------------------
+
+_COLUMNS = """m.id, m.created_at, m.source, m.author, m.author_followers, m.text, m.url,
+              m.matched_terms, m.matched_kinds, m.is_own,
+              coalesce(a.lang, 'und') AS lang,
+              coalesce(a.sentiment_label, 'pending') AS sentiment_label, a.sentiment,
+              coalesce(a.complaint, false) AS complaint,
+              coalesce(a.complaint_cues, []) AS complaint_cues"""
+
+
+def mentions(store: Store, flt: Filter, limit: int = 50, offset: int = 0) -> pd.DataFrame:
+    """The mentions that match, newest first, with their analysis and case."""
+    where, params, uses_analysis = _conditions(flt)
+    if uses_analysis:
+        chosen = f"SELECT m.seq FROM {_FROM} WHERE {' AND '.join(where)}"
+    else:  # choose the page first, then join the analysis to fifty rows, not millions
+        chosen = f"SELECT m.seq FROM mentions m WHERE {' AND '.join(where)}"
+    return store.query_df(
+        f"""
+        WITH page AS (
+            SELECT p.seq FROM ({chosen.replace('SELECT m.seq', 'SELECT m.seq, m.created_at')}
+                              ) p
+            ORDER BY p.created_at DESC, p.seq DESC LIMIT ? OFFSET ?
+        )
+        SELECT {_COLUMNS}, f.case_id, c.status AS case_status
+        FROM page JOIN mentions m ON m.seq = page.seq
+        LEFT JOIN analysis a ON a.seq = m.seq
+        LEFT JOIN case_mentions f ON f.mention_id = m.id
+        LEFT JOIN cases c ON c.id = f.case_id
+        ORDER BY m.created_at DESC, m.seq DESC
+        """,
+        [*params, limit, offset],
+    )
+
+
+def count(store: Store, flt: Filter) -> int:
+    """How many mentions match."""
+    if _counted_hourly(flt):
+        where, params = _hourly_conditions(flt)
+        return int(store.query_rows(
+            f"SELECT coalesce(sum(mentions), 0) FROM hourly_mentions h "
+            f"WHERE {' AND '.join(where)}", params)[0][0])
+    where, params, uses_analysis = _conditions(flt)
+    source = _FROM if uses_analysis else "mentions m"
+    return int(store.query_rows(
+        f"SELECT count(*) FROM {source} WHERE {' AND '.join(where)}", params)[0][0])
+
+
+# -- trends -------------------------------------------------------------------------------
+
+def _grain(grain: str) -> str:
+    if grain not in GRAINS:
+        raise ValueError(f"unknown grain {grain!r}; choose one of {', '.join(GRAINS)}")
+    return grain
+
+
+def trend(store: Store, flt: Filter, grain: str = "day") -> pd.DataFrame:
+    """Mentions per hour/day/week (UTC) and sentiment label, with the complaints among
+    them: columns bucket, sentiment_label, mentions, complaints."""
+    grain = _grain(grain)
+    if _counted_hourly(flt):
+        where, params = _hourly_conditions(flt)
+        sql = f"""
+            SELECT date_trunc('{grain}', h.hour) AS bucket, h.sentiment_label,
+                   sum(h.mentions)::BIGINT AS mentions,
+                   coalesce(sum(h.mentions) FILTER (WHERE h.complaint), 0)::BIGINT
+                       AS complaints
+            FROM hourly_mentions h WHERE {' AND '.join(where)}
+            GROUP BY ALL ORDER BY bucket, sentiment_label
+        """
+    else:
+        where, params, _ = _conditions(flt)
+        sql = f"""
+            SELECT date_trunc('{grain}', m.created_at) AS bucket,
+                   coalesce(a.sentiment_label, 'pending') AS sentiment_label,
+                   count(*) AS mentions,
+                   count(*) FILTER (WHERE a.complaint) AS complaints
+            FROM {_FROM} WHERE {' AND '.join(where)}
+            GROUP BY ALL ORDER BY bucket, sentiment_label
+        """
+    return store.query_df(sql, params)
+
+
+def language_mix(store: Store, flt: Filter) -> pd.DataFrame:
+    """Mentions per language: columns lang, mentions, share."""
+    if _counted_hourly(flt):
+        where, params = _hourly_conditions(flt)
+        sql = f"""SELECT h.lang, sum(h.mentions)::BIGINT AS mentions
+                  FROM hourly_mentions h WHERE {' AND '.join(where)} GROUP BY ALL"""
+    else:
+        where, params, _ = _conditions(flt)
+        sql = f"""SELECT coalesce(a.lang, 'und') AS lang, count(*) AS mentions
+                  FROM {_FROM} WHERE {' AND '.join(where)} GROUP BY ALL"""
+    frame = store.query_df(f"SELECT * FROM ({sql}) ORDER BY mentions DESC, lang", params)
+    total = frame["mentions"].sum()
+    frame["share"] = frame["mentions"] / total if total else 0.0
+    return frame
+
+
+def share_of_voice(store: Store, flt: Filter, grain: str = "day",
+                   kinds: tuple[str, ...] = SHARE_KINDS) -> pd.DataFrame:
+    """Mentions per bucket of each brand and competitor term, and each one's share of the
+    bucket: columns bucket, term, kind, mentions, share. A mention naming two of them
+    counts for both."""
+    grain = _grain(grain)
+    if _counted_hourly(flt, by_term=True):
+        where, params = _hourly_conditions(flt, by_term=True)
+        sql = f"""
+            SELECT date_trunc('{grain}', h.hour) AS bucket, h.term, h.kind,
+                   sum(h.mentions)::BIGINT AS mentions
+            FROM hourly_terms h WHERE {' AND '.join(where)} AND list_contains(?, h.kind)
+            GROUP BY ALL
+        """
+    else:
+        where, params, _ = _conditions(flt)
+        sql = f"""
+            SELECT bucket, term, kind, count(*) AS mentions FROM (
+                SELECT date_trunc('{grain}', m.created_at) AS bucket,
+                       unnest(m.matched_terms) AS term, unnest(m.matched_kinds) AS kind
+                FROM {_FROM} WHERE {' AND '.join(where)})
+            WHERE list_contains(?, kind) GROUP BY ALL
+        """
+    return store.query_df(
+        f"""SELECT *, mentions / sum(mentions) OVER (PARTITION BY bucket) AS share
+            FROM ({sql}) ORDER BY bucket, mentions DESC, term""",
+        [*params, list(kinds)])
+
+
+def top_authors(store: Store, flt: Filter, by: str = "volume", limit: int = 20
+                ) -> pd.DataFrame:
+    """Authors by how often they wrote ('volume') or how many follow them ('reach'):
+    columns author, source, mentions, followers, complaints, negative."""
+    order = {"volume": "mentions DESC, followers DESC",
+             "reach": "followers DESC NULLS LAST, mentions DESC"}.get(by)
+    if order is None:
+        raise ValueError("top authors by 'volume' or 'reach'")
+    where, params, _ = _conditions(flt)
+    return store.query_df(
+        f"""
+        SELECT m.author, m.source, count(*) AS mentions,
+               max(m.author_followers) AS followers,
+               count(*) FILTER (WHERE a.complaint) AS complaints,
+               count(*) FILTER (WHERE a.sentiment_label = 'negative') AS negative
+        FROM {_FROM} WHERE {' AND '.join(where)} AND m.author IS NOT NULL
+        GROUP BY ALL ORDER BY {order}, m.author LIMIT ?
+        """,
+        [*params, limit],
+    )
+
+
+TOP_WORDS_SAMPLE = 5000  # the newest matching mentions top words are counted over
+
+
+def top_words(store: Store, flt: Filter, limit: int = 20, hashtags: bool = False
+              ) -> pd.DataFrame:
+    """The most frequent words (or hashtags) in the newest TOP_WORDS_SAMPLE matching
+    mentions, common function words left out: columns word, mentions, share (of the
+    mentions counted)."""
+    sample = mentions(store, flt, limit=TOP_WORDS_SAMPLE)
+    counts: Counter[str] = Counter()
+    searched = set(flt.search.required)
+    for text in sample["text"]:
+        for word in tokens.words(text):
+            if hashtags != word.startswith("#") or word.startswith("@"):
+                continue
+            if word in searched or tokens.is_stop_word(word) or word.isdigit():
+                continue
+            counts[word] += 1
+    frame = pd.DataFrame(counts.most_common(limit), columns=["word", "mentions"])
+    frame["share"] = frame["mentions"] / len(sample) if len(sample) else 0.0
+    return frame
+
+
+# -- saved searches -------------------------------------------------------------------------
+
+def save_search(store: Store, owner: str, name: str, flt: Filter) -> None:
+    """Keep a filter under a name (replacing one of the same name)."""
+    name = name.strip()
+    if not name:
+        raise ValueError("a saved search needs a name")
+    with store.transaction() as con:
+        con.execute("INSERT OR REPLACE INTO saved_searches VALUES (?, ?, ?, ?)",
+                    [owner, name[:120], flt.to_json(), utcnow()])
+
+
+def saved_searches(store: Store, owner: str) -> dict[str, Filter]:
+    rows = store.query_rows("SELECT name, filters FROM saved_searches WHERE owner = ? "
+                            "ORDER BY lower(name)", [owner])
+    return {name: Filter.from_json(filters) for name, filters in rows}
+
+
+def delete_search(store: Store, owner: str, name: str) -> None:
+    with store.transaction() as con:
+        con.execute("DELETE FROM saved_searches WHERE owner = ? AND name = ?", [owner, name])
+
+
+# -- export -------------------------------------------------------------------------------
+
+EXPORT_FORMATS = ("csv", "parquet")
+EXPORT_CHUNK = 50_000
+_LISTS = ("matched_terms", "matched_kinds", "complaint_cues")
+
+
+def export(store: Store, flt: Filter, fmt: str, path: str | Path,
+           progress: Callable[[int, int], None] | None = None) -> int:
+    """Write the matching mentions, oldest first, to a CSV or Parquet file in chunks (so a
+    million rows never sit in memory at once), calling progress(done, total) after each.
+    Lists are JSON text in CSV. Returns how many were written."""
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+    where, params, _ = _conditions(flt)
+    total = count(store, flt)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = f"""{_COLUMNS}, m.collected_at, m.source_lang, m.in_reply_to,
+                  m.conversation_id, a.sentiment_model, a.complaint_score, f.case_id,
+                  c.status AS case_status"""
+    if fmt == "csv":  # a spreadsheet cell holds text: lists become JSON
+        for column in _LISTS:
+            prefix = "coalesce(a.complaint_cues, [])" if column == "complaint_cues" \
+                else f"m.{column}"
+            columns = columns.replace(f"{prefix} AS {column}", f"to_json({prefix}) AS {column}")
+            columns = columns.replace(f"m.{column},", f"to_json(m.{column}) AS {column},")
+    sql = f"""
+        SELECT m.seq AS _seq, {columns} FROM {_FROM}
+        LEFT JOIN case_mentions f ON f.mention_id = m.id
+        LEFT JOIN cases c ON c.id = f.case_id
+        WHERE {' AND '.join(where)}
+          AND (m.created_at > ? OR (m.created_at = ? AND m.seq > ?))
+        ORDER BY m.created_at, m.seq LIMIT ?
+    """
+    written = 0
+    writer = None
+    after = (dt.datetime.min.replace(tzinfo=dt.timezone.utc), -1)
+    try:
+        while True:
+            # keyset pagination on (created_at, seq): the last chunk costs what the first did
+            chunk = store.con.execute(sql, [*params, after[0], after[0], after[1],
+                                            EXPORT_CHUNK]).fetch_arrow_table()
+            if chunk.num_rows:
+                after = (chunk["created_at"][-1].as_py(), chunk["_seq"][-1].as_py())
+            chunk = chunk.drop_columns(["_seq"])
+            if writer is None:
+                writer = pa_csv.CSVWriter(path, chunk.schema) if fmt == "csv" \
+                    else pq.ParquetWriter(path, chunk.schema)
+            writer.write_table(chunk)
+            written += chunk.num_rows
+            if progress:
+                progress(written, total)
+            if chunk.num_rows < EXPORT_CHUNK:
+                break
+    finally:
+        if writer is not None:
+            writer.close()
+    return written
+
+
+def last_days(days: int, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """The period [since, until) of the last `days` whole days up to the next hour (so the
+    hourly counts answer for it)."""
+    now = now or utcnow()
+    until = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+    return until - dt.timedelta(days=days), until
