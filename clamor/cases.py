@@ -7,6 +7,11 @@ The brand's own replies collected from the platform are filed as responses to th
 answer, so a reply typed in the native app counts as the first response just like one sent
 from Clamor.
 
+Posts that name only competitors (watchlist kind "competitor") are listened to for share of
+voice but are not a customer talking to the company: they never open or join a case (see
+`NOT_OURS`), so they never reach the inbox, the response standards or the backlog alerts.
+A post naming us and a competitor ("switched from Aerolume to Skyvane") is filed as usual.
+
 The decisions are pure functions (`file_messages`, `route`); `file_new` reads the store,
 decides, and writes the result in one transaction.
 """
@@ -18,7 +23,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from clamor.config import LEAST_LOADED, Config, Person, RoutingRule
+from clamor.config import COMPETITOR, LEAST_LOADED, Config, Person, RoutingRule
 from clamor.hours import BusinessHours
 from clamor.store import Store, utcnow
 
@@ -176,6 +181,38 @@ def on_shift_now(config: Config, now: dt.datetime) -> dict[str, bool]:
     return {p.name: on_shift(config, p, now) for p in config.people}
 
 
+# -- whose message it is (SQL) -------------------------------------------------------------
+
+def competitor_only_sql(kinds: str) -> str:
+    """SQL that is true when the list `kinds` names terms and every one is a competitor."""
+    return f"(len({kinds}) > 0 AND list_has_all(['{COMPETITOR}'], {kinds}))"
+
+
+def not_ours_sql(m: str = "m", parent: str = "p", root: str = "r") -> str:
+    """SQL that is true when mention `m` (with `parent`, the mention it replies to, and `root`,
+    its thread's first post, LEFT JOINed: they may be missing) is not a customer talking to us.
+
+    - A reply to one of our own posts is talking to us, whatever it names.
+    - A post that names terms is ours unless it names competitors only.
+    - A post that names none (a reply kept because we hold its thread) goes with the nearest
+      post above it that names one: its parent, else the thread's root — "same thing happened
+      to me" under a post about a competitor is about the competitor too. A thread we
+      started is ours.
+    - With nothing to go by (a subreddit listened to whole, an archive import) it is ours, as
+      every stored post was before competitors existed.
+    """
+    return f"""(CASE WHEN {parent}.is_own THEN false
+        WHEN len({m}.matched_kinds) > 0 THEN {competitor_only_sql(f"{m}.matched_kinds")}
+        WHEN len({parent}.matched_kinds) > 0
+            THEN {competitor_only_sql(f"{parent}.matched_kinds")}
+        WHEN {root}.is_own THEN false
+        WHEN len({root}.matched_kinds) > 0 THEN {competitor_only_sql(f"{root}.matched_kinds")}
+        ELSE false END)"""
+
+
+NOT_OURS = not_ours_sql()
+
+
 # -- filing (store) ------------------------------------------------------------------------
 
 def file_new(store: Store, config: Config, now: dt.datetime | None = None,
@@ -194,19 +231,49 @@ def _file_batch(store: Store, config: Config, now: dt.datetime, batch: int) -> i
     window = dt.timedelta(hours=config.cases.join_window_hours)
     with store.transaction() as con:
         new = con.execute(
-            """
-            SELECT m.id, m.source, m.author, coalesce(m.conversation_id, m.id) AS conv,
-                   m.created_at, a.lang, a.complaint, m.matched_terms, m.matched_kinds
-            FROM mentions m JOIN analysis a ON a.mention_id = m.id
-            LEFT JOIN case_mentions f ON f.mention_id = m.id
-            WHERE f.mention_id IS NULL AND NOT m.is_own
-            ORDER BY m.created_at LIMIT ?
+            f"""
+            -- the batch first, then its parents and thread roots (joining every mention
+            -- to its parent before the LIMIT made filing a third slower)
+            WITH unfiled AS (
+                SELECT m.id, m.source, m.author, coalesce(m.conversation_id, m.id) AS conv,
+                       m.created_at, a.lang, a.complaint, m.matched_terms, m.matched_kinds,
+                       m.in_reply_to, m.conversation_id
+                FROM mentions m JOIN analysis a ON a.mention_id = m.id
+                LEFT JOIN case_mentions f ON f.mention_id = m.id
+                WHERE f.mention_id IS NULL AND NOT m.is_own
+                ORDER BY m.created_at LIMIT ?
+            )
+            SELECT m.id, m.source, m.author, m.conv, m.created_at, m.lang, m.complaint,
+                   m.matched_terms, m.matched_kinds, {NOT_OURS} AS not_ours
+            FROM unfiled m LEFT JOIN mentions p ON p.id = m.in_reply_to
+            LEFT JOIN mentions r ON r.id = m.conversation_id
+            ORDER BY m.created_at
             """, [batch]).df()
         filed = 0
         if not new.empty:
-            filed += _file_customers(con, config, new, window, now)
+            theirs = new["not_ours"].astype(bool)
+            filed += _file_under_no_case(con, new.loc[theirs, "id"].tolist())
+            if not theirs.all():
+                filed += _file_customers(con, config, new[~theirs].reset_index(drop=True),
+                                         window, now)
         filed += _file_responses(con, batch)
     return filed
+
+
+def _file_under_no_case(con, mention_ids: list[str]) -> int:
+    """Posts about competitors only: noted as looked at (role 'none', no case), so they are
+    decided once and never counted as waiting to be filed."""
+    if not mention_ids:
+        return 0
+    links = pd.DataFrame({"mention_id": mention_ids, "case_id": [None] * len(mention_ids),
+                          "role": ["none"] * len(mention_ids)})
+    links["case_id"] = links["case_id"].astype("string")
+    con.register("links", links)
+    try:
+        con.execute("INSERT INTO case_mentions BY NAME SELECT * FROM links")
+    finally:
+        con.unregister("links")
+    return len(mention_ids)
 
 
 def _file_customers(con, config: Config, new: pd.DataFrame, window: dt.timedelta,
@@ -333,9 +400,10 @@ def _file_responses(con, batch: int) -> int:
     replies = con.execute(
         """
         SELECT m.id, m.author, m.source, m.created_at, f.case_id,
-               p.id IS NOT NULL AND NOT p.is_own AS customer_parent
+               p.id IS NOT NULL AND NOT p.is_own AND pf.mention_id IS NULL AS parent_unfiled
         FROM mentions m LEFT JOIN case_mentions done ON done.mention_id = m.id
         LEFT JOIN mentions p ON p.id = m.in_reply_to
+        LEFT JOIN case_mentions pf ON pf.mention_id = m.in_reply_to
         LEFT JOIN case_mentions f ON f.mention_id = m.in_reply_to AND f.role = 'customer'
         WHERE m.is_own AND done.mention_id IS NULL
         ORDER BY m.created_at LIMIT ?
@@ -343,9 +411,9 @@ def _file_responses(con, batch: int) -> int:
     if replies.empty:
         return 0
     # A reply to a customer message not filed yet (still being analysed) waits for the next
-    # pass; one that answers no customer message (a post of our own, or a thread we never
-    # collected) is filed under no case.
-    waiting = replies["case_id"].isna() & replies["customer_parent"]
+    # pass; one that answers no customer message (a post of our own, a thread we never
+    # collected, a post about a competitor only) is filed under no case.
+    waiting = replies["case_id"].isna() & replies["parent_unfiled"]
     keep = replies[~waiting]
     if keep.empty:
         return 0

@@ -19,8 +19,12 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_valid
 DEMO_CONFIG = Path(__file__).parent / "demo" / "clamor.toml"
 DEFAULT_CONFIG = Path("clamor.toml")
 
-TermKind = Literal["brand", "product", "staff", "company"]
-TERM_KINDS: tuple[str, ...] = ("brand", "product", "staff", "company")
+TermKind = Literal["brand", "product", "staff", "company", "competitor"]
+TERM_KINDS: tuple[str, ...] = ("brand", "product", "staff", "company", "competitor")
+# A competitor is listened for (share of voice) but is not us: a post naming only competitors
+# is not a customer talking to the company, so it never becomes a case (clamor.cases).
+COMPETITOR = "competitor"
+OWN_KINDS: tuple[str, ...] = tuple(k for k in TERM_KINDS if k != COMPETITOR)
 
 # Languages the analysis pass knows how to detect (ISO 639-1); lingua supports many more,
 # add a code here and to analysis.language when a customer needs it.
@@ -41,7 +45,7 @@ class _Strict(BaseModel):
 
 class Term(_Strict):
     term: str = Field(min_length=1)
-    kind: TermKind
+    kind: TermKind                         # brand | product | staff | company | competitor
     aliases: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
 
@@ -177,7 +181,7 @@ class RoutingRule(_Strict):
     """Who a new case goes to. The first rule whose conditions all hold wins."""
 
     term: str | None = None                # a watchlist term (its `term` spelling)
-    kind: TermKind | None = None           # brand | product | staff | company
+    kind: TermKind | None = None           # brand | product | staff | company | competitor
     language: str | None = None
     source: str | None = None
     complaint: bool | None = None

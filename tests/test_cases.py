@@ -157,6 +157,73 @@ def test_new_cases_are_routed_and_the_assignment_is_audited(store, config):
     assert "kind = staff" in assigned["note"]
 
 
+# -- competitors: listened to, never a case ------------------------------------------------
+
+SKYVANE = dict(terms=("Skyvane",), kinds=("competitor",))
+
+
+def filing_of(store, mention_id):
+    return store.query_rows("SELECT case_id, role FROM case_mentions WHERE mention_id = ?",
+                            [mention_id])
+
+
+def test_a_post_about_a_competitor_only_opens_no_case(store, config):
+    theirs = post(store, config, "1", "Skyvane lost my bag in Oslo, 3 days no answer",
+                  **SKYVANE)
+    assert filing_of(store, theirs) == [(None, "none")], "decided once, under no case"
+    assert store.query_rows("SELECT count(*) FROM cases")[0][0] == 0
+    assert queries.unfiled_count(store) == 0 and queries.inbox_count(store) == 0
+    assert queries.complaint_due_times(store, T0 - HOUR).empty, "nothing for backlog alerts"
+
+
+def test_a_post_naming_us_and_a_competitor_is_filed(store, config):
+    both = post(store, config, "1", "switched from Aerolume to Skyvane, never again",
+                terms=("Aerolume", "Skyvane"), kinds=("brand", "competitor"))
+    case = case_of(store, both)
+    assert case is not None and queries.inbox(store)["case_id"].tolist() == [case]
+
+
+def test_a_competitor_post_does_not_join_the_customers_open_case(store, config):
+    ours = post(store, config, "1", "Aerolume cancelled my flight, where is my refund")
+    case = case_of(store, ours)
+    theirs = post(store, config, "2", "booking Nordhavn Air next time", at=T0 + HOUR,
+                  terms=("Nordhavn Air",), kinds=("competitor",))
+    assert case_of(store, theirs) is None
+    assert queries.case(store, case)["messages"] == 1
+
+
+def test_replies_go_with_the_post_they_answer(store, config):
+    root = post(store, config, "1", "Skyvane lost my bag in Oslo", author="@kim", **SKYVANE)
+    # No term of its own, kept because we hold the thread: about Skyvane too.
+    same = post(store, config, "2", "same happened to me last month", author="@lee",
+                at=T0 + HOUR, reply_to="1", conv="1", terms=(), kinds=())
+    # Naming us in that thread is talking about us; a reply to it is filed with it.
+    us = post(store, config, "3", "Aerolume found mine in a day", author="@max",
+              at=T0 + 2 * HOUR, reply_to="1", conv="1")
+    under_us = post(store, config, "4", "lucky you", author="@kim", at=T0 + 3 * HOUR,
+                    reply_to="3", conv="1", terms=(), kinds=())
+    assert case_of(store, root) is None and case_of(store, same) is None
+    assert case_of(store, us) is not None and case_of(store, under_us) is not None
+
+
+def test_a_reply_to_our_own_post_is_talking_to_us_even_about_a_competitor(store, config):
+    post(store, config, "1", "New: Athens-Bangkok twice daily", author="Aerolume", own=True,
+         terms=(), kinds=())
+    reply = post(store, config, "2", "Skyvane already flies it for less", at=T0 + HOUR,
+                 reply_to="1", conv="1", **SKYVANE)
+    assert case_of(store, reply) is not None
+
+
+def test_our_reply_to_a_competitor_post_is_filed_under_no_case_not_kept_waiting(store, config):
+    theirs = post(store, config, "1", "Skyvane cancelled, anyone flying ATH-BKK tomorrow?",
+                  **SKYVANE)
+    answer = post(store, config, "2", "@ana_k we do, twice daily", author="AerolumeHelp",
+                  at=T0 + HOUR, reply_to="1", own=True, terms=(), kinds=())
+    assert filing_of(store, theirs) == [(None, "none")]
+    assert filing_of(store, answer) == [(None, "none")]
+    assert store.query_rows("SELECT count(*) FROM cases")[0][0] == 0
+
+
 # -- agents' actions -----------------------------------------------------------------------
 
 def test_a_holding_reply_with_a_time_sets_the_due_time(store, config):

@@ -13,7 +13,7 @@ import praw
 import pytest
 
 from clamor import pipeline, sources
-from clamor.config import Term
+from clamor.config import DEMO_CONFIG, Term, load_config
 from collectors.base import (
     NotConfigured,
     RateLimited,
@@ -65,6 +65,15 @@ def login(env, monkeypatch):
     """Logged in as the company's account (inbox mentions, posting)."""
     monkeypatch.setenv("REDDIT_USERNAME", ACCOUNT)
     monkeypatch.setenv("REDDIT_PASSWORD", rc.PASSWORD)
+
+
+@pytest.fixture(scope="module")
+def config(config):
+    """The demo config as the recordings know it: they were made before the demo listened to
+    competitors, and the searches they answer are built from the watchlist's spellings."""
+    terms = tuple(t for t in config.watchlist.terms if t.kind != "competitor")
+    return config.model_copy(update={"watchlist": config.watchlist.model_copy(
+        update={"terms": terms})})
 
 
 def with_reddit(config, **settings):
@@ -260,6 +269,14 @@ def names(children) -> list[str]:
 
 def test_the_watchlist_becomes_one_quoted_search_query(config):
     assert search_queries(config) == [aerolume.QUERY]
+
+
+def test_the_demo_searches_for_its_competitors_too():
+    queries = search_queries(load_config(DEMO_CONFIG))
+    assert queries[0].startswith(aerolume.QUERY + " OR ") and len(queries) == 2
+    assert all(len(q) <= 512 for q in queries)
+    for spelling in ("Skyvane", '"سكاي فين"', '"Nordhavn Air"', "นอร์ดฮาวน์แอร์"):
+        assert spelling in " OR ".join(queries)
 
 
 def test_long_watchlists_are_split_into_queries_reddit_accepts(config):

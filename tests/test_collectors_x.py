@@ -19,7 +19,7 @@ import yaml
 from vcr.persisters.filesystem import FilesystemPersister
 
 from clamor import pipeline
-from clamor.config import Config, Term
+from clamor.config import DEMO_CONFIG, Config, Term, load_config
 from collectors.base import (
     NotConfigured,
     RateLimited,
@@ -49,6 +49,15 @@ HELEN, HELP_HELEN = "2123468847313997835", "2123491496557416591"
 REZA, HELP_REZA = "2123453747821265028", "2123476397063168154"
 POSTING_ENV = {"X_API_KEY": "k", "X_API_SECRET": "s", "X_ACCESS_TOKEN": "t",
                "X_ACCESS_TOKEN_SECRET": "ts"}
+
+
+@pytest.fixture(scope="module")
+def config(config):
+    """The demo config as the recordings know it: they were made before the demo listened to
+    competitors, and the searches they answer are built from the watchlist's spellings."""
+    terms = tuple(t for t in config.watchlist.terms if t.kind != "competitor")
+    return config.model_copy(update={"watchlist": config.watchlist.model_copy(
+        update={"terms": terms})})
 
 
 class _Together:
@@ -115,19 +124,25 @@ def stored(store) -> dict[str, tuple]:
 # -- queries -------------------------------------------------------------------------------
 
 
-def test_the_demo_watchlist_becomes_one_search_plus_the_brands_own_posts(config):
-    watchlist, own = compile_queries(config)
-    assert len(watchlist) <= MAX_QUERY_LENGTH and len(own) <= MAX_QUERY_LENGTH
+def test_the_demo_watchlist_becomes_two_searches_plus_the_brands_own_posts():
+    # Our names and the two competitors' (listened to for share of voice) need two searches.
+    *searches, own = compile_queries(load_config(DEMO_CONFIG))
+    assert len(searches) == 2
+    assert all(len(q) <= MAX_QUERY_LENGTH for q in [*searches, own])
+    watchlist = " ".join(searches)
     for spelling in ("Aerolume", "Αερολούμ", "ایرولوم", "ايرولوم", "إيرولوم", "แอโรลูม",
                      "สกายพอยต์", '"Dana Karimi"', '"دانا کریمی"', '"สมชาย วงศ์สกุล"',
-                     '"ليلى حداد"', "Παπαδάκης", '"اسکای‌پوینت"'):
+                     '"ليلى حداد"', "Παπαδάκης", '"اسکای‌پوینت"',
+                     "Skyvane", '"سكاي فين"', '"Nordhavn Air"', "นอร์ดฮาวน์แอร์"):
         assert spelling in watchlist, spelling
     # Phrases holding a spelling already searched would find nothing more.
     assert "Aerolume app" not in watchlist and "Aerolume Group" not in watchlist
-    assert watchlist.startswith("(") and ") -" in watchlist  # space binds before OR on X
-    for excluded in ('-"Aerolume Lighting"', '-"Aerolume lamp"', '-"Aerolume desk lamp"'):
-        assert excluded in watchlist
-    assert watchlist.endswith("-is:retweet")
+    for search in searches:
+        assert search.startswith("(") and ") -" in search  # space binds before OR on X
+        for excluded in ('-"Aerolume Lighting"', '-"Aerolume lamp"',
+                         '-"Aerolume desk lamp"'):
+            assert excluded in search
+        assert search.endswith("-is:retweet")
     assert own == "(from:AerolumeHelp OR from:Aerolume) -is:retweet"
 
 

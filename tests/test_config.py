@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from clamor.config import DEMO_CONFIG, ConfigError, load_config
+from clamor.config import DEMO_CONFIG, ConfigError, load_config, parse_config
 
 VALID = DEMO_CONFIG.read_text(encoding="utf-8")
 
@@ -19,7 +19,8 @@ def write(tmp_path, text):
 def test_the_shipped_demo_config_loads_with_all_five_languages():
     config = load_config(DEMO_CONFIG)
     assert set(config.watchlist.languages) == {"en", "fa", "ar", "th", "el"}
-    assert {t.kind for t in config.watchlist.terms} == {"brand", "product", "staff", "company"}
+    assert {t.kind for t in config.watchlist.terms} == {"brand", "product", "staff", "company",
+                                                        "competitor"}
     assert config.accounts.is_own("x", "@aerolumehelp")
     assert not config.accounts.is_own("x", "@someone")
 
@@ -38,7 +39,22 @@ def test_wrong_term_kind_names_the_key(tmp_path):
         load_config(path)
     message = str(err.value)
     assert "watchlist.terms[4].kind" in message
-    assert "'brand', 'product', 'staff' or 'company'" in message
+    assert "'brand', 'product', 'staff', 'company' or 'competitor'" in message
+
+
+def test_a_competitor_is_a_kind_of_term_and_routing_may_name_it():
+    config = parse_config({
+        "brand": {"name": "Aerolume"},
+        "watchlist": {"terms": [{"term": "Aerolume", "kind": "brand"},
+                                {"term": "Skyvane", "kind": "competitor",
+                                 "aliases": ["اسکای‌وین"]}]},
+        "teams": [{"name": "Retention"}],
+        "routing": [{"kind": "competitor", "team": "Retention"}],
+    })
+    assert [t.kind for t in config.watchlist.terms] == ["brand", "competitor"]
+    assert config.routing[0].kind == "competitor"
+    demo = {t.term: t.kind for t in load_config(DEMO_CONFIG).watchlist.terms}
+    assert demo["Skyvane"] == demo["Nordhavn Air"] == "competitor"
 
 
 def test_misspelt_key_is_pointed_at(tmp_path):

@@ -47,6 +47,25 @@ def test_kind_filter_keeps_staff_mentions(demo_store):
     assert all("staff" in kinds for kinds in frame["matched_kinds"])
 
 
+def test_posts_about_competitors_only_never_reach_the_inbox(demo_store):
+    theirs = {i for (i,) in demo_store.query_rows(
+        "SELECT id FROM mentions WHERE list_has_all(['competitor'], matched_kinds) "
+        "AND len(matched_kinds) > 0")}
+    assert len(theirs) >= 25, "the demo listens to competitors in all five languages"
+    filed = {i for (i,) in demo_store.query_rows(
+        "SELECT mention_id FROM case_mentions WHERE role = 'customer'")}
+    assert not theirs & filed, "a post naming only competitors opened or joined a case"
+    # The reply under a competitor's post that names nobody goes with its thread.
+    (reply,) = demo_store.query_rows("SELECT id FROM mentions WHERE native_id = 'en-0115'")[0]
+    assert reply not in filed
+    inbox = queries.inbox(demo_store, InboxFilter(limit=5000))
+    assert not theirs & set(inbox["id"])
+    # Naming us and a competitor is ours: the filter finds those cases.
+    both = queries.inbox(demo_store, InboxFilter(kinds=("competitor",), limit=5000))
+    assert len(both) >= 5
+    assert all("competitor" in kinds and len(kinds) > 1 for kinds in both["matched_kinds"])
+
+
 def test_responding_takes_a_mention_out_and_sets_its_first_response(demo_store):
     persian = queries.inbox(demo_store, InboxFilter(languages=("fa",), complaints_only=True))
     target = persian.iloc[0]["id"]

@@ -46,3 +46,37 @@ def test_exclusions_drop_the_post_and_term_exclusions_drop_the_term():
     own = (Term(term="Aerolume", kind="brand", exclude=("Aerolume lamp",)),
            Term(term="SkyPoints", kind="product"))
     assert match_terms("Aerolume lamp and SkyPoints", own).terms == ("SkyPoints",)
+
+
+# -- competitors (share of voice) ----------------------------------------------------------
+
+@pytest.mark.parametrize("text, terms, kinds", [
+    ("Skyvane lost my bag in Oslo", ("Skyvane",), ("competitor",)),
+    ("flying #skyvane tomorrow", ("Skyvane",), ("competitor",)),
+    ("Nordhavn Air cancelled again", ("Nordhavn Air",), ("competitor",)),
+    ("moved to Nordhavn for work", (), ()),           # the district, not the airline
+    ("Skyvan turboprop at the museum", (), ()),       # the aircraft, not the airline
+    ("switched from Aerolume to Skyvane", ("Aerolume", "Skyvane"), ("brand", "competitor")),
+    ("پرواز اسکای‌وین سه ساعت تاخیر داشت", ("Skyvane",), ("competitor",)),
+    ("بالنوردهافن إير أرخص من ايرولوم", ("Aerolume", "Nordhavn Air"), ("brand", "competitor")),
+    ("บินสกายเวนถูกกว่าแอโรลูม", ("Aerolume", "Skyvane"), ("brand", "competitor")),
+    ("Η Skyvane μου έχασε τη βαλίτσα", ("Skyvane",), ("competitor",)),
+])
+def test_competitor_mentions_are_tagged_competitor(config, text, terms, kinds):
+    match = match_terms(text, config.watchlist.terms, config.watchlist.exclusions)
+    assert (match.terms, match.kinds) == (terms, kinds)
+
+
+def test_the_pipeline_keeps_competitor_mentions_with_their_kind(config):
+    import datetime as dt
+
+    from clamor import pipeline
+    from collectors.base import Mention
+
+    at = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)
+    posts = [Mention(source="x", native_id=str(i), text=text, created_at=at, author="@a")
+             for i, text in enumerate(["Nordhavn Air lost my bag", "nice weather today"])]
+    kept, own, unmatched = pipeline.prepare(posts, config)
+    assert [(m.matched_terms, m.matched_kinds) for m in kept] == \
+        [(("Nordhavn Air",), ("competitor",))]
+    assert own == [False] and unmatched == 1

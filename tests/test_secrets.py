@@ -23,6 +23,10 @@ def planted_config(tmp_path):
     data = tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8"))
     data["sources"]["x"]["enabled"] = True
     data["alerts"]["notify"] = [{"name": "managers", "url_env": "CLAMOR_NOTIFY_SLACK"}]
+    # The X recordings were made before the demo listened to competitors: their searches
+    # hold only the demo's own names.
+    data["watchlist"]["terms"] = [t for t in data["watchlist"]["terms"]
+                                  if t["kind"] != "competitor"]
     path = tmp_path / "planted.toml"
     text = DEMO_CONFIG.read_text(encoding="utf-8").replace(
         "[sources.x]\nenabled = false", "[sources.x]\nenabled = true") + (
