@@ -15,6 +15,7 @@ PAGES = [  # page key (see clamor.auth.PAGES), script, title, icon
     ("inbox", "pages/inbox.py", "Inbox", ":material/inbox:"),
     ("alerts", "pages/alerts.py", "Alerts", ":material/notifications_active:"),
     ("overview", "pages/overview.py", "Overview", ":material/monitoring:"),
+    ("explore", "pages/explore.py", "Explore", ":material/travel_explore:"),
     ("standards", "pages/standards.py", "Standards", ":material/verified:"),
     ("team", "pages/team.py", "Team", ":material/groups:"),
     ("templates", "pages/templates.py", "Templates", ":material/article:"),

@@ -29,6 +29,7 @@ PAGES: dict[str, frozenset[str]] = {
     "inbox": frozenset({"agent", "manager", "admin"}),
     "alerts": frozenset({"manager", "admin"}),
     "overview": frozenset({"agent", "manager", "analyst", "admin"}),
+    "explore": frozenset({"manager", "analyst", "admin"}),
     "standards": frozenset({"manager", "analyst", "admin"}),
     "team": frozenset({"manager", "admin"}),
     "templates": frozenset({"manager", "admin"}),

@@ -64,12 +64,56 @@ def build_parser() -> argparse.ArgumentParser:
                           "API v2 response pages, one per line, as twarc2 writes them), reddit "
                           "(Reddit JSON listings)")
 
-    exp = sub.add_parser("export", help="write every mention to a file",
-                         description="Write every mention, with its analysis, to a file.")
+    exp = sub.add_parser(
+        "export", help="write mentions to a file (all, or the explorer's filters)",
+        description="Write mentions, with their analysis, to a file. Without filters: every "
+                    "mention (jsonl is canonical and re-importable). With any filter below "
+                    "(the explorer page's own), the matching mentions as csv or parquet, "
+                    "with the explorer's columns.")
     _common(exp)
     exp.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl",
                      help="jsonl (canonical, re-importable), csv or parquet")
     exp.add_argument("-o", "--output", required=True, help="the file to write")
+    flt = exp.add_argument_group("filters (as on the Explore page)")
+    flt.add_argument("--since", help="from this date or time (UTC unless it says), e.g. "
+                                     "2026-01-01 or 2026-01-01T09:00+03:30")
+    flt.add_argument("--until", help="up to (not including) this date or time")
+    flt.add_argument("--days", type=int, help="the last N days instead of --since/--until")
+    flt.add_argument("--search", default="", help='the search box: refund "lost bag" -delay')
+    flt.add_argument("--source", action="append", default=[], help="x, reddit, web… "
+                                                                     "(repeat for more)")
+    flt.add_argument("--lang", action="append", default=[], help="en, fa, ar, th, el, und")
+    flt.add_argument("--sentiment", action="append", default=[],
+                     choices=["positive", "neutral", "negative", "unscored", "pending"])
+    flt.add_argument("--complaint", action=argparse.BooleanOptionalAction, default=None,
+                     help="only complaints (--no-complaint: only non-complaints)")
+    flt.add_argument("--term", action="append", default=[], help="a watchlist term")
+    flt.add_argument("--kind", action="append", default=[],
+                     choices=["brand", "product", "staff", "company", "competitor"])
+    flt.add_argument("--author", default="", help="a handle, with or without @")
+    flt.add_argument("--case-state", action="append", default=[],
+                     choices=["new", "acknowledged", "in_progress", "waiting_on_customer",
+                              "resolved", "ignored", "none"])
+    flt.add_argument("--include-own", action="store_true", help="our own posts too")
+    flt.add_argument("--saved", metavar="NAME",
+                     help="a search saved on the Explore page (with --owner)")
+    flt.add_argument("--owner", help="whose saved search (a dashboard user name)")
+
+    maintain = sub.add_parser(
+        "maintain", help="re-sort the search index and tidy the database file",
+        description="Re-sort the explorer's word index (lookups read fewer blocks) and "
+                    "checkpoint the database. The app also runs it every night; run it by "
+                    "hand after a large import.")
+    _common(maintain)
+
+    bench = sub.add_parser(
+        "bench", help="measure Clamor on a synthetic store (1 M mentions by default)",
+        description="Build a synthetic store in a temporary folder and measure ingest, "
+                    "inbox, search and overview speed, memory and insert-to-visible time "
+                    "against raw DuckDB and VADER in the same run.",
+        add_help=False)
+    bench.add_argument("rest", nargs=argparse.REMAINDER,
+                       help="--mentions N, --json, --keep DIR (see clamor bench --help)")
 
     doctor = sub.add_parser("doctor", help="check each source's setup and say what to fix",
                             description="Check each source's configuration and, where the "
@@ -302,13 +346,90 @@ def cmd_import(args) -> int:
     return 0
 
 
-def cmd_export(args) -> int:
-    from clamor import exports
+_FILTER_FLAGS = ("since", "until", "days", "search", "source", "lang", "sentiment",
+                 "complaint", "term", "kind", "author", "case_state", "include_own", "saved")
 
+
+def _moment(text: str | None, flag: str):
+    import datetime as dt
+
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{flag} {text!r} is not a date (2026-01-31) or a time "
+                        "(2026-01-31T09:00, optionally with +03:30)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def export_filter(args, store):
+    """The explorer Filter the export flags describe (a saved search, then the flags)."""
+    import dataclasses
+
+    from clamor import explorer
+
+    flt = explorer.Filter()
+    if args.saved:
+        if not args.owner:
+            raise UserError("--saved needs --owner: saved searches belong to a user")
+        saved = explorer.saved_searches(store, args.owner)
+        if args.saved not in saved:
+            names = ", ".join(saved) or "none"
+            raise UserError(f"{args.owner} has no saved search named {args.saved!r} "
+                            f"(theirs: {names})")
+        flt = saved[args.saved]
+    changes = {
+        "since": _moment(args.since, "--since"), "until": _moment(args.until, "--until"),
+        "days": args.days, "text": args.search, "sources": tuple(args.source),
+        "languages": tuple(args.lang), "sentiments": tuple(args.sentiment),
+        "complaint": args.complaint, "terms": tuple(args.term), "kinds": tuple(args.kind),
+        "author": args.author, "case_states": tuple(args.case_state),
+        "include_own": args.include_own or None,
+    }
+    return dataclasses.replace(flt, **{k: v for k, v in changes.items() if v not in
+                                       (None, "", ())})
+
+
+def cmd_export(args) -> int:
+    from clamor import explorer, exports
+
+    filtered = any(getattr(args, flag) not in (None, "", [], False) for flag in _FILTER_FLAGS)
     _, store = _open(args)
-    count = exports.export(store, args.format, args.output)
+    if not filtered:
+        count = exports.export(store, args.format, args.output)
+        print(f"wrote {count} mention(s) to {args.output} ({args.format})")
+        return 0
+    if args.format == "jsonl":
+        raise UserError("filters export csv or parquet (--format); jsonl is the whole "
+                        "history, for re-import")
+    flt = export_filter(args, store)
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty() or time.monotonic() - last[0] > 5 or done == total:
+            last[0] = time.monotonic()
+            print(f"\r{done:,} of {total:,} mentions written", end="", file=sys.stderr)
+
+    count = explorer.export(store, flt, args.format, args.output, progress)
+    print("", file=sys.stderr)
     print(f"wrote {count} mention(s) to {args.output} ({args.format})")
     return 0
+
+
+def cmd_maintain(args) -> int:
+    _, store = _open(args)
+    started = time.monotonic()
+    entries = store.compact_search_words()
+    print(f"search index re-sorted: {entries:,} word entries "
+          f"({time.monotonic() - started:.1f} s)")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from clamor import benchmark
+
+    return benchmark.main(args.rest)
 
 
 def cmd_doctor(args) -> int:
@@ -559,7 +680,7 @@ COMMANDS = {"run": cmd_run, "collect": cmd_collect, "import": cmd_import,
             "export": cmd_export, "doctor": cmd_doctor, "eval": cmd_eval,
             "status": cmd_status, "report": cmd_report, "surveys": cmd_surveys,
             "alerts": cmd_alerts, "users": cmd_users, "backup": cmd_backup,
-            "restore": cmd_restore}
+            "restore": cmd_restore, "maintain": cmd_maintain, "bench": cmd_bench}
 
 
 def main(argv: list[str] | None = None) -> int:

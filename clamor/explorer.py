@@ -41,6 +41,7 @@ class Filter:
 
     since: dt.datetime | None = None
     until: dt.datetime | None = None       # exclusive
+    days: int | None = None                 # instead of since/until: the last N days, now
     text: str = ""                          # the search box: see analysis.tokens.parse
     sources: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()         # 'und': language not told
@@ -77,6 +78,14 @@ class Filter:
     def search(self) -> tokens.Search:
         return tokens.parse(self.text)
 
+    def period(self, now: dt.datetime | None = None
+               ) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """[since, until): `days` counts back from the next full hour (a saved "last 7
+        days" moves with the clock), else the fixed dates."""
+        if self.days:
+            return last_days(self.days, now)
+        return self.since, self.until
+
 
 # -- the WHERE clause ---------------------------------------------------------------------
 
@@ -101,12 +110,13 @@ def _conditions(flt: Filter) -> tuple[list[str], list, bool]:
     uses_analysis = False
     if not flt.include_own:
         where.append("NOT m.is_own")
-    if flt.since:
+    since, until = flt.period()
+    if since:
         where.append("m.created_at >= ?")
-        params.append(flt.since)
-    if flt.until:
+        params.append(since)
+    if until:
         where.append("m.created_at < ?")
-        params.append(flt.until)
+        params.append(until)
     if flt.sources:
         where.append("list_contains(?, m.source)")
         params.append(list(flt.sources))
@@ -176,7 +186,7 @@ def _counted_hourly(flt: Filter, *, by_term: bool = False) -> bool:
     return (not flt.text.strip() and not flt.author.strip() and not flt.case_states
             and (by_term or not (flt.terms or flt.kinds))
             and "pending" not in flt.sentiments
-            and _on_the_hour(flt.since) and _on_the_hour(flt.until))
+            and all(_on_the_hour(moment) for moment in flt.period()))
 
 
 def _hourly_conditions(flt: Filter, *, by_term: bool = False) -> tuple[list[str], list]:
@@ -196,12 +206,13 @@ def _hourly_conditions(flt: Filter, *, by_term: bool = False) -> tuple[list[str]
     if flt.complaint is not None:
         where.append("h.complaint = ?")
         params.append(flt.complaint)
-    if flt.since:
+    since, until = flt.period()
+    if since:
         where.append("h.hour >= ?")
-        params.append(flt.since)
-    if flt.until:
+        params.append(since)
+    if until:
         where.append("h.hour < ?")
-        params.append(flt.until)
+        params.append(until)
     return where, params
 
 
@@ -425,7 +436,15 @@ def export(store: Store, flt: Filter, fmt: str, path: str | Path,
     columns = f"""{_COLUMNS}, m.collected_at, m.source_lang, m.in_reply_to,
                   m.conversation_id, a.sentiment_model, a.complaint_score, f.case_id,
                   c.status AS case_status"""
-    if fmt == "csv":  # a spreadsheet cell holds text: lists become JSON
+    if fmt == "csv":
+        # A spreadsheet runs a cell starting with = + - @ as a formula: mention text and
+        # names are anyone's words, so such a cell gets a ' in front (Parquet keeps them).
+        for column in ("author", "text", "url"):
+            columns = columns.replace(
+                f"m.{column},",
+                f"CASE WHEN left(m.{column}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
+                f"THEN '''' || m.{column} ELSE m.{column} END AS {column},", 1)
+        # a spreadsheet cell holds text: lists become JSON
         for column in _LISTS:
             prefix = "coalesce(a.complaint_cues, [])" if column == "complaint_cues" \
                 else f"m.{column}"
@@ -463,6 +482,39 @@ def export(store: Store, flt: Filter, fmt: str, path: str | Path,
         if writer is not None:
             writer.close()
     return written
+
+
+_GRAIN_SPAN = {"hour": dt.timedelta(hours=1), "day": dt.timedelta(days=1),
+               "week": dt.timedelta(days=7)}
+
+
+def behind(flt: Filter, *, grain: str | None = None, bucket: dt.datetime | None = None,
+           sentiment: str | None = None, lang: str | None = None, term: str | None = None,
+           author: str | None = None, source: str | None = None, word: str | None = None,
+           complaint: bool | None = None) -> Filter:
+    """The filter for the mentions behind one mark of a chart: the analyst's filter
+    narrowed to the mark's time bucket, sentiment, language, term, author or word."""
+    changes: dict = {}
+    if bucket is not None and grain:
+        since, until = flt.period()
+        start, end = bucket, bucket + _GRAIN_SPAN[_grain(grain)]
+        changes.update(days=None, since=max(start, since) if since else start,
+                       until=min(end, until) if until else end)
+    if sentiment:
+        changes["sentiments"] = (sentiment,)
+    if lang:
+        changes["languages"] = (lang,)
+    if term:
+        changes["terms"] = (term,)
+    if author:
+        changes["author"] = author
+    if source:
+        changes["sources"] = (source,)
+    if word:
+        changes["text"] = f"{flt.text} {word}".strip()
+    if complaint is not None:
+        changes["complaint"] = complaint
+    return dataclasses.replace(flt, **changes)
 
 
 def last_days(days: int, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:

@@ -24,6 +24,7 @@ from collectors.base import Collector
 log = logging.getLogger(__name__)
 ANALYSIS_JOB = "analyse"
 ALERTS_JOB = "alerts"
+MAINTAIN_JOB = "maintain"
 _REGISTRY = "_clamor_schedulers"
 _LOCK = threading.Lock()
 
@@ -71,6 +72,13 @@ def _alerts(store: Store, config: Config) -> None:
         log.exception("alert detection failed")
 
 
+def _maintain(store: Store) -> None:
+    try:
+        store.compact_search_words()
+    except Exception:  # lookups still work unsorted, only slower; try again tomorrow
+        log.exception("search index maintenance failed")
+
+
 def start(store: Store, config: Config, collectors: list[Collector]) -> BackgroundScheduler:
     """Start the scheduler for this database, or return the one already running."""
     key = str(store.path.resolve())
@@ -103,6 +111,12 @@ def start(store: Store, config: Config, collectors: list[Collector]) -> Backgrou
                 replace_existing=True,
                 next_run_time=now + dt.timedelta(seconds=config.analysis.every_seconds),
             )
+        # Every night at 03:30 UTC, the explorer's word index is re-sorted (see `clamor
+        # maintain`); writers wait for it, a few seconds per million mentions.
+        scheduler.add_job(
+            _maintain, "cron", hour=3, minute=30, args=[store], id=MAINTAIN_JOB,
+            name="re-sort the search index", replace_existing=True,
+        )
         scheduler.start()
         _registry()[key] = scheduler
         log.info("scheduler started for %s with jobs %s", key,

@@ -61,7 +61,7 @@ def test_clamor_users_reads_the_password_from_stdin(tmp_path, monkeypatch, capsy
 # Something only the page itself draws, to prove a page drew (or did not draw) its content.
 PAGE_TITLES = {"inbox": "Inbox", "alerts": "Alerts", "overview": "Overview",
                "standards": "Standards", "team": "Team", "templates": "Reply templates",
-               "audit": "Audit log", "sources": "Sources"}
+               "audit": "Audit log", "sources": "Sources", "explore": "Explore"}
 
 
 @pytest.mark.parametrize("role", auth.ROLES)

@@ -144,3 +144,46 @@ def test_archives_survive_import_then_export(fmt, archive, tmp_path, capsys):
         assert row["author"] == m.author
         assert row["created_at"] == m.created_at.astimezone(dt.timezone.utc).isoformat()
         assert row["in_reply_to"] == (f"{m.source}:{m.in_reply_to}" if m.in_reply_to else None)
+
+
+def test_export_with_the_explorers_filters(demo_db, tmp_path, capsys):
+    from clamor import explorer
+    from clamor.explorer import Filter
+    from clamor.store import Store
+
+    out = tmp_path / "refunds.parquet"
+    assert cli.main(["export", "--demo", "--db", str(demo_db), "--format", "parquet",
+                     "-o", str(out), "--search", "refund", "--lang", "en", "--lang", "fa",
+                     "--since", "2000-01-01"]) == 0
+    store = Store(demo_db)
+    try:
+        flt = Filter(text="refund", languages=("en", "fa"),
+                     since=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
+        expected = explorer.count(store, flt)
+        explorer.save_search(store, "Nadia Karimi", "complaints", Filter(complaint=True))
+        complaints = explorer.count(store, Filter(complaint=True))
+    finally:
+        store.close()
+    frame = pd.read_parquet(out)
+    assert len(frame) == expected > 0 and set(frame["lang"]) <= {"en", "fa"}
+    assert f"wrote {expected} mention(s)" in capsys.readouterr().out
+
+    saved = tmp_path / "saved.csv"
+    assert cli.main(["export", "--demo", "--db", str(demo_db), "--format", "csv", "-o",
+                     str(saved), "--saved", "complaints", "--owner", "Nadia Karimi"]) == 0
+    assert len(pd.read_csv(saved)) == complaints
+
+    assert cli.main(["export", "--demo", "--db", str(demo_db), "-o", str(tmp_path / "x"),
+                     "--search", "refund"]) == 2
+    assert "filters export csv or parquet" in capsys.readouterr().err
+    assert cli.main(["export", "--demo", "--db", str(demo_db), "--format", "csv", "-o",
+                     str(tmp_path / "x"), "--since", "yesterday"]) == 2
+    assert "is not a date" in capsys.readouterr().err
+    assert cli.main(["export", "--demo", "--db", str(demo_db), "--format", "csv", "-o",
+                     str(tmp_path / "x"), "--saved", "nope", "--owner", "Nadia Karimi"]) == 2
+    assert "no saved search named 'nope'" in capsys.readouterr().err
+
+
+def test_maintain_re_sorts_the_search_index(demo_db, capsys):
+    assert cli.main(["maintain", "--demo", "--db", str(demo_db)]) == 0
+    assert "search index re-sorted" in capsys.readouterr().out

@@ -201,7 +201,11 @@ def test_export_writes_the_filtered_mentions_in_chunks(demo_store, tmp_path, fmt
     assert len(frame) == expected and frame["id"].is_unique
     assert set(frame["lang"]) <= {"fa", "ar"}
     texts = dict(demo_store.query_rows("SELECT id, text FROM mentions"))
-    assert all(texts[i] == t for i, t in zip(frame["id"], frame["text"], strict=True))
+    for i, text in zip(frame["id"], frame["text"], strict=True):
+        if fmt == "csv" and texts[i].startswith(("=", "+", "-", "@")):
+            assert text == "'" + texts[i]  # a spreadsheet must not run it as a formula
+        else:
+            assert text == texts[i]
 
 
 def test_an_empty_export_still_has_its_columns(store, tmp_path):
@@ -230,3 +234,14 @@ def test_compacting_the_index_keeps_every_word(demo_store):
     assert demo_store.compact_search_words() == entries
     assert demo_store.query_rows("SELECT count(*) FROM search_recent")[0][0] == 0
     assert explorer.count(demo_store, Filter(text="refund")) == before
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_quoted(store, config, tmp_path):
+    texts = ['=HYPERLINK("http://evil.example","Aerolume refund")',
+             "@Aerolume where is my bag", "Aerolume -1 stars"]
+    small_store(store, config, texts)
+    explorer.export(store, Filter(), "csv", tmp_path / "x.csv")
+    explorer.export(store, Filter(), "parquet", tmp_path / "x.parquet")
+    assert set(pd.read_csv(tmp_path / "x.csv")["text"]) == {
+        "'" + texts[0], "'" + texts[1], texts[2]}
+    assert set(pd.read_parquet(tmp_path / "x.parquet")["text"]) == set(texts)

@@ -30,7 +30,8 @@ def test_started_once_with_fixed_jobs_even_after_a_reload(store, config, stop_sc
     importlib.reload(scheduler)  # what a Streamlit code reload does to the module
     second = scheduler.start(store, config, collectors)
     assert second is first
-    assert sorted(job.id for job in first.get_jobs()) == ["alerts", "analyse", "collect:demo"]
+    assert sorted(job.id for job in first.get_jobs()) == ["alerts", "analyse", "collect:demo",
+                                                          "maintain"]
 
 
 def test_jobs_collect_and_analyse(store, config, stop_schedulers):

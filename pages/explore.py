@@ -1,0 +1,397 @@
+"""Explore: the analysts' view of the whole mention history — search and filters, the
+matching mentions, trends, share of voice, top authors and words, the language mix; every
+chart opens its table and the mentions behind a clicked mark; saved searches; exports."""
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from clamor import explorer, ui
+from clamor.explorer import Filter
+
+rt = ui.get_runtime()
+user = ui.require("explore")
+store, config = rt.store, rt.config
+ui.page_style()
+
+PERIODS = {"24 hours": 1, "7 days": 7, "30 days": 30, "90 days": 90, "1 year": 365,
+           "all time": None, "dates…": "dates"}
+COMPLAINT = {"any": None, "complaints": True, "not complaints": False}
+VIEWS = ["Mentions", "Trends", "Share of voice", "Authors", "Words", "Languages"]
+PAGE_SIZE = 50
+SENTIMENT_COLOURS = alt.Scale(domain=list(explorer.SENTIMENTS),
+                              range=["#2e7d32", "#9e9e9e", "#c62828", "#7e57c2", "#e0e0e0"])
+TERMS = [t.term for t in config.watchlist.terms]
+KINDS = sorted({t.kind for t in config.watchlist.terms})
+LANGS = [*config.watchlist.languages, "und"]
+SOURCES = ["x", "reddit", "web", "demo", *(s for s in ("mastodon", "bluesky"))]
+
+st.title("Explore")
+
+
+# -- the filter ---------------------------------------------------------------------------
+
+def load(flt: Filter) -> None:
+    """Put a saved filter into the widgets (before they are drawn)."""
+    state = st.session_state
+    state["x_text"] = flt.text
+    if flt.days:
+        state["x_period"] = next((k for k, v in PERIODS.items() if v == flt.days), "all time")
+    elif flt.since or flt.until:
+        state["x_period"] = "dates…"
+        start = (flt.since or dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)).date()
+        end = ((flt.until or explorer.last_days(1)[1]) - dt.timedelta(seconds=1)).date()
+        state["x_dates"] = (start, end)
+    else:
+        state["x_period"] = "all time"
+    state["x_sources"] = list(flt.sources)
+    state["x_langs"] = list(flt.languages)
+    state["x_sentiments"] = list(flt.sentiments)
+    state["x_complaint"] = {v: k for k, v in COMPLAINT.items()}[flt.complaint]
+    state["x_terms"] = [t for t in flt.terms if t in TERMS]
+    state["x_kinds"] = list(flt.kinds)
+    state["x_author"] = flt.author
+    state["x_states"] = list(flt.case_states)
+    state["x_own"] = flt.include_own
+    state["x_page"] = 1
+
+
+pending = st.session_state.pop("x_load", None)
+if pending is not None:
+    load(pending)
+
+saved = explorer.saved_searches(store, user.name)
+top = st.columns([3, 2, 2])
+text = top[0].text_input(
+    "Search", key="x_text", placeholder='refund "lost bag" -delay #aerolume deliver*',
+    help="Every word must appear (in any case, with or without accents); \"quoted words\" "
+         "together in that order; -word excluded; word* any word starting so. Thai words "
+         "are found inside unspaced text.")
+period = top[1].selectbox("Period", list(PERIODS), index=2, key="x_period")
+choice = top[2].selectbox("Saved searches", ["—", *saved], key="x_saved",
+                          help="Searches you saved here; only you see yours.")
+if choice != "—" and st.session_state.get("x_loaded") != choice:
+    st.session_state["x_loaded"] = choice
+    st.session_state["x_load"] = saved[choice]
+    st.rerun()
+
+since = until = None
+days = PERIODS[period]
+if days == "dates":
+    today = dt.datetime.now(dt.timezone.utc).date()
+    picked = st.date_input("From – to (UTC)", value=(today - dt.timedelta(days=30), today),
+                           key="x_dates")
+    if isinstance(picked, (tuple, list)) and len(picked) == 2:
+        since = dt.datetime.combine(picked[0], dt.time(), dt.timezone.utc)
+        until = dt.datetime.combine(picked[1], dt.time(), dt.timezone.utc) + \
+            dt.timedelta(days=1)
+    days = None
+
+with st.expander("Filters", expanded=False):
+    row = st.columns(4)
+    sources = row[0].multiselect("Source", SOURCES, key="x_sources")
+    languages = row[1].multiselect("Language", LANGS, key="x_langs",
+                                   format_func=lambda c: ui.language_name(
+                                       None if c == "und" else c))
+    sentiments = row[2].multiselect("Sentiment", list(explorer.SENTIMENTS),
+                                    key="x_sentiments")
+    complaint = row[3].selectbox("Complaint", list(COMPLAINT), key="x_complaint")
+    row = st.columns(4)
+    terms = row[0].multiselect("Term", TERMS, key="x_terms")
+    kinds = row[1].multiselect("Kind", KINDS, key="x_kinds")
+    author = row[2].text_input("Author", key="x_author", placeholder="@handle")
+    states = row[3].multiselect("Case state", list(explorer.CASE_STATES), key="x_states",
+                                format_func=lambda s: "not a case" if s == "none"
+                                else s.replace("_", " "))
+    include_own = st.checkbox("Include our own posts", key="x_own")
+
+flt = Filter(since=since, until=until, days=days, text=text, sources=tuple(sources),
+             languages=tuple(languages), sentiments=tuple(sentiments),
+             complaint=COMPLAINT[complaint], terms=tuple(terms), kinds=tuple(kinds),
+             author=author, case_states=tuple(states), include_own=include_own)
+
+with st.popover("Save this search"):
+    name = st.text_input("Name", key="x_save_name", value=choice if choice != "—" else "")
+    if st.button("Save", key="x_save"):
+        try:
+            explorer.save_search(store, user.name, name, flt)
+            st.session_state["x_loaded"] = name.strip()
+            st.toast(f"Saved “{name.strip()}”.")
+        except ValueError as exc:
+            st.error(ui.sentence(exc))
+    if choice != "—" and st.button(f"Delete “{choice}”", key="x_delete"):
+        explorer.delete_search(store, user.name, choice)
+        st.session_state.pop("x_loaded", None)
+        st.session_state["x_saved"] = "—"
+        st.rerun()
+
+total = explorer.count(store, flt)
+if flt.text.strip() and not flt.search:
+    st.warning("The search box holds no word to look for (only punctuation?); showing "
+               "everything else the filters ask for.")
+cols = st.columns(3)
+cols[0].metric("Matching mentions", f"{total:,}")
+complaints = explorer.count(store, explorer.behind(flt, complaint=True)) \
+    if flt.complaint is not False else 0
+cols[1].metric("Complaints among them",
+               f"{complaints:,} ({complaints / total:.0%})" if total else "0")
+since_shown, until_shown = flt.period()
+cols[2].caption("Period (UTC): " + (
+    f"{since_shown:%Y-%m-%d %H:%M} – {until_shown:%Y-%m-%d %H:%M}" if since_shown
+    else "all time"))
+
+
+# -- views --------------------------------------------------------------------------------
+
+def mention_table(frame: pd.DataFrame, key: str, height: int = 420) -> None:
+    """Mentions as an analyst's table: the text is cell text, never Markdown or HTML, and
+    only plain web addresses are links."""
+    shown = frame.assign(
+        url=[ui.safe_link(u) for u in frame["url"]],
+        language=[ui.language_name(None if c == "und" else c) for c in frame["lang"]],
+        terms=[", ".join(t) for t in frame["matched_terms"]],
+        text=[ui.clipped(t, 500) for t in frame["text"]],
+        case_id=frame["case_id"].fillna(""),
+        case_status=frame["case_status"].fillna("").str.replace("_", " "),
+    )[["created_at", "text", "author", "source", "language", "sentiment_label", "complaint",
+       "case_id", "case_status", "terms", "author_followers", "url"]]
+    st.dataframe(shown, hide_index=True, width="stretch", height=height, key=key,
+                 column_config={
+                     "created_at": st.column_config.DatetimeColumn("When (UTC)",
+                                                                   format="YYYY-MM-DD HH:mm"),
+                     "text": st.column_config.TextColumn("Text", width="large"),
+                     "author": "Author", "source": "Source", "language": "Language",
+                     "sentiment_label": "Sentiment", "complaint": "Complaint",
+                     "case_id": "Case", "case_status": "Case state", "terms": "Terms",
+                     "author_followers": st.column_config.NumberColumn("Followers"),
+                     "url": st.column_config.LinkColumn("Link", display_text="open"),
+                 })
+
+
+def behind_mark(narrowed: Filter, label: str, key: str) -> None:
+    """The mentions behind a clicked mark, and a way to make them the page's filter."""
+    found = explorer.count(store, narrowed)
+    st.subheader(f"Mentions behind {label}: {found:,}", anchor=False)
+    if found:
+        mention_table(explorer.mentions(store, narrowed, limit=PAGE_SIZE), key=f"{key}-list",
+                      height=300)
+    if st.button("Explore just these", key=f"{key}-apply"):
+        st.session_state["x_load"] = narrowed
+        st.rerun()
+
+
+def picked(event, name: str) -> dict | None:
+    """The first mark the analyst clicked in a chart, if any."""
+    marks = (event or {}).get("selection", {}).get(name) or []
+    return marks[0] if marks else None
+
+
+LABEL_FORMATS = {"hour": "%Y-%m-%d %H:00", "day": "%a %Y-%m-%d", "week": "week of %Y-%m-%d"}
+
+
+def labelled(data: pd.DataFrame, grain: str) -> tuple[pd.DataFrame, dict]:
+    """Buckets as labels for an ordinal axis (one bar per bucket, however few), and the way
+    back from a clicked label to its bucket."""
+    labels = [pd.Timestamp(b).tz_convert("UTC").strftime(LABEL_FORMATS[grain])
+              for b in data["bucket"]]
+    back = {label: pd.Timestamp(b).tz_convert("UTC").to_pydatetime()
+            for label, b in zip(labels, data["bucket"], strict=True)}
+    return data.assign(label=labels), back
+
+
+def table_toggle(frame: pd.DataFrame, key: str) -> None:
+    if st.toggle("Show the table", key=f"{key}-table"):
+        st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def view_mentions() -> None:
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = st.number_input(f"Page (of {pages:,}; newest first)", min_value=1,
+                           max_value=pages, key="x_page", step=1)
+    frame = explorer.mentions(store, flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    if frame.empty:
+        st.info("No mention matches: widen the period or remove a filter.")
+        return
+    mention_table(frame, key="x-mentions", height=560)
+
+
+def view_trends() -> None:
+    grain = st.segmented_control("Per", list(explorer.GRAINS), default="day",
+                                 key="x_grain") or "day"
+    data = explorer.trend(store, flt, grain)
+    if data.empty:
+        st.info("Nothing to chart for these filters.")
+        return
+    data, back = labelled(data, grain)
+    order = list(dict.fromkeys(data.sort_values("bucket")["label"]))
+    st.subheader(f"Mentions per {grain}, by sentiment", anchor=False)
+    st.caption("Click a bar to see the mentions behind it.")
+    pick = alt.selection_point(name="pick", fields=["label", "sentiment_label"])
+    chart = alt.Chart(data).mark_bar().encode(
+        x=alt.X("label:O", sort=order, title=f"{grain.capitalize()} (UTC)",
+                  axis=alt.Axis(labelAngle=-30, labelOverlap=True)),
+        y=alt.Y("mentions:Q", title="Mentions"),
+        color=alt.Color("sentiment_label:N", scale=SENTIMENT_COLOURS, title="Sentiment"),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.45)),
+        tooltip=[alt.Tooltip("label:O", title=grain), "sentiment_label:N", "mentions:Q",
+                 "complaints:Q"],
+    ).add_params(pick)
+    event = st.altair_chart(chart, width="stretch", on_select="rerun", key="x-trend")
+    st.subheader(f"Complaints per {grain}", anchor=False)
+    complaints = data.groupby("label", as_index=False)["complaints"].sum()
+    st.altair_chart(alt.Chart(complaints).mark_line(color="#c62828", point=True).encode(
+        x=alt.X("label:O", sort=order, title=f"{grain.capitalize()} (UTC)",
+                  axis=alt.Axis(labelAngle=-30, labelOverlap=True)),
+        y=alt.Y("complaints:Q", title="Complaints"),
+        tooltip=[alt.Tooltip("label:O", title=grain), "complaints:Q"]), width="stretch")
+    table_toggle(data.drop(columns=["label"]), "x-trend")
+    mark = picked(event, "pick")
+    if mark and mark.get("label") in back:
+        behind_mark(explorer.behind(flt, grain=grain, bucket=back[mark["label"]],
+                                    sentiment=mark.get("sentiment_label")),
+                    f"{mark['label']} ({mark.get('sentiment_label', 'all')})", "x-trend")
+
+
+def view_share() -> None:
+    grain = st.segmented_control("Per", ["day", "week"], default="week",
+                                 key="x_share_grain") or "week"
+    data = explorer.share_of_voice(store, flt, grain)
+    if data.empty:
+        st.info("No brand or competitor term in these mentions. Competitors are watchlist "
+                "terms of kind \"competitor\" in clamor.toml.")
+        return
+    data, back = labelled(data, grain)
+    order = list(dict.fromkeys(data.sort_values("bucket")["label"]))
+    totals = data.groupby(["term", "kind"], as_index=False)["mentions"].sum()
+    totals["share"] = totals["mentions"] / totals["mentions"].sum()
+    cols = st.columns(min(len(totals), 6))
+    for col, row in zip(cols, totals.sort_values("mentions", ascending=False)
+                        .itertuples(), strict=False):
+        col.metric(f"{row.term} ({row.kind})", f"{row.share:.0%}")
+        col.caption(f"{row.mentions:,} mentions")
+    st.subheader(f"Share of voice per {grain}", anchor=False)
+    st.caption("Click a bar to see the mentions behind it.")
+    pick = alt.selection_point(name="pick", fields=["label", "term"])
+    chart = alt.Chart(data).mark_bar().encode(
+        x=alt.X("label:O", sort=order, title=f"{grain.capitalize()} (UTC)",
+                  axis=alt.Axis(labelAngle=-30, labelOverlap=True)),
+        y=alt.Y("mentions:Q", stack="normalize", title="Share of voice",
+                axis=alt.Axis(format="%")),
+        color=alt.Color("term:N", title="Name"),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.45)),
+        tooltip=[alt.Tooltip("label:O", title=grain), "term:N", "kind:N", "mentions:Q",
+                 alt.Tooltip("share:Q", format=".0%")],
+    ).add_params(pick)
+    event = st.altair_chart(chart, width="stretch", on_select="rerun", key="x-share")
+    table_toggle(data.drop(columns=["label"]), "x-share")
+    mark = picked(event, "pick")
+    if mark and mark.get("label") in back:
+        behind_mark(explorer.behind(flt, grain=grain, bucket=back[mark["label"]],
+                                    term=mark.get("term")),
+                    f"{mark.get('term')} in {mark['label']}", "x-share")
+
+
+def view_authors() -> None:
+    by = st.segmented_control("By", ["volume", "reach"], default="volume",
+                              key="x_authors_by") or "volume"
+    data = explorer.top_authors(store, flt, by=by, limit=20)
+    if data.empty:
+        st.info("No author in these mentions.")
+        return
+    measure = "mentions" if by == "volume" else "followers"
+    pick = alt.selection_point(name="pick", fields=["author", "source"])
+    chart = alt.Chart(data).mark_bar().encode(
+        x=alt.X(f"{measure}:Q", title=measure.capitalize()),
+        y=alt.Y("author:N", sort="-x", title=None),
+        color=alt.Color("source:N", title="Source"),
+        tooltip=["author:N", "source:N", "mentions:Q", "followers:Q", "complaints:Q",
+                 "negative:Q"],
+    ).add_params(pick)
+    event = st.altair_chart(chart, width="stretch", on_select="rerun", key="x-authors")
+    table_toggle(data, "x-authors")
+    mark = picked(event, "pick")
+    if mark and mark.get("author"):
+        behind_mark(explorer.behind(flt, author=mark["author"], source=mark.get("source")),
+                    ui.isolate(str(mark["author"])), "x-authors")
+
+
+def view_words() -> None:
+    hashtags = st.segmented_control("Show", ["words", "hashtags"], default="words",
+                                    key="x_words_kind") == "hashtags"
+    data = explorer.top_words(store, flt, limit=25, hashtags=hashtags)
+    st.caption(f"Counted over the newest {explorer.TOP_WORDS_SAMPLE:,} matching mentions; "
+               "common function words are left out.")
+    if data.empty:
+        st.info("No word to count in these mentions.")
+        return
+    pick = alt.selection_point(name="pick", fields=["word"])
+    chart = alt.Chart(data).mark_bar(color="#5c6bc0").encode(
+        x=alt.X("mentions:Q", title="Mentions holding it"),
+        y=alt.Y("word:N", sort="-x", title=None),
+        tooltip=["word:N", "mentions:Q", alt.Tooltip("share:Q", format=".1%")],
+    ).add_params(pick)
+    event = st.altair_chart(chart, width="stretch", on_select="rerun", key="x-words")
+    table_toggle(data, "x-words")
+    mark = picked(event, "pick")
+    if mark and mark.get("word"):
+        behind_mark(explorer.behind(flt, word=str(mark["word"])), f"“{mark['word']}”",
+                    "x-words")
+
+
+def view_languages() -> None:
+    data = explorer.language_mix(store, flt)
+    if data.empty:
+        st.info("No mention matches.")
+        return
+    data["language"] = [ui.language_name(None if c == "und" else c) for c in data["lang"]]
+    pick = alt.selection_point(name="pick", fields=["lang"])
+    chart = alt.Chart(data).mark_arc(innerRadius=60).encode(
+        theta=alt.Theta("mentions:Q"), color=alt.Color("language:N", title="Language"),
+        tooltip=["language:N", "mentions:Q", alt.Tooltip("share:Q", format=".0%")],
+    ).add_params(pick)
+    event = st.altair_chart(chart, width="stretch", on_select="rerun", key="x-langs")
+    table_toggle(data[["language", "lang", "mentions", "share"]], "x-langs")
+    mark = picked(event, "pick")
+    if mark and mark.get("lang"):
+        behind_mark(explorer.behind(flt, lang=mark["lang"]),
+                    ui.language_name(None if mark["lang"] == "und" else mark["lang"]),
+                    "x-langs")
+
+
+VIEW_FUNCTIONS = dict(zip(VIEWS, [view_mentions, view_trends, view_share, view_authors,
+                                  view_words, view_languages], strict=True))
+view = st.segmented_control("View", VIEWS, default="Mentions", key="x_view") or "Mentions"
+VIEW_FUNCTIONS[view]()
+
+
+# -- export -------------------------------------------------------------------------------
+
+with st.expander(f"Export these {total:,} mentions"):
+    fmt = st.radio("Format", explorer.EXPORT_FORMATS, horizontal=True, key="x_fmt",
+                   format_func=lambda f: {"csv": "CSV (spreadsheets)",
+                                          "parquet": "Parquet (data tools)"}[f])
+    st.caption("The same filters on the command line: `clamor export --help`. In CSV a text "
+               "that starts with = + - or @ gets a ' in front, so a spreadsheet does not run "
+               "it as a formula; Parquet keeps every text exactly.")
+    if st.button("Prepare the file", key="x_export", disabled=total == 0):
+        bar = st.progress(0.0, text="Writing…")
+        out = Path(tempfile.mkdtemp(prefix="clamor-export-")) / f"mentions.{fmt}"
+
+        def progress(done: int, of: int) -> None:
+            bar.progress(min(1.0, done / of) if of else 1.0,
+                         text=f"{done:,} of {of:,} mentions written")
+
+        written = explorer.export(store, flt, fmt, out, progress)
+        st.session_state["x_file"] = (str(out), fmt, written)
+    if st.session_state.get("x_file"):
+        path, fmt_done, written = st.session_state["x_file"]
+        if Path(path).exists():
+            st.download_button(
+                f"Download {written:,} mentions ({fmt_done})", Path(path).read_bytes(),
+                file_name=f"clamor-mentions-{dt.date.today():%Y%m%d}.{fmt_done}",
+                mime="text/csv" if fmt_done == "csv" else "application/octet-stream",
+                key="x_download")

@@ -1,0 +1,115 @@
+"""The explorer page, run as an analyst: search, filters, each view, saved searches, the
+mentions behind a chart mark, and an export."""
+
+import datetime as dt
+
+import pandas as pd
+
+from clamor import explorer
+from clamor.explorer import Filter
+from clamor.store import Store
+from tests.conftest import page_test, run
+
+ANALYST = "Nadia Karimi"
+
+
+def analyst_run(**state):
+    at = page_test("pages/explore.py", name=ANALYST, role="analyst")
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_the_page_opens_on_the_last_30_days(app_env):
+    at = run("pages/explore.py", name=ANALYST, role="analyst")
+    assert [t.value for t in at.title] == ["Explore"]
+    store = Store(app_env)
+    try:
+        expected = explorer.count(store, Filter(days=30))
+    finally:
+        store.close()
+    assert metric(at, "Matching mentions") == f"{expected:,}"
+    shown = at.dataframe[0].value  # the mentions table, newest first
+    assert 0 < len(shown) <= 50 and shown["created_at"].is_monotonic_decreasing
+
+
+def test_search_and_filters_narrow_the_count(app_env):
+    at = analyst_run()
+    everything = int(metric(at, "Matching mentions").replace(",", ""))
+    at.text_input(key="x_text").set_value("refund").run()
+    refunds = int(metric(at, "Matching mentions").replace(",", ""))
+    assert 0 < refunds < everything
+    at.multiselect(key="x_langs").set_value(["en"]).run()
+    english = int(metric(at, "Matching mentions").replace(",", ""))
+    assert 0 < english <= refunds
+    at.selectbox(key="x_complaint").set_value("complaints").run()
+    assert not at.exception
+    assert int(metric(at, "Matching mentions").replace(",", "")) <= english
+
+
+def test_every_view_draws(app_env):
+    for view in ["Mentions", "Trends", "Share of voice", "Authors", "Words", "Languages"]:
+        at = analyst_run(x_view=view, x_period="all time")
+        assert not at.error, (view, [e.value for e in at.error])
+
+
+def test_a_search_with_only_punctuation_says_so(app_env):
+    at = analyst_run(x_text="!!! ...")
+    assert any("no word to look for" in w.value for w in at.warning)
+
+
+def test_saving_and_loading_a_search(app_env):
+    at = analyst_run(x_text="refund", x_langs=["fa", "ar"], x_period="90 days")
+    at.text_input(key="x_save_name").set_value("Refunds fa+ar")
+    at.button(key="x_save").click().run()
+    assert not at.exception
+    store = Store(app_env)
+    try:
+        saved = explorer.saved_searches(store, ANALYST)
+    finally:
+        store.close()
+    assert saved == {"Refunds fa+ar": Filter(text="refund", languages=("fa", "ar"),
+                                             days=90)}
+    fresh = analyst_run()
+    fresh.selectbox(key="x_saved").set_value("Refunds fa+ar").run()
+    assert fresh.text_input(key="x_text").value == "refund"
+    assert fresh.multiselect(key="x_langs").value == ["fa", "ar"]
+    assert fresh.selectbox(key="x_period").value == "90 days"
+
+
+def test_the_mentions_behind_a_chart_mark(app_env):
+    store = Store(app_env)
+    try:
+        day = explorer.trend(store, Filter(), "day").iloc[-1]
+    finally:
+        store.close()
+    narrowed = explorer.behind(Filter(), grain="day", bucket=day["bucket"].to_pydatetime(),
+                               sentiment=day["sentiment_label"])
+    assert narrowed.since == day["bucket"].to_pydatetime()
+    assert narrowed.until - narrowed.since == dt.timedelta(days=1)
+    assert narrowed.sentiments == (day["sentiment_label"],)
+    store = Store(app_env)
+    try:
+        assert explorer.count(store, narrowed) == day["mentions"]
+    finally:
+        store.close()
+
+
+def test_export_from_the_page(app_env):
+    at = analyst_run(x_text="refund", x_fmt="csv")
+    at.button(key="x_export").click().run()
+    assert not at.exception
+    path, fmt, written = at.session_state["x_file"]
+    assert fmt == "csv" and written == len(pd.read_csv(path)) > 0
+
+
+def test_agents_do_not_see_the_explorer(app_env):
+    at = page_test("pages/explore.py", name="Sara Lindqvist", role="agent")
+    at.run()
+    assert not at.title and at.error[0].value == "Your role (agent) does not include this page."
