@@ -44,8 +44,11 @@ def _case_of_mention(con, mention_id: str, now: dt.datetime) -> str:
     own, source, author, conversation, created = found
     if own:
         raise ActionRefused("this post is one of the company's own; there is nothing to answer")
-    # Not filed yet (analysis has not reached it): it gets a case of its own now, and the
-    # filing pass will skip it.
+    # Not filed yet (analysis has not reached it), or filed under no case (a post naming only
+    # competitors): it gets a case of its own now, the agent's choice, and the filing pass
+    # will skip it.
+    con.execute("DELETE FROM case_mentions WHERE mention_id = ? AND case_id IS NULL",
+                [mention_id])
     (number,) = con.execute("SELECT nextval('case_number')").fetchone()
     case = f"C-{number}"
     con.execute(

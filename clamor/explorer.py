@@ -184,7 +184,7 @@ def _counted_hourly(flt: Filter, *, by_term: bool = False) -> bool:
     """Whether the hourly counts answer for this filter (they are kept by hour, source,
     language, sentiment, complaint and own posts; hourly_terms also by term and kind)."""
     return (not flt.text.strip() and not flt.author.strip() and not flt.case_states
-            and (by_term or not (flt.terms or flt.kinds))
+            and not flt.kinds and (by_term or not flt.terms)
             and "pending" not in flt.sentiments
             and all(_on_the_hour(moment) for moment in flt.period()))
 
@@ -198,11 +198,9 @@ def _hourly_conditions(flt: Filter, *, by_term: bool = False) -> tuple[list[str]
         if values:
             where.append(f"list_contains(?, h.{column})")
             params.append(list(values))
-    if by_term:
-        for column, values in (("term", flt.terms), ("kind", flt.kinds)):
-            if values:
-                where.append(f"list_contains(?, h.{column})")
-                params.append(list(values))
+    if by_term and flt.terms:
+        where.append("list_contains(?, h.term)")
+        params.append(list(flt.terms))
     if flt.complaint is not None:
         where.append("h.complaint = ?")
         params.append(flt.complaint)
@@ -316,32 +314,40 @@ def language_mix(store: Store, flt: Filter) -> pd.DataFrame:
 
 
 def share_of_voice(store: Store, flt: Filter, grain: str = "day",
-                   kinds: tuple[str, ...] = SHARE_KINDS) -> pd.DataFrame:
-    """Mentions per bucket of each brand and competitor term, and each one's share of the
-    bucket: columns bucket, term, kind, mentions, share. A mention naming two of them
-    counts for both."""
+                   kinds: tuple[str, ...] = SHARE_KINDS,
+                   term_kinds: dict[str, str] | None = None) -> pd.DataFrame:
+    """Mentions per bucket of each term of the given kinds (brand and competitor names), and
+    each one's share of the bucket: columns bucket, term, kind, mentions, share. A mention
+    naming two of them counts for both. `term_kinds` is the watchlist's term -> kind (the
+    config; a mention's matched kinds are a set, not one per term); without it every term
+    counts, of kind ''."""
     grain = _grain(grain)
+    wanted = [t for t, k in term_kinds.items() if k in kinds] if term_kinds else None
     if _counted_hourly(flt, by_term=True):
         where, params = _hourly_conditions(flt, by_term=True)
         sql = f"""
-            SELECT date_trunc('{grain}', h.hour) AS bucket, h.term, h.kind,
+            SELECT date_trunc('{grain}', h.hour) AS bucket, h.term,
                    sum(h.mentions)::BIGINT AS mentions
-            FROM hourly_terms h WHERE {' AND '.join(where)} AND list_contains(?, h.kind)
+            FROM hourly_terms h WHERE {' AND '.join(where)}
+              AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], h.term))
             GROUP BY ALL
         """
     else:
         where, params, _ = _conditions(flt)
         sql = f"""
-            SELECT bucket, term, kind, count(*) AS mentions FROM (
+            SELECT bucket, term, count(*) AS mentions FROM (
                 SELECT date_trunc('{grain}', m.created_at) AS bucket,
-                       unnest(m.matched_terms) AS term, unnest(m.matched_kinds) AS kind
+                       unnest(list_distinct(m.matched_terms)) AS term
                 FROM {_FROM} WHERE {' AND '.join(where)})
-            WHERE list_contains(?, kind) GROUP BY ALL
+            WHERE ?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], term)
+            GROUP BY ALL
         """
-    return store.query_df(
-        f"""SELECT *, mentions / sum(mentions) OVER (PARTITION BY bucket) AS share
-            FROM ({sql}) ORDER BY bucket, mentions DESC, term""",
-        [*params, list(kinds)])
+    frame = store.query_df(f"SELECT * FROM ({sql}) ORDER BY bucket, mentions DESC, term",
+                           [*params, wanted, wanted])
+    frame.insert(2, "kind", [(term_kinds or {}).get(t, "") for t in frame["term"]])
+    totals = frame.groupby("bucket")["mentions"].transform("sum")
+    frame["share"] = frame["mentions"] / totals if len(frame) else []
+    return frame
 
 
 def top_authors(store: Store, flt: Filter, by: str = "volume", limit: int = 20

@@ -13,6 +13,7 @@ import pandas as pd
 
 from analysis.priority import urgency
 from clamor import standards
+from clamor.cases import competitor_only_sql
 from clamor.config import Config
 from clamor.store import Store, utcnow
 
@@ -367,6 +368,9 @@ def posts_for_response_times(store: Store) -> pd.DataFrame:
 
 # -- overview ------------------------------------------------------------------------------
 
+# The overview is about us: posts naming only competitors are left to the explorer.
+_ABOUT_OTHERS = competitor_only_sql("m.matched_kinds")
+
 # What the overview breaks daily counts down by: column name -> SQL (fixed, never user input).
 _BREAKDOWNS = {"language": "coalesce(a.lang, 'pending')",
                "sentiment": "coalesce(a.sentiment_label, 'pending')"}
@@ -378,7 +382,8 @@ def _daily(store: Store, by: str, days: int, now: dt.datetime | None) -> pd.Data
         SELECT date_trunc('day', m.created_at) AS day, {_BREAKDOWNS[by]} AS {by},
                count(*) AS mentions
         FROM mentions m LEFT JOIN analysis a ON a.mention_id = m.id
-        WHERE NOT m.is_own AND m.created_at >= ?::TIMESTAMPTZ - to_days(?)
+        WHERE NOT m.is_own AND NOT {_ABOUT_OTHERS}
+          AND m.created_at >= ?::TIMESTAMPTZ - to_days(?)
         GROUP BY ALL ORDER BY day, {by}
         """,
         [now or utcnow(), days],
@@ -399,11 +404,12 @@ def daily_sentiment(store: Store, days: int = 7, now: dt.datetime | None = None
 def hourly_complaints(store: Store, days: int = 7, now: dt.datetime | None = None
                       ) -> pd.DataFrame:
     return store.query_df(
-        """
+        f"""
         SELECT date_trunc('hour', m.created_at) AS hour,
                count(*) FILTER (WHERE a.complaint) AS complaints, count(*) AS mentions
         FROM mentions m JOIN analysis a ON a.mention_id = m.id
-        WHERE NOT m.is_own AND m.created_at >= ?::TIMESTAMPTZ - to_days(?)
+        WHERE NOT m.is_own AND NOT {_ABOUT_OTHERS}
+          AND m.created_at >= ?::TIMESTAMPTZ - to_days(?)
         GROUP BY ALL ORDER BY hour
         """,
         [now or utcnow(), days],
@@ -422,19 +428,20 @@ class Totals:
 def totals(store: Store, days: int = 7, now: dt.datetime | None = None) -> Totals:
     since = (now or utcnow()) - dt.timedelta(days=days)
     row = store.query_rows(
-        """
+        f"""
         SELECT count(*), count(*) FILTER (WHERE a.complaint),
                count(*) FILTER (WHERE a.sentiment_label = 'unscored')
         FROM mentions m LEFT JOIN analysis a ON a.mention_id = m.id
-        WHERE NOT m.is_own AND m.created_at >= ?
+        WHERE NOT m.is_own AND NOT {_ABOUT_OTHERS} AND m.created_at >= ?
         """,
         [since],
     )[0]
     langs = dict(store.query_rows(
-        """
+        f"""
         SELECT coalesce(a.lang, 'pending'), count(*)
         FROM mentions m LEFT JOIN analysis a ON a.mention_id = m.id
-        WHERE NOT m.is_own AND m.created_at >= ? GROUP BY ALL ORDER BY 2 DESC
+        WHERE NOT m.is_own AND NOT {_ABOUT_OTHERS} AND m.created_at >= ?
+        GROUP BY ALL ORDER BY 2 DESC
         """,
         [since],
     ))
@@ -561,14 +568,17 @@ def survey_credits(store: Store, since: dt.datetime | None = None,
 
 # The series a customer mention counts in, by name (see analysis/spikes.py). `?` is the list
 # of staff terms: a staff name in a negative mention or complaint is its own series.
-_SERIES_OF = """
+# What each customer mention counts in. The overall series (all, complaints, negative) are
+# about us: a post naming only competitors counts for its terms alone.
+_SERIES_OF = f"""
     list_concat(
+        CASE WHEN {competitor_only_sql('m.matched_kinds')} THEN [] ELSE list_concat(
         ['all', 'all/lang=' || coalesce(a.lang, 'unknown'), 'all/source=' || m.source],
         CASE WHEN a.complaint THEN ['complaints', 'complaints/lang=' || coalesce(a.lang, 'unknown'),
                                     'complaints/source=' || m.source] ELSE [] END,
         CASE WHEN a.sentiment_label = 'negative'
              THEN ['negative', 'negative/lang=' || coalesce(a.lang, 'unknown'),
-                   'negative/source=' || m.source] ELSE [] END,
+                   'negative/source=' || m.source] ELSE [] END) END,
         list_transform(m.matched_terms, t -> 'term=' || t),
         CASE WHEN a.complaint OR a.sentiment_label = 'negative'
              THEN list_transform(list_intersect(m.matched_terms, ?::VARCHAR[]),

@@ -390,7 +390,7 @@ class Store:
     _HOURLY = """
         SELECT date_trunc('hour', m.created_at) AS hour, m.source,
                coalesce(a.lang, 'und') AS lang, a.sentiment_label, a.complaint, m.is_own,
-               m.matched_terms, m.matched_kinds
+               m.matched_terms
         FROM mentions m {joined}
     """
 
@@ -404,12 +404,10 @@ class Store:
         """)
         con.execute(f"""
             INSERT INTO hourly_terms
-            SELECT hour, term, kind, source, lang, sentiment_label, complaint, is_own,
-                   count(*)
-            FROM (SELECT * EXCLUDE (matched_terms, matched_kinds),
-                         unnest(matched_terms) AS term, unnest(matched_kinds) AS kind
+            SELECT hour, term, source, lang, sentiment_label, complaint, is_own, count(*)
+            FROM (SELECT * EXCLUDE (matched_terms), unnest(list_distinct(matched_terms))
+                             AS term
                   FROM ({facts}))
-            WHERE term IS NOT NULL AND kind IS NOT NULL  -- lists of unequal length: skip
             GROUP BY ALL
             ON CONFLICT DO UPDATE SET mentions = mentions + EXCLUDED.mentions
         """)

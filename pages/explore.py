@@ -26,6 +26,7 @@ PAGE_SIZE = 50
 SENTIMENT_COLOURS = alt.Scale(domain=list(explorer.SENTIMENTS),
                               range=["#2e7d32", "#9e9e9e", "#c62828", "#7e57c2", "#e0e0e0"])
 TERMS = [t.term for t in config.watchlist.terms]
+TERM_KINDS = {t.term: t.kind for t in config.watchlist.terms}
 KINDS = sorted({t.kind for t in config.watchlist.terms})
 LANGS = [*config.watchlist.languages, "und"]
 SOURCES = ["x", "reddit", "web", "demo", *(s for s in ("mastodon", "bluesky"))]
@@ -190,7 +191,7 @@ def picked(event, name: str) -> dict | None:
     return marks[0] if marks else None
 
 
-LABEL_FORMATS = {"hour": "%Y-%m-%d %H:00", "day": "%a %Y-%m-%d", "week": "week of %Y-%m-%d"}
+LABEL_FORMATS = {"hour": "%Y-%m-%d %H:00", "day": "%Y-%m-%d", "week": "week of %Y-%m-%d"}
 
 
 def labelled(data: pd.DataFrame, grain: str) -> tuple[pd.DataFrame, dict]:
@@ -259,7 +260,7 @@ def view_trends() -> None:
 def view_share() -> None:
     grain = st.segmented_control("Per", ["day", "week"], default="week",
                                  key="x_share_grain") or "week"
-    data = explorer.share_of_voice(store, flt, grain)
+    data = explorer.share_of_voice(store, flt, grain, term_kinds=TERM_KINDS)
     if data.empty:
         st.info("No brand or competitor term in these mentions. Competitors are watchlist "
                 "terms of kind \"competitor\" in clamor.toml.")

@@ -302,3 +302,30 @@ def test_survey_csv_import_records_good_rows_and_names_bad_lines(store, config, 
     assert [p.split(":")[0] for p in problems] == ["line 4", "line 5"]
     assert "no case C-999" in problems[0]
     assert sorted(queries.case_surveys(store, case)["kind"]) == ["csat", "nps"]
+
+
+def test_posts_naming_only_competitors_stay_out_of_the_overview_and_spike_series(demo_store):
+    import datetime as dt
+
+    from clamor import actions, queries
+
+    others = demo_store.query_rows(
+        "SELECT m.id FROM mentions m WHERE NOT m.is_own "
+        "AND list_has_all(['competitor'], m.matched_kinds)")
+    assert others, "the demo has posts about competitors"
+    everything = demo_store.query_rows("SELECT count(*) FROM mentions m WHERE NOT m.is_own "
+                                       "AND m.created_at >= now() - INTERVAL 7 DAY")[0][0]
+    totals = queries.totals(demo_store, 7)
+    assert totals.mentions < everything
+    now = dt.datetime.now(dt.timezone.utc)
+    series = queries.series_counts(demo_store, now - dt.timedelta(days=30), now, [])
+    counted = series.groupby("series")["count"].sum()
+    assert counted["term=Skyvane"] > 0
+    ours = demo_store.query_rows(
+        "SELECT count(*) FROM mentions m JOIN analysis a ON a.mention_id = m.id "
+        "WHERE NOT m.is_own AND m.created_at >= ? AND NOT (len(m.matched_kinds) > 0 AND "
+        "list_has_all(['competitor'], m.matched_kinds))", [now - dt.timedelta(days=30)])[0][0]
+    assert counted["all"] == ours
+    # an agent may still open a case on one (say, from the explorer): their choice wins
+    case = actions.case_id(demo_store, others[0][0])
+    assert queries.case(demo_store, case)["status"] == "new"

@@ -142,17 +142,25 @@ def test_a_search_trend_reads_the_mentions(demo_store):
         explorer.trend(demo_store, flt, "fortnight")
 
 
-def test_share_of_voice(demo_store):
-    share = explorer.share_of_voice(demo_store, Filter(), "week", kinds=("brand", "product"))
-    assert not share.empty
-    assert set(share["kind"]) <= {"brand", "product"}
+def test_share_of_voice(demo_store, config):
+    term_kinds = {t.term: t.kind for t in config.watchlist.terms}
+    share = explorer.share_of_voice(demo_store, Filter(), "week", term_kinds=term_kinds)
+    assert {"Aerolume", "Skyvane", "Nordhavn Air"} <= set(share["term"])
+    assert set(share["kind"]) == {"brand", "competitor"}
     for _, bucket in share.groupby("bucket"):
         assert bucket["share"].sum() == pytest.approx(1.0)
-    # the hourly counts and the mentions agree
-    raw = explorer.share_of_voice(demo_store, Filter(author="", text="aerolume"), "week",
-                                  kinds=("brand",))
-    assert raw["mentions"].sum() == explorer.count(demo_store, Filter(text="aerolume",
-                                                                      kinds=("brand",)))
+    # each term's mentions, counted from the mentions themselves
+    frame = customer_texts(demo_store)
+    for term in ("Aerolume", "Skyvane"):
+        expected = sum(term in set(terms) for terms in frame["matched_terms"])
+        assert share.loc[share["term"] == term, "mentions"].sum() == expected
+    # the mentions themselves (a search) and the hourly counts agree
+    searched = explorer.share_of_voice(demo_store, Filter(text="aerolume"), "week",
+                                       term_kinds=term_kinds)
+    assert not explorer._counted_hourly(Filter(text="aerolume"), by_term=True)
+    assert searched["mentions"].sum() <= share["mentions"].sum()
+    mixed = "Aerolume app"  # a product: a mention naming it and a competitor counts once each
+    assert mixed not in set(share["term"])
 
 
 def test_top_authors_and_words(store, config):

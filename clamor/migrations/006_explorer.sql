@@ -34,17 +34,16 @@ CREATE TABLE hourly_mentions (
     mentions        BIGINT NOT NULL,
     PRIMARY KEY (hour, source, lang, sentiment_label, complaint, is_own)
 );
-CREATE TABLE hourly_terms (
+CREATE TABLE hourly_terms (                      -- a term's kind is in the config
     hour            TIMESTAMPTZ NOT NULL,
     term            VARCHAR NOT NULL,
-    kind            VARCHAR NOT NULL,
     source          VARCHAR NOT NULL,
     lang            VARCHAR NOT NULL,
     sentiment_label VARCHAR NOT NULL,
     complaint       BOOLEAN NOT NULL,
     is_own          BOOLEAN NOT NULL,
     mentions        BIGINT NOT NULL,
-    PRIMARY KEY (hour, term, kind, source, lang, sentiment_label, complaint, is_own)
+    PRIMARY KEY (hour, term, source, lang, sentiment_label, complaint, is_own)
 );
 
 -- Searches analysts keep: a name, whose, and the filters as JSON (clamor/explorer.py).
