@@ -1,0 +1,46 @@
+"""An analyst, in a real browser, searches the history in Persian, charts it, and opens the
+mentions behind a clicked bar."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def matching(page) -> int:
+    metric = page.locator("[data-testid='stMetric']").filter(has_text="Matching mentions")
+    return int(re.sub(r"\D", "", metric.locator("[data-testid='stMetricValue']").inner_text()))
+
+
+def test_analyst_searches_charts_and_clicks_through(demo_app, page):
+    sign_in(page, demo_app + "/explore", "Ana Lytic")
+    expect(page.get_by_role("heading", name="Explore")).to_be_visible(timeout=60_000)
+    expect(page.locator("[data-testid='stMetric']").first).to_be_visible(timeout=60_000)
+    everything = matching(page)
+    assert everything > 0
+
+    search = page.get_by_role("textbox", name="Search")
+    search.fill("پرواز")  # "flight", in Persian
+    search.press("Enter")
+    expect(page.locator("[data-testid='stMetricValue']").first).not_to_have_text(
+        f"{everything:,}", timeout=30_000)
+    persian = matching(page)
+    assert 0 < persian < everything
+
+    page.get_by_text("Trends", exact=True).first.click()
+    chart = page.locator("[data-testid='stVegaLiteChart']").first
+    expect(chart).to_be_visible(timeout=30_000)
+    bars = chart.locator("[aria-roledescription='bar']")  # Vega draws SVG marks
+    expect(bars.first).to_be_visible(timeout=30_000)
+    bars.last.click()
+    behind = page.get_by_text(re.compile(r"^Mentions behind "))
+    expect(behind).to_be_visible(timeout=30_000)
+    shown = int(re.search(r": ([\d,]+)$", behind.inner_text()).group(1).replace(",", ""))
+    assert 0 < shown <= persian
+    page.get_by_role("button", name="Explore just these").click()
+    expect(page.locator("[data-testid='stMetricValue']").first).to_have_text(
+        f"{shown:,}", timeout=30_000)
