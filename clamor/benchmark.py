@@ -629,11 +629,16 @@ def vader_alone(texts: list[str], workers: int) -> dict:
     cold = time.perf_counter()
     with _spawn_pool(workers, _vader_init) as pool:
         list(pool.map(_vader_chunk, [texts[:20]] * workers))
-        warm = time.perf_counter()
-        done = sum(pool.map(_vader_chunk, chunks))
-        finished = time.perf_counter()
-    return {"vader_alone_per_s": done / (finished - warm),
-            "vader_cold_per_s": done / (finished - cold)}
+        runs: list[float] = []
+        first = 0.0
+        for _ in range(3):  # a run of well under a second: the median of three
+            warm = time.perf_counter()
+            done = sum(pool.map(_vader_chunk, chunks))
+            finished = time.perf_counter()
+            first = first or finished - cold
+            runs.append(finished - warm)
+    return {"vader_alone_per_s": done / statistics.median(runs),
+            "vader_cold_per_s": done / first}
 
 
 def ingest(mentions: list, path: Path, config, workers: int) -> dict:
@@ -847,8 +852,11 @@ def insert_to_visible(store, config, tries: int = 5) -> dict:
         analyse_pending(store, config)
         analyse_ms.append((time.perf_counter() - before) * 1000)
         rank = None
-        while time.perf_counter() - start < 60:
-            shown = queries.inbox(store, queries.InboxFilter(), config=config)
+        # The whole ranked inbox (its pool), not only the first page: thousands of older
+        # complaints may rightly come before a new one.
+        everything = queries.InboxFilter(limit=queries.InboxFilter().pool)
+        while time.perf_counter() - start < 20:
+            shown = queries.inbox(store, everything, config=config)
             ids = shown["id"].tolist()
             if mention.id in ids:
                 rank = ids.index(mention.id) + 1
@@ -858,8 +866,9 @@ def insert_to_visible(store, config, tries: int = 5) -> dict:
     return {"insert_to_visible_ms": statistics.median(totals),
             "insert_to_visible_analyse_ms": statistics.median(analyse_ms),
             "insert_to_visible_ranks": ranks,
-            "insert_to_visible_note": "insert + analyse_pending + inbox poll; the "
-            "scheduler's wait (analysis.every_seconds) is not counted"}
+            "insert_to_visible_note": "insert + analyse_pending + inbox poll (rank in the "
+            "whole ranked inbox); the scheduler's wait (analysis.every_seconds) is not "
+            "counted"}
 
 
 # -- the dashboard's memory -------------------------------------------------------------------

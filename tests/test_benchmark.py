@@ -1,0 +1,53 @@
+"""`clamor bench` at a small size: it builds a store, measures everything and reports every
+figure the lead's goals read. No timing is asserted here: goals live in the benchmark."""
+
+from __future__ import annotations
+
+import duckdb
+
+from clamor import benchmark
+
+REQUIRED = ("mentions", "ingest_per_s", "vader_alone_per_s", "ingest_ratio_vs_vader",
+            "inbox_p95_ms", "inbox_ratio_vs_raw", "search_p95_ms", "search_ratio_vs_raw",
+            "overview_p95_ms", "peak_rss_mb", "insert_to_visible_ms")
+
+
+def test_a_small_bench_reports_every_figure_and_keeps_its_store(tmp_path):
+    lines: list[str] = []
+    result = benchmark.run(mentions=3000, workdir=str(tmp_path), progress=lines.append)
+
+    assert set(REQUIRED) <= set(result)
+    assert result["mentions"] == 3000
+    for key in REQUIRED[1:]:
+        assert isinstance(result[key], (int, float)) and result[key] > 0, (key, result[key])
+    assert result["insert_to_visible_ranks"] and all(result["insert_to_visible_ranks"])
+    assert any("built in" in line for line in lines)
+
+    con = duckdb.connect(str(tmp_path / "bench-3000.duckdb"), read_only=True)
+    try:
+        langs = dict(con.execute("SELECT lang, count(*) FROM analysis GROUP BY ALL").fetchall())
+        assert set(langs) == {"en", "fa", "ar", "th", "el"}
+        assert langs["en"] > langs["th"]
+        (mentions, unfiled) = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE f.mention_id IS NULL) FROM mentions m "
+            "LEFT JOIN case_mentions f ON f.mention_id = m.id").fetchone()
+        assert mentions == 3000 + 5  # the store, and the complaints timed into the inbox
+        assert unfiled == 0
+        # Thai is indexed in words, as the analysis pass would index it.
+        assert con.execute("SELECT count(*) FROM search_words "
+                           "WHERE word = 'เที่ยวบิน'").fetchone()[0] > 0
+    finally:
+        con.close()
+
+
+def test_the_table_names_the_goals_and_says_which_are_met():
+    result = {"mentions": 10_000_000, "cpu_count": 2, "duckdb": "1.5", "date": "today",
+              "inbox_p95_ms": 80.0, "inbox_raw_p95_ms": 70.0, "inbox_ratio_vs_raw": 1.14,
+              "search_p95_ms": 400.0, "peak_rss_mb": 500.0}
+    result["goals_10m"] = {key: benchmark._met(result.get(key), op, goal)
+                           for key, (op, goal, _) in benchmark.GOALS_10M.items()}
+    table = benchmark._table(result)
+    assert "inbox p95 ≤ 100 ms" in table
+    inbox = next(line for line in table.splitlines() if line.startswith("inbox p95"))
+    search = next(line for line in table.splitlines() if line.startswith("explorer search p95"))
+    assert inbox.endswith("— met") and search.endswith("— NOT met")
