@@ -90,21 +90,20 @@ def _prepare(text: str) -> str:
     return " ".join([_HASHTAG.sub(" ", text), *tags])
 
 
+# Combining marks that continue a word (Thai vowels and tone marks, Arabic harakat, Latin
+# accents typed apart) and ZWNJ/ZWJ (Persian), after a first letter.
+_MARKS = "\u0300-\u036f\u0483-\u0489\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed" \
+         "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u200c\u200d"
+_WORD = re.compile(f"[^\\W\\d_](?:[^\\W\\d_]|[{_MARKS}])*")
+
+
 def _words(text: str) -> list[str]:
     """Runs of letters; combining marks (Thai vowels) and ZWNJ/ZWJ (Persian) stay inside."""
-    words, current = [], []
-    for ch in text:
-        if ch.isalpha() or (current and (unicodedata.category(ch) in ("Mn", "Mc")
-                                         or ch in "\u200c\u200d")):
-            current.append(ch)
-        elif current:
-            words.append("".join(current).strip("\u200c\u200d"))
-            current = []
-    if current:
-        words.append("".join(current).strip("\u200c\u200d"))
-    return words
+    words = (w.strip("\u200c\u200d") for w in _WORD.findall(text))
+    return [w for w in words if w]
 
 
+@lru_cache(maxsize=1 << 16)  # a character's script never changes; looking it up by name is slow
 def _script(ch: str) -> str | None:
     if not ch.isalpha():
         return None
@@ -121,9 +120,19 @@ def _detector(languages: tuple[str, ...]):
     return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
 
 
+# Letters of every script but Latin (and the symbols, punctuation and emoji around it): a
+# text without one is written in Latin letters, which the fast path counts at once.
+_NOT_LATIN = re.compile("[^\x00-\u024f\u1e00-\u1eff\u2000-\u2bff\ufe00-\ufe0f"
+                        "\U0001f000-\U0001faff]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
 def _script_of(text: str) -> tuple[str | None, int, str]:
     """(the writer's script, letters in it, its words joined): the non-Latin script that has
     enough of the text, else Latin; (None, 0, "") without letters."""
+    if not _NOT_LATIN.search(text):  # most posts: nothing but Latin letters
+        letters = len(_LETTER.findall(text))
+        return ("LATIN", letters, text) if letters else (None, 0, "")
     letters: Counter[str] = Counter()
     words: dict[str, list[str]] = {}
     for word in _words(text):
