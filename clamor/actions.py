@@ -56,6 +56,7 @@ def _case_of_mention(con, mention_id: str, now: dt.datetime) -> str:
         "opened_at, last_customer_at, messages) VALUES (?, ?, ?, ?, ?, 'new', ?, ?, 1)",
         [case, mention_id, source, author, conversation, created, created])
     con.execute("INSERT INTO case_mentions VALUES (?, ?, 'customer')", [mention_id, case])
+    cases.refresh_waiting(con, [case])
     _event(con, case, mention_id, "opened", cases.SYSTEM, created, after="new")
     return case
 

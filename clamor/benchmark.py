@@ -551,7 +551,8 @@ def _file_cases(store, end: dt.datetime) -> dict:
                    CASE WHEN status = 'resolved' AND last_resp < ?::TIMESTAMPTZ - INTERVAL 2 DAY
                              AND {u('first_seq', 6)} < 0.6
                         THEN last_resp + to_seconds(90000) END,
-                   0
+                   0,
+                   NULL, NULL, 0, false, [], [], NULL, NULL  -- waiting: refresh_waiting below
             FROM r
         """, [end] * 6)
         con.execute("""
@@ -575,6 +576,9 @@ def _file_cases(store, end: dt.datetime) -> dict:
         con.execute(f"CREATE SEQUENCE case_number START {10001 + cases}")
         con.execute("DROP TABLE bench_filing")
         con.execute("DROP TABLE bench_cases")
+        from clamor import cases as casework
+
+        casework.refresh_waiting(con, None)  # what each case waits on, as filing keeps it
         (waiting,) = con.execute("""
             SELECT count(*) FROM cases c
             WHERE c.status IN ('new', 'acknowledged', 'in_progress', 'waiting_on_customer')
@@ -745,7 +749,8 @@ def search_words(store) -> dict[str, list[str]]:
     """Per language, words to search for: two common, one middling, one rare (from a sample
     of the index, so as many as a real stream's vocabulary gives)."""
     rows = store.query_rows(
-        "SELECT word, count(*) AS n FROM (SELECT word FROM search_words USING SAMPLE 3%) "
+        "SELECT word, count(*) AS n FROM "
+        "(SELECT word FROM search_words USING SAMPLE 200000 ROWS) "
         "GROUP BY word ORDER BY n DESC, word")
     out: dict[str, list[str]] = {}
     for lang, script in _SCRIPTS.items():

@@ -389,6 +389,7 @@ def _file_customers(con, config: Config, new: pd.DataFrame, window: dt.timedelta
                 GROUP BY f.case_id) agg
             WHERE cases.id = changes.id AND agg.case_id = changes.id
             """)
+        refresh_waiting(con, list(touched))
     finally:
         con.unregister("changes")
     _append_events(con, events)
@@ -436,6 +437,41 @@ def _file_responses(con, batch: int) -> int:
     return len(keep)
 
 
+def refresh_waiting(con, case_ids: list[str] | None) -> None:
+    """Recompute what each case waits on (all cases with None): the customers' messages
+    since its last response — how many, since when, the newest (with its language and its
+    author's reach), whether any is a complaint and why, and the kinds of term they name.
+    The inbox ranks cases from these columns alone."""
+    scope = "true" if case_ids is None else "c.id IN (SELECT unnest(?))"
+    params = [] if case_ids is None else [case_ids]
+    con.execute(f"""
+        UPDATE cases SET waiting_mention_id = NULL, waiting_since = NULL, messages_waiting = 0,
+               waiting_complaint = false, waiting_cues = [], waiting_kinds = [],
+               waiting_lang = NULL, waiting_followers = NULL
+        WHERE {scope.replace('c.id', 'cases.id')} AND messages_waiting > 0
+        """, params)
+    con.execute(f"""
+        UPDATE cases SET waiting_mention_id = w.newest, waiting_since = w.since,
+               messages_waiting = w.n, waiting_complaint = w.complaint,
+               waiting_cues = w.cues, waiting_kinds = w.kinds, waiting_lang = w.lang,
+               waiting_followers = w.followers
+        FROM (
+            SELECT c.id, arg_max(m.id, m.created_at) AS newest, min(m.created_at) AS since,
+                   count(*) AS n, coalesce(bool_or(a.complaint), false) AS complaint,
+                   coalesce(list_distinct(flatten(list(a.complaint_cues)
+                                                  FILTER (WHERE a.complaint))), []) AS cues,
+                   list_distinct(flatten(list(m.matched_kinds))) AS kinds,
+                   arg_max(a.lang, m.created_at) AS lang,
+                   arg_max(m.author_followers, m.created_at) AS followers
+            FROM cases c JOIN case_mentions f ON f.case_id = c.id AND f.role = 'customer'
+            JOIN mentions m ON m.id = f.mention_id
+            LEFT JOIN analysis a ON a.mention_id = m.id
+            WHERE {scope} AND (c.last_response_at IS NULL OR m.created_at > c.last_response_at)
+            GROUP BY c.id) w
+        WHERE cases.id = w.id
+        """, params)
+
+
 def refresh_response_times(con, case_ids: list[str]) -> None:
     """First/last response times from the events; a new case that got a response is
     acknowledged."""
@@ -452,6 +488,7 @@ def refresh_response_times(con, case_ids: list[str]) -> None:
               GROUP BY case_id) r
         WHERE cases.id = r.case_id
         """, [case_ids])
+    refresh_waiting(con, case_ids)
 
 
 def _append_events(con, events: list[tuple]) -> None:

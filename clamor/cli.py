@@ -687,6 +687,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # prawcore logs every retry it makes; the run's own outcome says what matters.
     logging.getLogger("prawcore").setLevel(logging.ERROR)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:  # its own options (--mentions, --json, --keep): see benchmark
+        return cmd_bench(argparse.Namespace(rest=argv[1:]))
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)

@@ -93,18 +93,44 @@ _WORD_LOOKUP = ("(SELECT seq FROM search_words WHERE {cond} "
                 "UNION ALL SELECT seq FROM search_recent WHERE {cond})")
 
 
-def _lookup(word: str, prefix: bool = False) -> tuple[str, list]:
-    """Mention numbers holding a word (or a word starting with `prefix`)."""
+def _lookup(word: str, prefix: bool = False, bounds: tuple[int, int] | None = None
+            ) -> tuple[str, list]:
+    """Mention numbers holding a word (or a word starting with `prefix`), within `bounds`
+    (the numbers of the mentions in the filter's period, when it has one: the index is
+    sorted by word, then number, so DuckDB reads only that stretch of the word's entries)."""
     if prefix:
         # a range, not starts_with(): DuckDB skips row groups by min/max word for it
         upper = word[:-1] + chr(ord(word[-1]) + 1)
-        return _WORD_LOOKUP.format(cond="word >= ? AND word < ?"), [word, upper] * 2
-    return _WORD_LOOKUP.format(cond="word = ?"), [word, word]
+        cond, args = "word >= ? AND word < ?", [word, upper]
+    else:
+        cond, args = "word = ?", [word]
+    if bounds:
+        cond += " AND seq BETWEEN ? AND ?"
+        args = [*args, *bounds]
+    return _WORD_LOOKUP.format(cond=cond), args * 2
 
 
-def _conditions(flt: Filter) -> tuple[list[str], list, bool]:
+def seq_bounds(store: Store, flt: Filter) -> tuple[int, int] | None:
+    """The smallest and largest mention number in the filter's period (None: no period,
+    or nothing in it). Mentions are numbered as they are stored, so a period's numbers
+    are a narrow range unless old posts were imported late."""
+    since, until = flt.period()
+    if since is None and until is None:
+        return None
+    row = store.query_rows(
+        "SELECT min(seq), max(seq) FROM mentions WHERE created_at >= ? AND created_at < ?",
+        [since or _EARLIEST, until or _LATEST])[0]
+    return None if row[0] is None else (int(row[0]), int(row[1]))
+
+
+_EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_LATEST = dt.datetime(9999, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _conditions(flt: Filter, bounds: tuple[int, int] | None = None
+                ) -> tuple[list[str], list, bool]:
     """SQL conditions on `m` (mentions) and `a` (analysis), their parameters, and whether
-    any of them reads the analysis."""
+    any of them reads the analysis. `bounds`: see seq_bounds."""
     where: list[str] = []
     params: list = []
     uses_analysis = False
@@ -155,19 +181,22 @@ def _conditions(flt: Filter) -> tuple[list[str], list, bool]:
             either.append(unfiled)
         where.append("(" + " OR ".join(either) + ")")
     search = flt.search
+    if bounds and (search.required or search.prefixes):
+        where.append("m.seq BETWEEN ? AND ?")
+        params.extend(bounds)
     for word in search.required:
-        sql, args = _lookup(word)
+        sql, args = _lookup(word, bounds=bounds)
         where.append(f"m.seq IN {sql}")
         params.extend(args)
     for prefix in search.prefixes:
-        sql, args = _lookup(prefix, prefix=True)
+        sql, args = _lookup(prefix, prefix=True, bounds=bounds)
         where.append(f"m.seq IN {sql}")
         params.extend(args)
     for phrase in search.phrases:
         where.append("regexp_matches(lower(m.text), ?)")
         params.append(tokens.phrase_pattern(phrase))
     for word in search.excluded:
-        sql, args = _lookup(word)
+        sql, args = _lookup(word, bounds=bounds)
         where.append(f"m.seq NOT IN {sql}")
         params.extend(args)
     return where or ["true"], params, uses_analysis
@@ -224,29 +253,68 @@ _COLUMNS = """m.id, m.created_at, m.source, m.author, m.author_followers, m.text
               coalesce(a.complaint_cues, []) AS complaint_cues"""
 
 
-def mentions(store: Store, flt: Filter, limit: int = 50, offset: int = 0) -> pd.DataFrame:
-    """The mentions that match, newest first, with their analysis and case."""
-    where, params, uses_analysis = _conditions(flt)
-    if uses_analysis:
-        chosen = f"SELECT m.seq FROM {_FROM} WHERE {' AND '.join(where)}"
-    else:  # choose the page first, then join the analysis to fifty rows, not millions
-        chosen = f"SELECT m.seq FROM mentions m WHERE {' AND '.join(where)}"
+def _page(store: Store, flt: Filter, limit: int, offset: int) -> pd.DataFrame:
+    """The numbers of one page of matching mentions, newest first: columns seq, id."""
+    where, params, uses_analysis = _conditions(flt, seq_bounds(store, flt) if flt.text
+                                               else None)
+    # Without analysis filters, the page is chosen before anything is joined to it.
+    source = _FROM if uses_analysis else "mentions m"
     return store.query_df(
-        f"""
-        WITH page AS (
-            SELECT p.seq FROM ({chosen.replace('SELECT m.seq', 'SELECT m.seq, m.created_at')}
-                              ) p
-            ORDER BY p.created_at DESC, p.seq DESC LIMIT ? OFFSET ?
-        )
-        SELECT {_COLUMNS}, f.case_id, c.status AS case_status
-        FROM page JOIN mentions m ON m.seq = page.seq
-        LEFT JOIN analysis a ON a.seq = m.seq
-        LEFT JOIN case_mentions f ON f.mention_id = m.id
-        LEFT JOIN cases c ON c.id = f.case_id
-        ORDER BY m.created_at DESC, m.seq DESC
-        """,
-        [*params, limit, offset],
-    )
+        f"""SELECT m.seq, m.id FROM {source} WHERE {' AND '.join(where)}
+            ORDER BY m.created_at DESC, m.seq DESC LIMIT ? OFFSET ?""",
+        [*params, limit, offset])
+
+
+def mentions(store: Store, flt: Filter, limit: int = 50, offset: int = 0) -> pd.DataFrame:
+    """The mentions that match, newest first, with their analysis and case.
+
+    A search for a common word matches millions of mentions; the newest page of them is
+    found in the latest day first, then in a period eight times longer, and so on, so a
+    word in every post costs what a day of posts does."""
+    search = flt.search
+    if (search.required or search.prefixes) and offset + limit <= 1000:
+        since, until = flt.period()
+        first = store.query_rows("SELECT min(created_at), max(created_at) FROM mentions")[0]
+        end = until or (first[1] + dt.timedelta(microseconds=1) if first[1] else None)
+        span = dt.timedelta(days=1)
+        page = pd.DataFrame({"seq": [], "id": []})
+        while end is not None:
+            start = end - span
+            last = (since is not None and start <= since) or first[0] is None \
+                or start <= first[0]
+            window = dataclasses.replace(flt, days=None, since=since if last else start,
+                                         until=until)
+            page = _page(store, window, limit, offset)
+            if last or len(page) >= limit:
+                break
+            span *= 8
+    else:
+        page = _page(store, flt, limit, offset)
+    return details(store, page["id"].tolist())
+
+
+def details(store: Store, ids: list[str]) -> pd.DataFrame:
+    """What the explorer shows of these mentions (newest first), read table by table by id:
+    index lookups for a page of ids, where a join would read every row of each table."""
+    frame = store.query_df(
+        "SELECT id, created_at, source, author, author_followers, text, url, matched_terms, "
+        "matched_kinds, is_own, seq FROM mentions WHERE id = ANY(?)", [ids])
+    scores = store.query_df(
+        "SELECT mention_id AS id, lang, sentiment_label, sentiment, complaint, complaint_cues "
+        "FROM analysis WHERE mention_id = ANY(?)", [ids])
+    filed = store.query_df("SELECT mention_id AS id, case_id FROM case_mentions "
+                           "WHERE mention_id = ANY(?) AND case_id IS NOT NULL", [ids])
+    states = store.query_df("SELECT id AS case_id, status AS case_status FROM cases "
+                            "WHERE id = ANY(?)", [filed["case_id"].tolist()])
+    frame = (frame.merge(scores, on="id", how="left").merge(filed, on="id", how="left")
+             .merge(states, on="case_id", how="left"))
+    frame["lang"] = frame["lang"].fillna("und")
+    frame["sentiment_label"] = frame["sentiment_label"].fillna("pending")
+    frame["complaint"] = frame["complaint"].fillna(False).astype(bool)
+    frame["complaint_cues"] = [c if isinstance(c, (list, tuple)) or hasattr(c, "tolist")
+                               else [] for c in frame["complaint_cues"]]
+    frame = frame.sort_values(["created_at", "seq"], ascending=False, kind="stable")
+    return frame.drop(columns=["seq"]).reset_index(drop=True)
 
 
 def count(store: Store, flt: Filter) -> int:
@@ -256,7 +324,8 @@ def count(store: Store, flt: Filter) -> int:
         return int(store.query_rows(
             f"SELECT coalesce(sum(mentions), 0) FROM hourly_mentions h "
             f"WHERE {' AND '.join(where)}", params)[0][0])
-    where, params, uses_analysis = _conditions(flt)
+    where, params, uses_analysis = _conditions(flt, seq_bounds(store, flt) if flt.text
+                                               else None)
     source = _FROM if uses_analysis else "mentions m"
     return int(store.query_rows(
         f"SELECT count(*) FROM {source} WHERE {' AND '.join(where)}", params)[0][0])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
@@ -264,8 +265,15 @@ def analyse_pending(store: Store, config: Config, now: dt.datetime | None = None
     finally:
         if pool is not None:
             pool.shutdown()
-    cases.file_new(store, config, now)
+    # Filing looks for analysed mentions in no case yet: after new analysis, and otherwise
+    # once a minute (a reply waits there for its parent's filing), not on every idle tick.
+    if total or time.monotonic() - store.filed_at > FILING_IDLE_SECONDS:
+        cases.file_new(store, config, now)
+        store.filed_at = time.monotonic()
     return total
+
+
+FILING_IDLE_SECONDS = 60
 
 
 BACKFILL_BATCH = 20_000

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analysis.priority import urgency
+from analysis.priority import urgencies
 from clamor import standards
 from clamor.cases import competitor_only_sql
 from clamor.config import Config
@@ -45,82 +45,84 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
           config: Config | None = None) -> pd.DataFrame:
     """Cases waiting for a reply, most urgent first: one row per case, showing the customer's
     newest unanswered message (`id` is that message's mention id, `case_id` the case). With
-    the config, the ranking counts how much of its response standard each case has used."""
-    where = ["true"]  # the filters; what counts as waiting is in the query itself
+    the config, the ranking counts how much of its response standard each case has used.
+
+    Two steps, so a store of millions of mentions answers at once: the newest `pool` waiting
+    cases are ranked from what the cases table keeps on what each one waits on (see
+    cases.refresh_waiting); then the messages of the `limit` most urgent are read by id."""
+    where = [_WAITING, "c.waiting_mention_id IS NOT NULL"]
     params: list = []
+    if flt.case_id:
+        where.append("c.id = ?")
+        params.append(flt.case_id)
     if flt.languages:
-        where.append("list_contains(?, a.lang)")
+        where.append("list_contains(?, c.waiting_lang)")
         params.append(list(flt.languages))
     if flt.sources:
-        where.append("list_contains(?, m.source)")
+        where.append("list_contains(?, c.source)")
         params.append(list(flt.sources))
     if flt.kinds:
-        where.append("len(list_intersect(w.kinds, ?)) > 0")
+        where.append("len(list_intersect(c.waiting_kinds, ?)) > 0")
         params.append(list(flt.kinds))
     if flt.complaints_only:
-        where.append("w.complaint")
+        where.append("c.waiting_complaint")
     if flt.owner:
-        where.append("w.owner = ?")
+        where.append("c.owner = ?")
         params.append(flt.owner)
     if flt.team:
-        where.append("w.team = ?")
+        where.append("c.team = ?")
         params.append(flt.team)
     if flt.unassigned_only:
-        where.append("w.owner IS NULL")
-    frame = store.query_df(
+        where.append("c.owner IS NULL")
+    ranked = store.query_df(
         f"""
-        WITH waiting_cases AS (
-            SELECT * FROM cases c WHERE {_WAITING} AND (? IS NULL OR c.id = ?)
-            ORDER BY c.last_customer_at DESC LIMIT ?
-        ), unanswered AS (
-            -- the customer messages since our last response, per case
-            SELECT c.id AS case_id, m.id AS mention_id, m.created_at, a.complaint,
-                   a.complaint_cues, m.matched_kinds
-            FROM waiting_cases c JOIN case_mentions f ON f.case_id = c.id
-            JOIN mentions m ON m.id = f.mention_id
-            LEFT JOIN analysis a ON a.mention_id = m.id
-            WHERE f.role = 'customer'
-              AND (c.last_response_at IS NULL OR m.created_at > c.last_response_at)
-        ), w AS (
-            SELECT c.id AS case_id, c.status, c.owner, c.team, c.due_at, c.opened_at,
-                   c.first_response_at, c.escalated_to, c.reopened,
-                   arg_max(u.mention_id, u.created_at) AS newest,
-                   count(*) AS messages_waiting, min(u.created_at) AS waiting_since,
-                   coalesce(bool_or(u.complaint), false) AS complaint,
-                   list_distinct(flatten(list(u.complaint_cues)
-                                         FILTER (WHERE u.complaint))) AS cues,
-                   list_distinct(flatten(list(u.matched_kinds))) AS kinds
-            FROM waiting_cases c JOIN unanswered u ON u.case_id = c.id
-            GROUP BY ALL
-        )
-        SELECT m.id, w.case_id, m.source, m.url, m.author, m.author_followers,
-               m.author_followers AS reach, m.text,
-               m.created_at, m.matched_terms, w.kinds AS matched_kinds, m.in_reply_to,
-               a.lang, a.sentiment, coalesce(a.sentiment_label, 'pending') AS sentiment_label,
-               w.complaint, w.cues AS complaint_cues,
-               a.mention_id IS NOT NULL AS analysed, w.messages_waiting, w.waiting_since,
-               w.status, w.owner, w.team, w.due_at, w.opened_at, w.first_response_at,
-               w.escalated_to, w.reopened
-        FROM w JOIN mentions m ON m.id = w.newest
-        LEFT JOIN analysis a ON a.mention_id = m.id
-        WHERE {' AND '.join(where)}
+        SELECT c.id AS case_id, c.waiting_mention_id AS id, c.source,
+               c.waiting_followers AS author_followers, c.waiting_lang AS lang,
+               c.waiting_complaint AS complaint, c.messages_waiting, c.waiting_since,
+               c.status, c.owner, c.team, c.due_at, c.opened_at, c.first_response_at,
+               c.escalated_to, c.reopened
+        FROM cases c WHERE {' AND '.join(where)}
+        ORDER BY c.last_customer_at DESC LIMIT ?
         """,
-        [flt.case_id, flt.case_id, flt.pool, *params],
+        [*params, flt.pool],
     )
-    frame = _nobody_as_none(frame)
+    ranked = _nobody_as_none(ranked)
     now = now or utcnow()
-    waiting = (now - frame["waiting_since"]).dt.total_seconds() / 60.0 if len(frame) else []
-    frame["waiting_minutes"] = waiting
-    frame["standard_used"] = standards.used(config, frame, now) if config is not None \
+    waiting = (now - ranked["waiting_since"]).dt.total_seconds() / 60.0 if len(ranked) else []
+    ranked["waiting_minutes"] = waiting
+    ranked["reach"] = ranked["author_followers"]
+    ranked["standard_used"] = standards.used(config, ranked, now) if config is not None \
         else float("nan")
-    frame["urgency"] = [
-        urgency(bool(c), None if pd.isna(f) else int(f), w, int(n), u)
-        for c, f, w, n, u in zip(frame["complaint"], frame["author_followers"],
-                                 frame["waiting_minutes"], frame["messages_waiting"],
-                                 frame["standard_used"], strict=True)
-    ]
-    return frame.sort_values(["urgency", "case_id"], ascending=[False, True],
+    ranked["urgency"] = urgencies(ranked["complaint"], ranked["author_followers"],
+                                  ranked["waiting_minutes"], ranked["messages_waiting"],
+                                  ranked["standard_used"])
+    top = ranked.sort_values(["urgency", "case_id"], ascending=[False, True],
                              kind="stable").head(flt.limit).reset_index(drop=True)
+    # The shown messages themselves, by id: a handful of index lookups (a join would read
+    # every row of both tables).
+    ids = top["id"].tolist()
+    shown = store.query_df(
+        "SELECT id, url, author, text, created_at, matched_terms, in_reply_to "
+        "FROM mentions WHERE id = ANY(?)", [ids])
+    scores = store.query_df(
+        "SELECT mention_id AS id, sentiment, sentiment_label, true AS analysed "
+        "FROM analysis WHERE mention_id = ANY(?)", [ids])
+    lists = store.query_df(  # lists are slow to bring into pandas: for the shown cases only
+        "SELECT id AS case_id, waiting_cues AS complaint_cues, waiting_kinds AS matched_kinds "
+        "FROM cases WHERE id = ANY(?)", [top["case_id"].tolist()])
+    frame = (top.merge(shown, on="id", how="left").merge(scores, on="id", how="left")
+             .merge(lists, on="case_id", how="left"))
+    frame["sentiment_label"] = frame["sentiment_label"].fillna("pending")
+    frame["analysed"] = frame["analysed"].fillna(False).astype(bool)
+    return frame[_INBOX_COLUMNS]
+
+
+_INBOX_COLUMNS = [
+    "id", "case_id", "source", "url", "author", "author_followers", "reach", "text",
+    "created_at", "matched_terms", "matched_kinds", "in_reply_to", "lang", "sentiment",
+    "sentiment_label", "complaint", "complaint_cues", "analysed", "messages_waiting",
+    "waiting_since", "status", "owner", "team", "due_at", "opened_at", "first_response_at",
+    "escalated_to", "reopened", "waiting_minutes", "standard_used", "urgency"]
 
 
 def _nobody_as_none(frame: pd.DataFrame) -> pd.DataFrame:
@@ -152,9 +154,10 @@ def unfiled_count(store: Store) -> int:
 
 def pending_analysis_count(store: Store) -> int:
     """Mentions collected but not analysed yet (their language and flags are still unknown)."""
+    # numbered above the highest analysed one: see Store.pending_analysis
     return store.query_rows(
-        "SELECT count(*) FROM mentions m LEFT JOIN analysis a ON a.mention_id = m.id "
-        "WHERE a.mention_id IS NULL")[0][0]
+        "SELECT count(*) FROM mentions m "
+        "WHERE m.seq > (SELECT coalesce(max(seq), 0) FROM analysis)")[0][0]
 
 
 def mention(store: Store, mention_id: str) -> dict | None:
@@ -219,7 +222,8 @@ def case(store: Store, case_id: str) -> dict | None:
     rows = store.query_df("SELECT * FROM cases WHERE id = ?", [case_id])
     if rows.empty:
         return None
-    return {k: (None if pd.isna(v) else v) for k, v in rows.iloc[0].to_dict().items()}
+    return {k: (v if pd.api.types.is_list_like(v) or not pd.isna(v) else None)
+            for k, v in rows.iloc[0].to_dict().items()}
 
 
 def case_events(store: Store, case_id: str) -> pd.DataFrame:
@@ -234,32 +238,67 @@ def case_surveys(store: Store, case_id: str) -> pd.DataFrame:
         "ORDER BY answered_at", [case_id])
 
 
-def promises(store: Store, owner: str | None = None) -> pd.DataFrame:
-    """Open cases whose holding reply promised a time, soonest due first."""
-    return _nobody_as_none(store.query_df(
+LIST_LIMIT = 50  # cards a list shows at once; its count says how many there are
+
+
+def _with_messages(store: Store, cases_frame: pd.DataFrame) -> pd.DataFrame:
+    """The cases' opening messages (author, source, text, language), read by id: a few
+    index lookups rather than a join over every mention."""
+    ids = cases_frame["mention_id"].tolist()
+    messages = store.query_df("SELECT id AS mention_id, author, source, text FROM mentions "
+                              "WHERE id = ANY(?)", [ids])
+    langs = store.query_df("SELECT mention_id, lang FROM analysis WHERE mention_id = ANY(?)",
+                           [ids])
+    return _nobody_as_none(cases_frame.merge(messages, on="mention_id", how="left")
+                           .merge(langs, on="mention_id", how="left"))
+
+
+def promises(store: Store, owner: str | None = None, limit: int = LIST_LIMIT
+             ) -> pd.DataFrame:
+    """Open cases whose holding reply promised a time, soonest due first (the first
+    `limit`; promises_count says how many)."""
+    return _with_messages(store, store.query_df(
         f"""
-        SELECT c.id AS case_id, c.mention_id, c.due_at, c.owner, c.team, c.status,
-               m.author, m.source, m.text, a.lang
-        FROM cases c JOIN mentions m ON m.id = c.mention_id
-        LEFT JOIN analysis a ON a.mention_id = m.id
+        SELECT c.id AS case_id, c.mention_id, c.due_at, c.owner, c.team, c.status
+        FROM cases c
         WHERE {_OPEN} AND c.due_at IS NOT NULL AND (? IS NULL OR c.owner = ?)
-        ORDER BY c.due_at
-        """, [owner, owner]))
+        ORDER BY c.due_at LIMIT ?
+        """, [owner, owner, limit]))
 
 
-def follow_ups_due(store: Store, now: dt.datetime | None = None, owner: str | None = None
-                   ) -> pd.DataFrame:
-    """Resolved cases whose follow-up is due (and not done), oldest first."""
-    return _nobody_as_none(store.query_df(
+def promises_count(store: Store, owner: str | None = None, now: dt.datetime | None = None
+                   ) -> tuple[int, int]:
+    """(promises made on open cases, of which overdue)."""
+    row = store.query_rows(
+        f"""
+        SELECT count(*), count(*) FILTER (WHERE c.due_at <= ?) FROM cases c
+        WHERE {_OPEN} AND c.due_at IS NOT NULL AND (? IS NULL OR c.owner = ?)
+        """, [now or utcnow(), owner, owner])[0]
+    return int(row[0]), int(row[1])
+
+
+def follow_ups_due(store: Store, now: dt.datetime | None = None, owner: str | None = None,
+                   limit: int = LIST_LIMIT) -> pd.DataFrame:
+    """Resolved cases whose follow-up is due (and not done), oldest first (the first
+    `limit`; follow_ups_due_count says how many)."""
+    return _with_messages(store, store.query_df(
         """
-        SELECT c.id AS case_id, c.mention_id, c.follow_up_at, c.resolved_at, c.owner, c.team,
-               m.author, m.source, m.text, a.lang
-        FROM cases c JOIN mentions m ON m.id = c.mention_id
-        LEFT JOIN analysis a ON a.mention_id = m.id
+        SELECT c.id AS case_id, c.mention_id, c.follow_up_at, c.resolved_at, c.owner, c.team
+        FROM cases c
         WHERE c.status = 'resolved' AND c.followed_up_at IS NULL
           AND c.follow_up_at <= ? AND (? IS NULL OR c.owner = ?)
-        ORDER BY c.follow_up_at
-        """, [now or utcnow(), owner, owner]))
+        ORDER BY c.follow_up_at LIMIT ?
+        """, [now or utcnow(), owner, owner, limit]))
+
+
+def follow_ups_due_count(store: Store, now: dt.datetime | None = None,
+                         owner: str | None = None) -> int:
+    return int(store.query_rows(
+        """
+        SELECT count(*) FROM cases c
+        WHERE c.status = 'resolved' AND c.followed_up_at IS NULL
+          AND c.follow_up_at <= ? AND (? IS NULL OR c.owner = ?)
+        """, [now or utcnow(), owner, owner])[0][0])
 
 
 def case_ids_for(store: Store, mention_ids: list[str]) -> dict[str, str]:

@@ -130,6 +130,7 @@ class Store:
             raise
         self._write_lock = threading.RLock()
         self._local = threading.local()
+        self.filed_at = float("-inf")  # when the analysis pass last looked for unfiled mentions
         self.migrate()
 
     # -- connections ---------------------------------------------------------------------
@@ -211,6 +212,11 @@ class Store:
                 new.append(version)
             if 6 in new:  # the explorer's hourly counts start from what is there
                 self.rebuild_hourly()
+            if 7 in new:  # what each case waits on, from its messages
+                from clamor import cases  # cases builds on the store: import it late
+
+                with self.transaction() as tx:
+                    cases.refresh_waiting(tx, None)
             if new:
                 # Write the new schema into the database file now. DuckDB 1.5 cannot replay
                 # an ALTER TABLE on a table with a DEFAULT nextval(...) column from its
@@ -344,11 +350,15 @@ class Store:
     # -- analysis ------------------------------------------------------------------------
 
     def pending_analysis(self, limit: int) -> pd.DataFrame:
-        """Mentions not analysed yet, oldest first."""
+        """Mentions not analysed yet, in the order they were stored.
+
+        The analysis pass takes mentions in number order and saves each batch whole, so
+        every mention numbered up to the highest analysed one is analysed: what is new is
+        the range above it, which DuckDB reads without looking at the older row groups."""
         return self.query_df(
             "SELECT m.id, m.seq, m.text, m.source_lang, m.is_own FROM mentions m "
-            "LEFT JOIN analysis a ON a.mention_id = m.id WHERE a.mention_id IS NULL "
-            "ORDER BY m.collected_at, m.created_at LIMIT ?",
+            "WHERE m.seq > (SELECT coalesce(max(seq), 0) FROM analysis) "
+            "ORDER BY m.seq LIMIT ?",
             [limit],
         )
 

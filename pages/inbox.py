@@ -66,19 +66,19 @@ def case_list() -> None:
     if filling_at_start and not _filling():
         st.rerun(scope="app")  # filled: back to the calm pace
     now = utcnow()
-    promised = queries.promises(store, owner=flt.owner)
-    overdue = int((promised["due_at"] <= now).sum()) if not promised.empty else 0
-    follow_ups = queries.follow_ups_due(store, now, owner=flt.owner)
+    promised_count, overdue = queries.promises_count(store, owner=flt.owner, now=now)
+    follow_ups_count = queries.follow_ups_due_count(store, now, owner=flt.owner)
     views = {"waiting": f"Waiting for a reply ({queries.inbox_count(store):,})",
-             "promises": f"Promises ({overdue} overdue)" if overdue
-             else f"Promises ({len(promised)})",
-             "follow_ups": f"Follow-ups due ({len(follow_ups)})"}
+             "promises": f"Promises ({overdue:,} overdue)" if overdue
+             else f"Promises ({promised_count:,})",
+             "follow_ups": f"Follow-ups due ({follow_ups_count:,})"}
     view = st.segmented_control("View", list(views), format_func=views.get, default="waiting",
                                 key="view", label_visibility="collapsed") or "waiting"
     if view == "promises":
-        promise_list(promised, now)
+        promise_list(queries.promises(store, owner=flt.owner), now, promised_count)
     elif view == "follow_ups":
-        follow_up_list(follow_ups, now)
+        follow_up_list(queries.follow_ups_due(store, now, owner=flt.owner), now,
+                       follow_ups_count)
     else:
         waiting_list(now)
 
@@ -168,8 +168,10 @@ def bulk(action, selected, done: str) -> None:
     st.rerun(scope="app")
 
 
-def promise_list(promised, now) -> None:
-    st.caption("Holding replies that promised a time, soonest first. Keep them.")
+def promise_list(promised, now, total: int) -> None:
+    more = f" The {len(promised)} soonest of {total:,} are shown." \
+        if total > len(promised) else ""
+    st.caption("Holding replies that promised a time, soonest first. Keep them." + more)
     if promised.empty:
         st.info("No open promises.")
         return
@@ -186,8 +188,9 @@ def promise_list(promised, now) -> None:
             open_button("Open", row.mention_id, key=f"open-promise-{row.case_id}")
 
 
-def follow_up_list(due, now) -> None:
-    st.caption("Resolved cases whose follow-up (with its short survey) is due.")
+def follow_up_list(due, now, total: int) -> None:
+    more = f" The {len(due)} oldest of {total:,} are shown." if total > len(due) else ""
+    st.caption("Resolved cases whose follow-up (with its short survey) is due." + more)
     if due.empty:
         st.info("No follow-ups due.")
         return

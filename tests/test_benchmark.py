@@ -3,6 +3,10 @@ figure the lead's goals read. No timing is asserted here: goals live in the benc
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import duckdb
 
 from clamor import benchmark
@@ -13,8 +17,17 @@ REQUIRED = ("mentions", "ingest_per_s", "vader_alone_per_s", "ingest_ratio_vs_va
 
 
 def test_a_small_bench_reports_every_figure_and_keeps_its_store(tmp_path):
-    lines: list[str] = []
-    result = benchmark.run(mentions=3000, workdir=str(tmp_path), progress=lines.append)
+    # In a fresh interpreter, as `clamor bench` runs: its worker processes start from
+    # __main__, which Streamlit's page tests in this process replace.
+    done = subprocess.run(
+        [sys.executable, "-c", "import json, sys; from clamor import benchmark; "
+         "lines = []; result = benchmark.run(mentions=3000, workdir=sys.argv[1], "
+         "progress=lines.append); print(json.dumps({'result': result, 'lines': lines}, "
+         "default=str))", str(tmp_path)],
+        capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    result, lines = out["result"], out["lines"]
 
     assert set(REQUIRED) <= set(result)
     assert result["mentions"] == 3000

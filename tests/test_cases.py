@@ -234,6 +234,9 @@ def test_a_holding_reply_with_a_time_sets_the_due_time(store, config):
     assert row["due_at"] == T0 + 3 * HOUR and row["status"] == "acknowledged"
     promised = queries.promises(store)
     assert promised["case_id"].tolist() == [case]
+    assert promised["text"].iloc[0].startswith("Aerolume")  # the message, read by id
+    assert queries.promises_count(store, now=T0 + 2 * HOUR) == (1, 0)
+    assert queries.promises_count(store, now=T0 + 4 * HOUR) == (1, 1)
 
 
 def test_assign_escalate_resolve_follow_up_and_survey(store, config):
@@ -258,6 +261,8 @@ def test_assign_escalate_resolve_follow_up_and_survey(store, config):
     assert queries.follow_ups_due(store, now=resolved_at + 23 * HOUR).empty
     due = queries.follow_ups_due(store, now=resolved_at + 24 * HOUR)
     assert due["case_id"].tolist() == [case]
+    assert queries.follow_ups_due_count(store, now=resolved_at + 24 * HOUR) == 1
+    assert queries.follow_ups_due_count(store, now=resolved_at + 23 * HOUR) == 0
     actions.follow_up(store, case, actor="Hannah Cole", reply_text="How did we do, 1-5?")
     with pytest.raises(actions.ActionRefused, match="already followed up"):
         actions.follow_up(store, case, actor="Hannah Cole", reply_text="again?")

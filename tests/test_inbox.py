@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from clamor import actions, queries
@@ -217,3 +218,59 @@ def test_a_case_near_its_standard_outranks_one_that_merely_waited_longer(store):
     ranked = queries.inbox(store, now=now, config=config)
     assert ranked["id"].tolist() == ["x:1", "x:2"], "70 min of a 60-min standard comes first"
     assert ranked.iloc[0]["standard_used"] == pytest.approx(70 / 60, abs=0.01)
+
+
+def _waiting_from_messages(store):
+    """What each open case waits on, read from its messages (the inbox's old way)."""
+    return store.query_df("""
+        SELECT c.id, arg_max(m.id, m.created_at) AS newest, min(m.created_at) AS since,
+               count(*) AS n, coalesce(bool_or(a.complaint), false) AS complaint
+        FROM cases c JOIN case_mentions f ON f.case_id = c.id AND f.role = 'customer'
+        JOIN mentions m ON m.id = f.mention_id LEFT JOIN analysis a ON a.mention_id = m.id
+        WHERE c.last_response_at IS NULL OR m.created_at > c.last_response_at
+        GROUP BY c.id ORDER BY c.id""")
+
+
+def _waiting_kept(store):
+    return store.query_df("""
+        SELECT id, waiting_mention_id AS newest, waiting_since AS since,
+               messages_waiting::BIGINT AS n,
+               waiting_complaint AS complaint
+        FROM cases WHERE messages_waiting > 0 ORDER BY id""")
+
+
+def test_what_a_case_waits_on_is_kept_as_its_messages_say(demo_store, config):
+    from clamor import pipeline
+    from collectors.base import Mention
+
+    pd.testing.assert_frame_equal(_waiting_kept(demo_store), _waiting_from_messages(demo_store))
+    # answer a case, then the customer writes again in the same thread
+    case = queries.inbox(demo_store, queries.InboxFilter(sources=("x",)), config=config).iloc[0]
+    actions.respond(demo_store, case["id"], actor="Maryam Rahimi", reply_text="On it.")
+    assert case["case_id"] not in set(queries.inbox(demo_store, queries.InboxFilter(limit=500),
+                                                     config=config)["case_id"])
+    source, native = case["id"].split(":", 1)
+    again = Mention(source=source, native_id=native + "-again", author=case["author"],
+                    text="still waiting, where is my refund?", in_reply_to=native,
+                    conversation_id=native, matched_terms=("Aerolume",),
+                    matched_kinds=("brand",),
+                    created_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=5))
+    demo_store.insert_mentions([again], collector="test", version="t")
+    pipeline.analyse_pending(demo_store, config)
+    pd.testing.assert_frame_equal(_waiting_kept(demo_store), _waiting_from_messages(demo_store))
+    shown = queries.inbox(demo_store, queries.InboxFilter(limit=500), config=config)
+    row = shown[shown["case_id"] == case["case_id"]].iloc[0]
+    assert row["id"] == again.id and row["messages_waiting"] == 1
+    assert row["text"] == again.text
+
+
+def test_urgencies_for_a_whole_inbox_equal_one_by_one():
+    import math
+
+    from analysis.priority import urgencies, urgency
+
+    rows = [(True, 12_000, 45.0, 3, 0.8), (False, None, 5000.0, 1, math.nan),
+            (True, 0, -3.0, 9, 5.0), (False, 10**9, 30.0, 2, math.nan)]
+    columns = list(zip(*rows, strict=True))
+    got = urgencies(*columns)
+    assert list(got) == [urgency(c, f, w, n, u) for c, f, w, n, u in rows]

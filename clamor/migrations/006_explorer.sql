@@ -1,9 +1,17 @@
 -- The explorer at millions of mentions: a number per mention (for a compact search index),
 -- the search index itself, and hourly counts that trends read instead of every mention.
 
+-- Numbered analysed first, then the rest in the order they came: the analysis pass takes
+-- mentions in number order, so every number up to the highest analysed one is analysed, and
+-- "what is new" is a range, not a search of the whole table.
 CREATE SEQUENCE mention_seq;
 ALTER TABLE mentions ADD COLUMN seq BIGINT;
-UPDATE mentions SET seq = nextval('mention_seq');
+UPDATE mentions SET seq = r.n
+FROM (SELECT m.id, row_number() OVER (ORDER BY a.mention_id IS NULL, m.collected_at,
+                                               m.created_at, m.id) AS n
+      FROM mentions m LEFT JOIN analysis a ON a.mention_id = m.id) r
+WHERE mentions.id = r.id;
+SELECT count(nextval('mention_seq')) FROM mentions;  -- new numbers start after these
 -- The analysis carries the number too: joining on it is twice as fast as on the id.
 ALTER TABLE analysis ADD COLUMN seq BIGINT;
 UPDATE analysis SET seq = m.seq FROM mentions m WHERE m.id = analysis.mention_id;
