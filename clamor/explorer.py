@@ -419,6 +419,29 @@ def share_of_voice(store: Store, flt: Filter, grain: str = "day",
     return frame
 
 
+def term_counts(store: Store, flt: Filter, term_kinds: dict[str, str] | None = None
+                ) -> pd.DataFrame:
+    """Matching mentions naming each watchlist term, and the complaints among them:
+    columns term, kind, mentions, complaints, most first."""
+    if _counted_hourly(flt, by_term=True):
+        where, params = _hourly_conditions(flt, by_term=True)
+        sql = f"""SELECT h.term, sum(h.mentions)::BIGINT AS mentions,
+                         coalesce(sum(h.mentions) FILTER (WHERE h.complaint), 0)::BIGINT
+                             AS complaints
+                  FROM hourly_terms h WHERE {' AND '.join(where)} GROUP BY ALL"""
+    else:
+        where, params, _ = _conditions(flt)
+        sql = f"""SELECT term, count(*) AS mentions,
+                         count(*) FILTER (WHERE complaint) AS complaints
+                  FROM (SELECT unnest(list_distinct(m.matched_terms)) AS term,
+                               coalesce(a.complaint, false) AS complaint
+                        FROM {_FROM} WHERE {' AND '.join(where)})
+                  GROUP BY ALL"""
+    frame = store.query_df(f"SELECT * FROM ({sql}) ORDER BY mentions DESC, term", params)
+    frame.insert(1, "kind", [(term_kinds or {}).get(t, "") for t in frame["term"]])
+    return frame
+
+
 def top_authors(store: Store, flt: Filter, by: str = "volume", limit: int = 20
                 ) -> pd.DataFrame:
     """Authors by how often they wrote ('volume') or how many follow them ('reach'):

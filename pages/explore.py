@@ -321,9 +321,12 @@ def view_authors() -> None:
 
 
 def view_words() -> None:
-    hashtags = st.segmented_control("Show", ["words", "hashtags"], default="words",
-                                    key="x_words_kind") == "hashtags"
-    data = explorer.top_words(store, flt, limit=25, hashtags=hashtags)
+    shown = st.segmented_control("Show", ["words", "hashtags", "watchlist terms"],
+                                 default="words", key="x_words_kind") or "words"
+    if shown == "watchlist terms":
+        view_terms()
+        return
+    data = explorer.top_words(store, flt, limit=25, hashtags=shown == "hashtags")
     st.caption(f"Counted over the newest {explorer.TOP_WORDS_SAMPLE:,} matching mentions; "
                "common function words are left out.")
     if data.empty:
@@ -341,6 +344,27 @@ def view_words() -> None:
     if mark and mark.get("word"):
         behind_mark(explorer.behind(flt, word=str(mark["word"])), f"“{mark['word']}”",
                     "x-words")
+
+
+def view_terms() -> None:
+    """Every watchlist term (brand, products, staff, company, competitors) by mentions."""
+    data = explorer.term_counts(store, flt, TERM_KINDS)
+    if data.empty:
+        st.info("No watchlist term in these mentions.")
+        return
+    pick = alt.selection_point(name="pick", fields=["term"])
+    chart = alt.Chart(data).mark_bar().encode(
+        x=alt.X("mentions:Q", title="Mentions naming it"),
+        y=alt.Y("term:N", sort="-x", title=None),
+        color=alt.Color("kind:N", title="Kind"),
+        tooltip=["term:N", "kind:N", "mentions:Q", "complaints:Q"],
+    ).add_params(pick)
+    event = st.altair_chart(chart, width="stretch", on_select="rerun", key="x-terms")
+    table_toggle(data, "x-terms")
+    mark = picked(event, "pick")
+    if mark and mark.get("term"):
+        behind_mark(explorer.behind(flt, term=str(mark["term"])), str(mark["term"]),
+                    "x-terms")
 
 
 def view_languages() -> None:

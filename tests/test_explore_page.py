@@ -113,3 +113,9 @@ def test_agents_do_not_see_the_explorer(app_env):
     at = page_test("pages/explore.py", name="Sara Lindqvist", role="agent")
     at.run()
     assert not at.title and at.error[0].value == "Your role (agent) does not include this page."
+
+
+def test_the_words_view_shows_hashtags_and_watchlist_terms(app_env):
+    for shown in ("hashtags", "watchlist terms"):
+        at = analyst_run(x_view="Words", x_words_kind=shown, x_period="all time")
+        assert not at.error, (shown, [e.value for e in at.error])

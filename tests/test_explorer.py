@@ -253,3 +253,20 @@ def test_csv_cells_a_spreadsheet_would_run_are_quoted(store, config, tmp_path):
     assert set(pd.read_csv(tmp_path / "x.csv")["text"]) == {
         "'" + texts[0], "'" + texts[1], texts[2]}
     assert set(pd.read_parquet(tmp_path / "x.parquet")["text"]) == set(texts)
+
+
+def test_term_counts_from_the_hourly_counts_and_from_the_mentions_agree(demo_store, config):
+    term_kinds = {t.term: t.kind for t in config.watchlist.terms}
+    counted = explorer.term_counts(demo_store, Filter(), term_kinds)
+    assert counted["mentions"].is_monotonic_decreasing
+    frame = customer_texts(demo_store)
+    for row in counted.itertuples():
+        named = [row.term in set(terms) for terms in frame["matched_terms"]]
+        assert row.mentions == sum(named), row.term
+        assert row.kind == term_kinds.get(row.term, "")
+    # the same through the mentions themselves: a case-state filter (every state, and none)
+    # cannot use the hourly counts
+    everything = Filter(case_states=explorer.CASE_STATES)
+    assert not explorer._counted_hourly(everything, by_term=True)
+    raw = explorer.term_counts(demo_store, everything, term_kinds)
+    pd.testing.assert_frame_equal(raw, counted)
