@@ -49,6 +49,7 @@ def _case_of_mention(con, mention_id: str, now: dt.datetime) -> str:
     # will skip it.
     con.execute("DELETE FROM case_mentions WHERE mention_id = ? AND case_id IS NULL",
                 [mention_id])
+    con.execute("DELETE FROM filing_queue WHERE mention_id = ?", [mention_id])
     (number,) = con.execute("SELECT nextval('case_number')").fetchone()
     case = f"C-{number}"
     con.execute(

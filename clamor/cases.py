@@ -229,18 +229,20 @@ def file_new(store: Store, config: Config, now: dt.datetime | None = None,
 
 def _file_batch(store: Store, config: Config, now: dt.datetime, batch: int) -> int:
     window = dt.timedelta(hours=config.cases.join_window_hours)
+    if not store.query_rows("SELECT count(*) FROM filing_queue")[0][0]:
+        return 0  # nothing analysed waits for filing: an idle tick costs nothing
     with store.transaction() as con:
         new = con.execute(
             f"""
-            -- the batch first, then its parents and thread roots (joining every mention
-            -- to its parent before the LIMIT made filing a third slower)
+            -- the batch first (from the filing queue: analysed, not filed yet), then its
+            -- parents and thread roots
             WITH unfiled AS (
                 SELECT m.id, m.source, m.author, coalesce(m.conversation_id, m.id) AS conv,
                        m.created_at, a.lang, a.complaint, m.matched_terms, m.matched_kinds,
                        m.in_reply_to, m.conversation_id
-                FROM mentions m JOIN analysis a ON a.mention_id = m.id
-                LEFT JOIN case_mentions f ON f.mention_id = m.id
-                WHERE f.mention_id IS NULL AND NOT m.is_own
+                FROM filing_queue q JOIN mentions m ON m.seq = q.seq
+                JOIN analysis a ON a.seq = q.seq
+                WHERE NOT m.is_own
                 ORDER BY m.created_at LIMIT ?
             )
             SELECT m.id, m.source, m.author, m.conv, m.created_at, m.lang, m.complaint,
@@ -257,6 +259,12 @@ def _file_batch(store: Store, config: Config, now: dt.datetime, batch: int) -> i
                 filed += _file_customers(con, config, new[~theirs].reset_index(drop=True),
                                          window, now)
         filed += _file_responses(con, batch)
+        # what got a case_mentions row leaves the queue; a reply whose parent is not filed
+        # yet stays for a later pass
+        con.execute("""
+            DELETE FROM filing_queue WHERE seq IN (
+                SELECT q.seq FROM filing_queue q JOIN case_mentions f
+                ON f.mention_id = q.mention_id)""")
     return filed
 
 
@@ -398,15 +406,18 @@ def _file_customers(con, config: Config, new: pd.DataFrame, window: dt.timedelta
 
 def _file_responses(con, batch: int) -> int:
     """File the brand's own posts: a reply to a filed customer message is a response."""
+    if not con.execute("SELECT count(*) FROM filing_queue q JOIN mentions m "
+                       "ON m.seq = q.seq WHERE m.is_own").fetchone()[0]:
+        return 0
     replies = con.execute(
         """
         SELECT m.id, m.author, m.source, m.created_at, f.case_id,
                p.id IS NOT NULL AND NOT p.is_own AND pf.mention_id IS NULL AS parent_unfiled
-        FROM mentions m LEFT JOIN case_mentions done ON done.mention_id = m.id
+        FROM filing_queue q JOIN mentions m ON m.seq = q.seq
         LEFT JOIN mentions p ON p.id = m.in_reply_to
         LEFT JOIN case_mentions pf ON pf.mention_id = m.in_reply_to
         LEFT JOIN case_mentions f ON f.mention_id = m.in_reply_to AND f.role = 'customer'
-        WHERE m.is_own AND done.mention_id IS NULL
+        WHERE m.is_own
         ORDER BY m.created_at LIMIT ?
         """, [batch]).df()
     if replies.empty:
@@ -437,39 +448,95 @@ def _file_responses(con, batch: int) -> int:
     return len(keep)
 
 
+FEW_CASES = 100  # up to this many, refresh_waiting reads their messages by id
+
+
 def refresh_waiting(con, case_ids: list[str] | None) -> None:
     """Recompute what each case waits on (all cases with None): the customers' messages
     since its last response — how many, since when, the newest (with its language and its
     author's reach), whether any is a complaint and why, and the kinds of term they name.
     The inbox ranks cases from these columns alone."""
+    if case_ids is not None and len(case_ids) <= FEW_CASES:
+        _refresh_waiting_few(con, case_ids)
+        return
     scope = "true" if case_ids is None else "c.id IN (SELECT unnest(?))"
     params = [] if case_ids is None else [case_ids]
+    _clear_waiting(con, scope.replace("c.id", "cases.id"), params)
+    con.execute(f"""
+        UPDATE cases SET {_WAITING_SET}
+        FROM ({_WAITING_OF.format(
+            source="cases c JOIN case_mentions f ON f.case_id = c.id AND f.role = 'customer' "
+                   "JOIN mentions m ON m.id = f.mention_id "
+                   "LEFT JOIN analysis a ON a.mention_id = m.id",
+            scope=scope)}) w
+        WHERE cases.id = w.id
+        """, params)
+
+
+def _clear_waiting(con, scope: str, params: list) -> None:
     con.execute(f"""
         UPDATE cases SET waiting_mention_id = NULL, waiting_since = NULL, messages_waiting = 0,
                waiting_complaint = false, waiting_cues = [], waiting_kinds = [],
                waiting_lang = NULL, waiting_followers = NULL
-        WHERE {scope.replace('c.id', 'cases.id')} AND messages_waiting > 0
+        WHERE {scope} AND messages_waiting > 0
         """, params)
-    con.execute(f"""
-        UPDATE cases SET waiting_mention_id = w.newest, waiting_since = w.since,
+
+
+_WAITING_SET = """waiting_mention_id = w.newest, waiting_since = w.since,
                messages_waiting = w.n, waiting_complaint = w.complaint,
                waiting_cues = w.cues, waiting_kinds = w.kinds, waiting_lang = w.lang,
-               waiting_followers = w.followers
-        FROM (
-            SELECT c.id, arg_max(m.id, m.created_at) AS newest, min(m.created_at) AS since,
-                   count(*) AS n, coalesce(bool_or(a.complaint), false) AS complaint,
-                   coalesce(list_distinct(flatten(list(a.complaint_cues)
-                                                  FILTER (WHERE a.complaint))), []) AS cues,
-                   list_distinct(flatten(list(m.matched_kinds))) AS kinds,
-                   arg_max(a.lang, m.created_at) AS lang,
-                   arg_max(m.author_followers, m.created_at) AS followers
-            FROM cases c JOIN case_mentions f ON f.case_id = c.id AND f.role = 'customer'
-            JOIN mentions m ON m.id = f.mention_id
-            LEFT JOIN analysis a ON a.mention_id = m.id
-            WHERE {scope} AND (c.last_response_at IS NULL OR m.created_at > c.last_response_at)
-            GROUP BY c.id) w
-        WHERE cases.id = w.id
-        """, params)
+               waiting_followers = w.followers"""
+# Per case, its customers' messages since the last response (c: the case, m: a message,
+# a: its analysis).
+_WAITING_OF = """
+    SELECT c.id, arg_max(m.id, m.created_at) AS newest, min(m.created_at) AS since,
+           count(*) AS n, coalesce(bool_or(a.complaint), false) AS complaint,
+           coalesce(list_distinct(flatten(list(a.complaint_cues)
+                                          FILTER (WHERE a.complaint))), []) AS cues,
+           list_distinct(flatten(list(m.matched_kinds))) AS kinds,
+           arg_max(a.lang, m.created_at) AS lang,
+           arg_max(m.author_followers, m.created_at) AS followers
+    FROM {source}
+    WHERE {scope} AND (c.last_response_at IS NULL OR m.created_at > c.last_response_at)
+    GROUP BY c.id
+"""
+
+
+def _refresh_waiting_few(con, case_ids: list[str]) -> None:
+    """refresh_waiting for a handful of cases (an agent's reply, a live message): their
+    rows read by id, table by table — index lookups where joins would read every row."""
+    _clear_waiting(con, "cases.id = ANY(?)", [case_ids])
+    if not case_ids:
+        return
+    links = con.execute("SELECT case_id, mention_id FROM case_mentions "
+                        "WHERE case_id = ANY(?) AND role = 'customer'", [case_ids]).df()
+    ids = links["mention_id"].tolist()
+    if not ids:
+        return
+    few = {
+        "few_c": con.execute("SELECT id, last_response_at FROM cases WHERE id = ANY(?)",
+                             [case_ids]).df(),
+        "few_f": links,
+        "few_m": con.execute("SELECT id, created_at, matched_kinds, author_followers "
+                             "FROM mentions WHERE id = ANY(?)", [ids]).df(),
+        "few_a": con.execute("SELECT mention_id, lang, complaint, complaint_cues "
+                             "FROM analysis WHERE mention_id = ANY(?)", [ids]).df(),
+    }
+    for name, frame in few.items():
+        con.register(name, frame)
+    try:
+        con.execute(f"""
+            UPDATE cases SET {_WAITING_SET}
+            FROM ({_WAITING_OF.format(
+                source="few_c c JOIN few_f f ON f.case_id = c.id "
+                       "JOIN few_m m ON m.id = f.mention_id "
+                       "LEFT JOIN few_a a ON a.mention_id = m.id",
+                scope="true")}) w
+            WHERE cases.id = w.id
+            """)
+    finally:
+        for name in few:
+            con.unregister(name)
 
 
 def refresh_response_times(con, case_ids: list[str]) -> None:

@@ -146,10 +146,9 @@ def inbox_count(store: Store) -> int:
 
 def unfiled_count(store: Store) -> int:
     """Analysed customer mentions not filed into a case yet (the next pass files them)."""
-    return store.query_rows(
-        "SELECT count(*) FROM mentions m JOIN analysis a ON a.mention_id = m.id "
-        "LEFT JOIN case_mentions f ON f.mention_id = m.id "
-        "WHERE f.mention_id IS NULL AND NOT m.is_own")[0][0]
+    return store.query_rows(  # the filing queue: see Store.save_analysis, cases.file_new
+        "SELECT count(*) FROM filing_queue q JOIN mentions m ON m.seq = q.seq "
+        "WHERE NOT m.is_own")[0][0]
 
 
 def pending_analysis_count(store: Store) -> int:

@@ -382,6 +382,9 @@ class Store:
                     "INSERT OR REPLACE INTO analysis BY NAME SELECT * FROM incoming"
                 )
                 self._add_hourly(con, "JOIN incoming a ON a.seq = m.seq")
+                # analysed: now to be filed into cases (clamor/cases.py takes them off)
+                con.execute("INSERT OR IGNORE INTO filing_queue "
+                            "SELECT seq, mention_id FROM incoming WHERE seq IS NOT NULL")
             finally:
                 con.unregister("incoming")
             if "words" in results.columns:

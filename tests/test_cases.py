@@ -334,3 +334,29 @@ def test_posts_naming_only_competitors_stay_out_of_the_overview_and_spike_series
     # an agent may still open a case on one (say, from the explorer): their choice wins
     case = actions.case_id(demo_store, others[0][0])
     assert queries.case(demo_store, case)["status"] == "new"
+
+
+def test_the_filing_queue_holds_exactly_what_is_analysed_and_not_filed(store, config):
+    from clamor import pipeline, queries
+    from collectors.base import Mention
+
+    def unfiled_by_search():
+        return {r[0] for r in store.query_rows(
+            "SELECT m.id FROM mentions m JOIN analysis a ON a.mention_id = m.id "
+            "LEFT JOIN case_mentions f ON f.mention_id = m.id WHERE f.mention_id IS NULL")}
+
+    def queued():
+        return {r[0] for r in store.query_rows("SELECT mention_id FROM filing_queue")}
+
+    mentions = [Mention(source="x", native_id=str(i), text=f"Aerolume refund please {i}",
+                        author=f"@c{i}", created_at=T0 + i * HOUR,
+                        matched_terms=("Aerolume",), matched_kinds=("brand",))
+                for i in range(5)]
+    store.insert_mentions(mentions, collector="test", version="t")
+    for batch in pipeline.analyse(store.pending_analysis(3), config.watchlist.languages, T0), :
+        store.save_analysis(batch)  # analysed, not filed yet
+    assert queued() == unfiled_by_search() and len(queued()) == 3
+    assert queries.unfiled_count(store) == 3
+    pipeline.analyse_pending(store, config)
+    assert queued() == unfiled_by_search() == set()
+    assert queries.unfiled_count(store) == 0
