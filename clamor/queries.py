@@ -237,7 +237,7 @@ def case_surveys(store: Store, case_id: str) -> pd.DataFrame:
         "ORDER BY answered_at", [case_id])
 
 
-LIST_LIMIT = 50  # cards a list shows at once; its count says how many there are
+LIST_LIMIT = 100  # cards a list shows at once; its count says how many there are
 
 
 def _with_messages(store: Store, cases_frame: pd.DataFrame) -> pd.DataFrame:
