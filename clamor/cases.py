@@ -232,25 +232,35 @@ def _file_batch(store: Store, config: Config, now: dt.datetime, batch: int) -> i
     if not store.query_rows("SELECT count(*) FROM filing_queue")[0][0]:
         return 0  # nothing analysed waits for filing: an idle tick costs nothing
     with store.transaction() as con:
-        new = con.execute(
-            f"""
-            -- the batch first (from the filing queue: analysed, not filed yet), then its
-            -- parents and thread roots
-            WITH unfiled AS (
-                SELECT m.id, m.source, m.author, coalesce(m.conversation_id, m.id) AS conv,
-                       m.created_at, a.lang, a.complaint, m.matched_terms, m.matched_kinds,
-                       m.in_reply_to, m.conversation_id
-                FROM filing_queue q JOIN mentions m ON m.seq = q.seq
-                JOIN analysis a ON a.seq = q.seq
-                WHERE NOT m.is_own
-                ORDER BY m.created_at LIMIT ?
-            )
-            SELECT m.id, m.source, m.author, m.conv, m.created_at, m.lang, m.complaint,
-                   m.matched_terms, m.matched_kinds, {NOT_OURS} AS not_ours
-            FROM unfiled m LEFT JOIN mentions p ON p.id = m.in_reply_to
-            LEFT JOIN mentions r ON r.id = m.conversation_id
-            ORDER BY m.created_at
+        unfiled = con.execute(
+            """
+            SELECT m.id, m.source, m.author, coalesce(m.conversation_id, m.id) AS conv,
+                   m.created_at, a.lang, a.complaint, m.matched_terms, m.matched_kinds,
+                   m.in_reply_to, m.conversation_id
+            FROM filing_queue q JOIN mentions m ON m.seq = q.seq
+            JOIN analysis a ON a.seq = q.seq
+            WHERE NOT m.is_own
+            ORDER BY m.created_at LIMIT ?
             """, [batch]).df()
+        # the batch's parents and thread roots, read by id
+        around = list({*unfiled["in_reply_to"].dropna(), *unfiled["conversation_id"].dropna()})
+        related = con.execute(
+            "SELECT id, is_own, matched_kinds, in_reply_to, conversation_id FROM mentions "
+            "WHERE id = ANY(?)", [around]).df()
+        con.register("unfiled", unfiled)
+        con.register("related", related)
+        try:
+            new = con.execute(
+                f"""
+                SELECT m.id, m.source, m.author, m.conv, m.created_at, m.lang, m.complaint,
+                       m.matched_terms, m.matched_kinds, {NOT_OURS} AS not_ours
+                FROM unfiled m LEFT JOIN related p ON p.id = m.in_reply_to
+                LEFT JOIN related r ON r.id = m.conversation_id
+                ORDER BY m.created_at
+                """).df()
+        finally:
+            con.unregister("unfiled")
+            con.unregister("related")
         filed = 0
         if not new.empty:
             theirs = new["not_ours"].astype(bool)
@@ -261,10 +271,11 @@ def _file_batch(store: Store, config: Config, now: dt.datetime, batch: int) -> i
         filed += _file_responses(con, batch)
         # what got a case_mentions row leaves the queue; a reply whose parent is not filed
         # yet stays for a later pass
-        con.execute("""
-            DELETE FROM filing_queue WHERE seq IN (
-                SELECT q.seq FROM filing_queue q JOIN case_mentions f
-                ON f.mention_id = q.mention_id)""")
+        queued = [r[0] for r in con.execute("SELECT mention_id FROM filing_queue").fetchall()]
+        done = [r[0] for r in con.execute(
+            "SELECT mention_id FROM case_mentions WHERE mention_id = ANY(?)", [queued]
+        ).fetchall()]
+        con.execute("DELETE FROM filing_queue WHERE list_contains(?, mention_id)", [done])
     return filed
 
 
@@ -508,8 +519,10 @@ def _refresh_waiting_few(con, case_ids: list[str]) -> None:
     _clear_waiting(con, "cases.id = ANY(?)", [case_ids])
     if not case_ids:
         return
-    links = con.execute("SELECT case_id, mention_id FROM case_mentions "
-                        "WHERE case_id = ANY(?) AND role = 'customer'", [case_ids]).df()
+    # (the ids alone in WHERE: a second condition turns the index lookup into a scan)
+    links = con.execute("SELECT case_id, mention_id, role FROM case_mentions "
+                        "WHERE case_id = ANY(?)", [case_ids]).df()
+    links = links[links["role"] == "customer"].drop(columns=["role"])
     ids = links["mention_id"].tolist()
     if not ids:
         return

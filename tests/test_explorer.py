@@ -22,6 +22,11 @@ def customer_texts(store) -> pd.DataFrame:
         "FROM mentions m JOIN analysis a ON a.mention_id = m.id WHERE NOT m.is_own")
 
 
+def frame_all(store) -> pd.DataFrame:
+    return store.query_df("SELECT m.id, m.text FROM mentions m "
+                          "JOIN analysis a ON a.mention_id = m.id")
+
+
 @pytest.mark.parametrize("word", [
     "refund", "aerolume", "delayed", "#aerolume",
     "پرواز", "چمدان", "رحلة", "الرحلة", "ยกเลิก", "กระเป๋า", "πτήση", "καθυστέρηση",
@@ -33,6 +38,12 @@ def test_search_finds_exactly_the_mentions_holding_the_word(demo_store, word):
                 if wanted in tokens.words(t)}
     flt = Filter(text=word)
     assert explorer.count(demo_store, flt) == len(expected)
+    # the one-word count (index entries less our own posts) and the general one agree
+    assert explorer.count(demo_store, Filter(text=word, case_states=explorer.CASE_STATES)) \
+        == len(expected)
+    with_own = {i for i, t in zip(frame_all(demo_store)["id"], frame_all(demo_store)["text"],
+                                  strict=True) if wanted in tokens.words(t)}
+    assert explorer.count(demo_store, Filter(text=word, include_own=True)) == len(with_own)
     found = explorer.mentions(demo_store, flt, limit=10_000)
     assert set(found["id"]) == expected
     assert found["created_at"].is_monotonic_decreasing
