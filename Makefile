@@ -28,8 +28,9 @@ eval: install
 	$(BIN)/python scripts/make_eval_data.py data/eval
 	$(BIN)/clamor eval --data data/eval
 
+## Measure a synthetic 1 M-mention store (ingest, inbox, search, overview, memory)
 bench: install
-	$(BIN)/python bench/store_insert.py
+	$(BIN)/clamor bench
 
 clean:
 	rm -rf $(VENV) data/demo.duckdb

@@ -50,7 +50,7 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     Two steps, so a store of millions of mentions answers at once: the newest `pool` waiting
     cases are ranked from what the cases table keeps on what each one waits on (see
     cases.refresh_waiting); then the messages of the `limit` most urgent are read by id."""
-    where = [_WAITING, "c.waiting_mention_id IS NOT NULL"]
+    where = ["true"]  # on the waiting cases (thousands), not on every case (millions)
     params: list = []
     if flt.case_id:
         where.append("c.id = ?")
@@ -76,12 +76,15 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
         where.append("c.owner IS NULL")
     ranked = store.query_df(
         f"""
+        WITH waiting AS MATERIALIZED (
+            SELECT * FROM cases c WHERE {_WAITING} AND c.waiting_mention_id IS NOT NULL)
         SELECT c.id AS case_id, c.waiting_mention_id AS id, c.source,
                c.waiting_followers AS author_followers, c.waiting_lang AS lang,
                c.waiting_complaint AS complaint, c.messages_waiting, c.waiting_since,
                c.status, c.owner, c.team, c.due_at, c.opened_at, c.first_response_at,
                c.escalated_to, c.reopened
-        FROM cases c WHERE {' AND '.join(where)}
+        FROM waiting c
+        WHERE {' AND '.join(where)}
         ORDER BY c.last_customer_at DESC LIMIT ?
         """,
         [*params, flt.pool],
