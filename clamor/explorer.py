@@ -393,6 +393,14 @@ def language_mix(store: Store, flt: Filter) -> pd.DataFrame:
     return frame
 
 
+def term_kinds(config) -> dict[str, str]:
+    """Each term mentions are tagged with, and its kind: the watchlist's terms and the
+    company's own handles (@AerolumeHelp is the brand), as collection tags them."""
+    from clamor.pipeline import listening_terms
+
+    return {t.term: t.kind for t in listening_terms(config)}
+
+
 def share_of_voice(store: Store, flt: Filter, grain: str = "day",
                    kinds: tuple[str, ...] = SHARE_KINDS,
                    term_kinds: dict[str, str] | None = None) -> pd.DataFrame:

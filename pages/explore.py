@@ -26,7 +26,7 @@ PAGE_SIZE = 50
 SENTIMENT_COLOURS = alt.Scale(domain=list(explorer.SENTIMENTS),
                               range=["#2e7d32", "#9e9e9e", "#c62828", "#7e57c2", "#e0e0e0"])
 TERMS = [t.term for t in config.watchlist.terms]
-TERM_KINDS = {t.term: t.kind for t in config.watchlist.terms}
+TERM_KINDS = explorer.term_kinds(config)
 KINDS = sorted({t.kind for t in config.watchlist.terms})
 LANGS = [*config.watchlist.languages, "und"]
 SOURCES = ["x", "reddit", "web", "demo", *(s for s in ("mastodon", "bluesky"))]
