@@ -106,3 +106,13 @@ def test_a_planted_secret_appears_nowhere(tmp_path, monkeypatch, caplog, capsys,
             k for k, v in where.items() if v)
     store.close()
     assert any(d.outcome == "failed" for d in deliveries), "the slack target was tried"
+
+
+def test_page_errors_show_no_details_in_the_browser():
+    import tomllib
+    from pathlib import Path
+
+    settings = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit"
+                              / "config.toml").read_text(encoding="utf-8"))
+    assert settings["client"]["showErrorDetails"] == "none"
+    assert settings["server"]["address"] == "127.0.0.1"
