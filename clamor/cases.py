@@ -232,6 +232,7 @@ def _file_batch(store: Store, config: Config, now: dt.datetime, batch: int) -> i
     if not store.query_rows("SELECT count(*) FROM filing_queue")[0][0]:
         return 0  # nothing analysed waits for filing: an idle tick costs nothing
     with store.transaction() as con:
+        _drop_filed(con)
         unfiled = con.execute(
             """
             SELECT m.id, m.source, m.author, coalesce(m.conversation_id, m.id) AS conv,
@@ -269,14 +270,20 @@ def _file_batch(store: Store, config: Config, now: dt.datetime, batch: int) -> i
                 filed += _file_customers(con, config, new[~theirs].reset_index(drop=True),
                                          window, now)
         filed += _file_responses(con, batch)
-        # what got a case_mentions row leaves the queue; a reply whose parent is not filed
-        # yet stays for a later pass
-        queued = [r[0] for r in con.execute("SELECT mention_id FROM filing_queue").fetchall()]
-        done = [r[0] for r in con.execute(
-            "SELECT mention_id FROM case_mentions WHERE mention_id = ANY(?)", [queued]
-        ).fetchall()]
-        con.execute("DELETE FROM filing_queue WHERE list_contains(?, mention_id)", [done])
+        _drop_filed(con)  # a reply whose parent is not filed yet stays for a later pass
     return filed
+
+
+def _drop_filed(con) -> None:
+    """Take off the filing queue what has a case_mentions row: filed by this pass, or
+    before it was analysed (an agent opened a case on it; an older version filed our own
+    replies without waiting for their analysis)."""
+    queued = [r[0] for r in con.execute("SELECT mention_id FROM filing_queue").fetchall()]
+    done = [r[0] for r in con.execute(
+        "SELECT mention_id FROM case_mentions WHERE mention_id = ANY(?)", [queued]
+    ).fetchall()]
+    if done:
+        con.execute("DELETE FROM filing_queue WHERE list_contains(?, mention_id)", [done])
 
 
 def _file_under_no_case(con, mention_ids: list[str]) -> int:

@@ -360,3 +360,17 @@ def test_the_filing_queue_holds_exactly_what_is_analysed_and_not_filed(store, co
     pipeline.analyse_pending(store, config)
     assert queued() == unfiled_by_search() == set()
     assert queries.unfiled_count(store) == 0
+
+
+def test_a_case_opened_before_analysis_is_not_filed_again(store, config):
+    from clamor import pipeline
+    from collectors.base import Mention
+
+    early = Mention(source="x", native_id="early", text="Aerolume my bag is lost, help",
+                    author="@early", created_at=T0, matched_terms=("Aerolume",),
+                    matched_kinds=("brand",))
+    store.insert_mentions([early], collector="test", version="t")
+    case = actions.case_id(store, early.id)  # an agent opens it before analysis reaches it
+    pipeline.analyse_pending(store, config)  # analysed now: queued for filing, then dropped
+    assert filing_of(store, early.id) == [(case, "customer")]
+    assert store.query_rows("SELECT count(*) FROM filing_queue")[0][0] == 0

@@ -2,14 +2,40 @@
 -- customer message is filed or a response recorded), so the inbox reads the cases table
 -- alone instead of joining every case's messages at each refresh: the customers' messages
 -- since our last response, the newest of them, and whether any is a complaint.
-ALTER TABLE cases ADD COLUMN waiting_mention_id VARCHAR;   -- newest unanswered message
-ALTER TABLE cases ADD COLUMN waiting_since TIMESTAMPTZ;     -- oldest unanswered message
-ALTER TABLE cases ADD COLUMN messages_waiting INTEGER DEFAULT 0;
-ALTER TABLE cases ADD COLUMN waiting_complaint BOOLEAN DEFAULT false;
-ALTER TABLE cases ADD COLUMN waiting_cues VARCHAR[] DEFAULT [];
-ALTER TABLE cases ADD COLUMN waiting_kinds VARCHAR[] DEFAULT [];
-ALTER TABLE cases ADD COLUMN waiting_lang VARCHAR;          -- of the newest message
-ALTER TABLE cases ADD COLUMN waiting_followers BIGINT;      -- its author's, then
+-- (A new table rather than ALTERs: DuckDB 1.5 fails adding several columns to a table with
+-- a primary key and rows, "duplicate key".)
+CREATE TABLE cases_v7 (
+    id                 VARCHAR PRIMARY KEY,
+    mention_id         VARCHAR NOT NULL,
+    source             VARCHAR NOT NULL,
+    author             VARCHAR,
+    conversation_id    VARCHAR NOT NULL,
+    status             VARCHAR NOT NULL,
+    opened_at          TIMESTAMPTZ NOT NULL,
+    owner              VARCHAR,
+    team               VARCHAR,
+    escalated_to       VARCHAR,
+    due_at             TIMESTAMPTZ,
+    first_response_at  TIMESTAMPTZ,
+    last_response_at   TIMESTAMPTZ,
+    last_customer_at   TIMESTAMPTZ NOT NULL,
+    messages           INTEGER NOT NULL,
+    resolved_at        TIMESTAMPTZ,
+    follow_up_at       TIMESTAMPTZ,
+    followed_up_at     TIMESTAMPTZ,
+    reopened           INTEGER NOT NULL DEFAULT 0,
+    waiting_mention_id VARCHAR,                    -- newest unanswered customer message
+    waiting_since      TIMESTAMPTZ,                -- oldest unanswered customer message
+    messages_waiting   INTEGER NOT NULL DEFAULT 0,
+    waiting_complaint  BOOLEAN NOT NULL DEFAULT false,
+    waiting_cues       VARCHAR[] NOT NULL DEFAULT [],
+    waiting_kinds      VARCHAR[] NOT NULL DEFAULT [],
+    waiting_lang       VARCHAR,                    -- of the newest message
+    waiting_followers  BIGINT                      -- its author's, then
+);
+INSERT INTO cases_v7 BY NAME SELECT * FROM cases;  -- refresh_waiting fills the rest
+DROP TABLE cases;
+ALTER TABLE cases_v7 RENAME TO cases;
 
 -- Analysed mentions not filed yet (the analysis pass adds them, filing takes them off), so
 -- filing looks at what is new instead of every mention against every filed one.
