@@ -350,19 +350,6 @@ _FILTER_FLAGS = ("since", "until", "days", "search", "source", "lang", "sentimen
                  "complaint", "term", "kind", "author", "case_state", "include_own", "saved")
 
 
-def _moment(text: str | None, flag: str):
-    import datetime as dt
-
-    if not text:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise UserError(f"{flag} {text!r} is not a date (2026-01-31) or a time "
-                        "(2026-01-31T09:00, optionally with +03:30)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
-
 def export_filter(args, store):
     """The explorer Filter the export flags describe (a saved search, then the flags)."""
     import dataclasses
@@ -380,7 +367,7 @@ def export_filter(args, store):
                             f"(theirs: {names})")
         flt = saved[args.saved]
     changes = {
-        "since": _moment(args.since, "--since"), "until": _moment(args.until, "--until"),
+        "since": _instant(args.since, "--since"), "until": _instant(args.until, "--until"),
         "days": args.days, "text": args.search, "sources": tuple(args.source),
         "languages": tuple(args.lang), "sentiments": tuple(args.sentiment),
         "complaint": args.complaint, "terms": tuple(args.term), "kinds": tuple(args.kind),
@@ -540,8 +527,8 @@ def _instant(text: str | None, flag: str):
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise UserError(f"{flag} {text!r} is not an ISO 8601 time such as "
-                        "2026-11-20 or 2026-11-20T14:00+00:00") from None
+        raise UserError(f"{flag} {text!r} is not a date or a time in ISO 8601 form "
+                        "(2026-01-31, or 2026-01-31T09:00 optionally with +03:30)") from None
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 

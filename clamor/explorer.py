@@ -127,6 +127,17 @@ _EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _LATEST = dt.datetime(9999, 1, 1, tzinfo=dt.timezone.utc)
 
 
+def _period_conditions(flt: Filter, column: str, where: list[str], params: list) -> None:
+    """The filter's period [since, until) on a time column (a mention's, or an hour's)."""
+    since, until = flt.period()
+    if since:
+        where.append(f"{column} >= ?")
+        params.append(since)
+    if until:
+        where.append(f"{column} < ?")
+        params.append(until)
+
+
 def _conditions(flt: Filter, bounds: tuple[int, int] | None = None
                 ) -> tuple[list[str], list, bool]:
     """SQL conditions on `m` (mentions) and `a` (analysis), their parameters, and whether
@@ -136,13 +147,7 @@ def _conditions(flt: Filter, bounds: tuple[int, int] | None = None
     uses_analysis = False
     if not flt.include_own:
         where.append("NOT m.is_own")
-    since, until = flt.period()
-    if since:
-        where.append("m.created_at >= ?")
-        params.append(since)
-    if until:
-        where.append("m.created_at < ?")
-        params.append(until)
+    _period_conditions(flt, "m.created_at", where, params)
     if flt.sources:
         where.append("list_contains(?, m.source)")
         params.append(list(flt.sources))
@@ -233,13 +238,7 @@ def _hourly_conditions(flt: Filter, *, by_term: bool = False) -> tuple[list[str]
     if flt.complaint is not None:
         where.append("h.complaint = ?")
         params.append(flt.complaint)
-    since, until = flt.period()
-    if since:
-        where.append("h.hour >= ?")
-        params.append(since)
-    if until:
-        where.append("h.hour < ?")
-        params.append(until)
+    _period_conditions(flt, "h.hour", where, params)
     return where, params
 
 

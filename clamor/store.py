@@ -388,12 +388,7 @@ class Store:
             finally:
                 con.unregister("incoming")
             if "words" in results.columns:
-                con.register("incoming_words", results[["seq", "words"]])
-                try:
-                    con.execute("INSERT INTO search_recent "
-                                "SELECT unnest(words) AS word, seq FROM incoming_words")
-                finally:
-                    con.unregister("incoming_words")
+                self._add_words(con, results)
                 self._flush_search_words(con)
         return len(results)
 
@@ -431,6 +426,16 @@ class Store:
             con.execute("DELETE FROM hourly_mentions")
             con.execute("DELETE FROM hourly_terms")
             self._add_hourly(con, "JOIN analysis a ON a.seq = m.seq")
+
+    @staticmethod
+    def _add_words(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
+        """Index mentions' words (columns seq, words) in search_recent."""
+        con.register("incoming_words", frame[["seq", "words"]])
+        try:
+            con.execute("INSERT INTO search_recent "
+                        "SELECT unnest(words) AS word, seq FROM incoming_words")
+        finally:
+            con.unregister("incoming_words")
 
     FLUSH_WORDS = 2_000_000  # recent words moved, sorted, into search_words at this many
 
@@ -475,12 +480,7 @@ class Store:
         words) and note how far the backfill got."""
         with self.transaction() as con:
             if len(words):
-                con.register("incoming_words", words[["seq", "words"]])
-                try:
-                    con.execute("INSERT INTO search_recent "
-                                "SELECT unnest(words) AS word, seq FROM incoming_words")
-                finally:
-                    con.unregister("incoming_words")
+                self._add_words(con, words)
                 con.execute("UPDATE search_backfill SET next_seq = ?",
                             [int(words["seq"].max()) + 1])
             if done:

@@ -194,14 +194,21 @@ def picked(event, name: str) -> dict | None:
 LABEL_FORMATS = {"hour": "%Y-%m-%d %H:00", "day": "%Y-%m-%d", "week": "week of %Y-%m-%d"}
 
 
-def labelled(data: pd.DataFrame, grain: str) -> tuple[pd.DataFrame, dict]:
-    """Buckets as labels for an ordinal axis (one bar per bucket, however few), and the way
-    back from a clicked label to its bucket."""
+def labelled(data: pd.DataFrame, grain: str) -> tuple[pd.DataFrame, dict, list[str]]:
+    """Buckets as labels for an ordinal axis (one bar per bucket, however few), the way
+    back from a clicked label to its bucket, and the labels in time order."""
     labels = [pd.Timestamp(b).tz_convert("UTC").strftime(LABEL_FORMATS[grain])
               for b in data["bucket"]]
     back = {label: pd.Timestamp(b).tz_convert("UTC").to_pydatetime()
             for label, b in zip(labels, data["bucket"], strict=True)}
-    return data.assign(label=labels), back
+    order = [label for _, label in sorted(set(zip(data["bucket"], labels, strict=True)))]
+    return data.assign(label=labels), back, order
+
+
+def bucket_axis(grain: str, order: list[str]) -> alt.X:
+    """The time axis of a chart over labelled buckets (see `labelled`), in time order."""
+    return alt.X("label:O", sort=order, title=f"{grain.capitalize()} (UTC)",
+                 axis=alt.Axis(labelAngle=-30, labelOverlap=True))
 
 
 def table_toggle(frame: pd.DataFrame, key: str) -> None:
@@ -227,14 +234,12 @@ def view_trends() -> None:
     if data.empty:
         st.info("Nothing to chart for these filters.")
         return
-    data, back = labelled(data, grain)
-    order = list(dict.fromkeys(data.sort_values("bucket")["label"]))
+    data, back, order = labelled(data, grain)
     st.subheader(f"Mentions per {grain}, by sentiment", anchor=False)
     st.caption("Click a bar to see the mentions behind it.")
     pick = alt.selection_point(name="pick", fields=["label", "sentiment_label"])
     chart = alt.Chart(data).mark_bar().encode(
-        x=alt.X("label:O", sort=order, title=f"{grain.capitalize()} (UTC)",
-                  axis=alt.Axis(labelAngle=-30, labelOverlap=True)),
+        x=bucket_axis(grain, order),
         y=alt.Y("mentions:Q", title="Mentions"),
         color=alt.Color("sentiment_label:N", scale=SENTIMENT_COLOURS, title="Sentiment"),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.45)),
@@ -245,8 +250,7 @@ def view_trends() -> None:
     st.subheader(f"Complaints per {grain}", anchor=False)
     complaints = data.groupby("label", as_index=False)["complaints"].sum()
     st.altair_chart(alt.Chart(complaints).mark_line(color="#c62828", point=True).encode(
-        x=alt.X("label:O", sort=order, title=f"{grain.capitalize()} (UTC)",
-                  axis=alt.Axis(labelAngle=-30, labelOverlap=True)),
+        x=bucket_axis(grain, order),
         y=alt.Y("complaints:Q", title="Complaints"),
         tooltip=[alt.Tooltip("label:O", title=grain), "complaints:Q"]), width="stretch")
     table_toggle(data.drop(columns=["label"]), "x-trend")
@@ -265,8 +269,7 @@ def view_share() -> None:
         st.info("No brand or competitor term in these mentions. Competitors are watchlist "
                 "terms of kind \"competitor\" in clamor.toml.")
         return
-    data, back = labelled(data, grain)
-    order = list(dict.fromkeys(data.sort_values("bucket")["label"]))
+    data, back, order = labelled(data, grain)
     totals = data.groupby(["term", "kind"], as_index=False)["mentions"].sum()
     totals["share"] = totals["mentions"] / totals["mentions"].sum()
     cols = st.columns(min(len(totals), 6))
@@ -278,8 +281,7 @@ def view_share() -> None:
     st.caption("Click a bar to see the mentions behind it.")
     pick = alt.selection_point(name="pick", fields=["label", "term"])
     chart = alt.Chart(data).mark_bar().encode(
-        x=alt.X("label:O", sort=order, title=f"{grain.capitalize()} (UTC)",
-                  axis=alt.Axis(labelAngle=-30, labelOverlap=True)),
+        x=bucket_axis(grain, order),
         y=alt.Y("mentions:Q", stack="normalize", title="Share of voice",
                 axis=alt.Axis(format="%")),
         color=alt.Color("term:N", title="Name"),
