@@ -40,6 +40,15 @@ def config():
     return load_config(DEMO_CONFIG)
 
 
+def as_recorded(config):
+    """The demo config as the recorded X and Reddit responses know it: they were made before
+    the demo listened to competitors, and the searches they answer are built from the
+    watchlist's spellings."""
+    terms = tuple(t for t in config.watchlist.terms if t.kind != "competitor")
+    return config.model_copy(update={"watchlist": config.watchlist.model_copy(
+        update={"terms": terms})})
+
+
 @pytest.fixture
 def store(tmp_path):
     s = Store(tmp_path / "clamor.duckdb")

@@ -33,7 +33,7 @@ from collectors.reddit import (
 from tests import reddit_cassettes as rc
 from tests.cassettes.reddit import build_aerolume as aerolume
 from tests.collector_contract import check_contract
-from tests.conftest import NOW, Clock
+from tests.conftest import NOW, Clock, as_recorded
 
 SITE = "https://www.reddit.com"
 ACCOUNT = "Aerolume_Official"
@@ -69,11 +69,8 @@ def login(env, monkeypatch):
 
 @pytest.fixture(scope="module")
 def config(config):
-    """The demo config as the recordings know it: they were made before the demo listened to
-    competitors, and the searches they answer are built from the watchlist's spellings."""
-    terms = tuple(t for t in config.watchlist.terms if t.kind != "competitor")
-    return config.model_copy(update={"watchlist": config.watchlist.model_copy(
-        update={"terms": terms})})
+    """The demo config as the recordings know it (see tests.conftest.as_recorded)."""
+    return as_recorded(config)
 
 
 def with_reddit(config, **settings):

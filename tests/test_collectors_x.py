@@ -41,7 +41,7 @@ from collectors.x import (
     unescape,
 )
 from tests.collector_contract import check_contract
-from tests.conftest import NOW
+from tests.conftest import NOW, as_recorded
 
 TAPES = Path(__file__).parent / "cassettes" / "x"
 HAND_MADE = sorted(p.name for p in TAPES.glob("*.yaml") if not p.name.startswith("test_"))
@@ -53,11 +53,8 @@ POSTING_ENV = {"X_API_KEY": "k", "X_API_SECRET": "s", "X_ACCESS_TOKEN": "t",
 
 @pytest.fixture(scope="module")
 def config(config):
-    """The demo config as the recordings know it: they were made before the demo listened to
-    competitors, and the searches they answer are built from the watchlist's spellings."""
-    terms = tuple(t for t in config.watchlist.terms if t.kind != "competitor")
-    return config.model_copy(update={"watchlist": config.watchlist.model_copy(
-        update={"terms": terms})})
+    """The demo config as the recordings know it (see tests.conftest.as_recorded)."""
+    return as_recorded(config)
 
 
 class _Together:
