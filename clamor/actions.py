@@ -2,8 +2,9 @@
 changed (before → after). Events are the audit log and are never updated or deleted; first
 response and resolution times are derived from them.
 
-Every action runs in one transaction: check the case's state, change it, append the event.
-A refused action raises `ActionRefused` with a sentence for the agent.
+Every action runs in one transaction: check the actor's role (clamor.auth.permit) and the
+case's state, change it, append the event. A refused action raises `ActionRefused` with a
+sentence for the agent.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
-from clamor import cases, tone
+from clamor import auth, cases, tone
 from clamor.config import Config
 from clamor.store import Store, utcnow
 from collectors.base import Poster  # (native id, text, dry_run) -> {"platform_id"} or
@@ -95,6 +96,13 @@ def _who(actor: str, doing: str) -> str:
     return actor.strip()
 
 
+def _permit(con, actor: str, action: str) -> None:
+    try:
+        auth.permit(con, actor, action)
+    except auth.NotPermitted as exc:
+        raise ActionRefused(str(exc)) from None
+
+
 def _set_status(con, case: dict, status: str) -> None:
     con.execute("UPDATE cases SET status = ? WHERE id = ?", [status, case["id"]])
 
@@ -118,6 +126,7 @@ def respond(store: Store, mention_id: str, *, actor: str, reply_text: str,
         raise ActionRefused("the reply is empty")
     at = at or utcnow()
     with store.transaction() as con:
+        _permit(con, actor, "respond")
         case = _load(con, _case_of_mention(con, mention_id, at))
         _require_open(case, "answering")
         _event(con, case["id"], mention_id, "responded", actor, at, template_id=template_id,
@@ -147,6 +156,8 @@ def post_reply(store: Store, mention_id: str, *, actor: str, text: str, poster: 
     actor = _who(actor, "posting")
     if not text.strip():
         raise ActionRefused("the reply is empty")
+    with store.transaction() as con:  # before anything reaches the platform
+        _permit(con, actor, "post_reply")
     row = store.query_rows("SELECT source, native_id, is_own FROM mentions WHERE id = ?",
                            [mention_id])
     if not row:
@@ -189,6 +200,7 @@ def ignore(store: Store, mention_id: str, *, actor: str, reason: str,
         raise ActionRefused("say why this mention needs no answer")
     at = at or utcnow()
     with store.transaction() as con:
+        _permit(con, actor, "ignore")
         case = _load(con, _case_of_mention(con, mention_id, at))
         _ignore(con, case, actor, reason.strip(), at)
     return case["id"]
@@ -211,6 +223,7 @@ def ignore_cases(store: Store, case_ids: Iterable[str], *, actor: str, reason: s
     at = at or utcnow()
     ids = list(dict.fromkeys(case_ids))
     with store.transaction() as con:
+        _permit(con, actor, "ignore")
         for case_ref in ids:
             _ignore(con, _load(con, case_ref), actor, reason.strip(), at)
     return len(ids)
@@ -225,6 +238,7 @@ def set_status(store: Store, case_ref: str, status: str, *, actor: str,
                             "use resolve, ignore or reopen for the others")
     at = at or utcnow()
     with store.transaction() as con:
+        _permit(con, actor, "set_status")
         case = _load(con, case_ref)
         _require_open(case, "changing its status")
         if case["status"] == status:
@@ -250,6 +264,7 @@ def assign(store: Store, config: Config, case_refs: Iterable[str], *, actor: str
     at = at or utcnow()
     ids = list(dict.fromkeys(case_refs))
     with store.transaction() as con:
+        _permit(con, actor, "assign")
         for ref in ids:
             case = _load(con, ref)
             _require_open(case, "assigning it")
@@ -278,6 +293,7 @@ def escalate(store: Store, config: Config, case_ref: str, *, actor: str, to: str
         raise ActionRefused(f"{to} cannot take escalations; authorised: {names}")
     at = at or utcnow()
     with store.transaction() as con:
+        _permit(con, actor, "escalate")
         case = _load(con, case_ref)
         _require_open(case, "escalating it")
         con.execute("UPDATE cases SET owner = ?, team = ?, escalated_to = ? WHERE id = ?",
@@ -294,6 +310,7 @@ def resolve(store: Store, config: Config, case_ref: str, *, actor: str, note: st
     at = at or utcnow()
     follow_up = at + dt.timedelta(hours=config.cases.follow_up_hours)
     with store.transaction() as con:
+        _permit(con, actor, "resolve")
         case = _load(con, case_ref)
         _require_open(case, "resolving it")
         con.execute("UPDATE cases SET status = 'resolved', resolved_at = ?, due_at = NULL, "
@@ -312,6 +329,7 @@ def follow_up(store: Store, case_ref: str, *, actor: str, reply_text: str,
         raise ActionRefused("the follow-up message is empty")
     at = at or utcnow()
     with store.transaction() as con:
+        _permit(con, actor, "follow_up")
         case = _load(con, case_ref)
         if case["status"] != "resolved" or case["follow_up_at"] is None:
             raise ActionRefused(f"case {case['id']} is not resolved; a follow-up comes after "
@@ -330,6 +348,7 @@ def reopen(store: Store, case_ref: str, *, actor: str, reason: str,
         raise ActionRefused("say why the case is reopened")
     at = at or utcnow()
     with store.transaction() as con:
+        _permit(con, actor, "reopen")
         case = _load(con, case_ref)
         if case["status"] not in cases.CLOSED_STATUSES:
             raise ActionRefused(f"case {case['id']} is still open")
@@ -346,27 +365,41 @@ def record_survey(store: Store, case_ref: str, kind: str, score: int, *, actor: 
                   at: dt.datetime | None = None) -> None:
     """A customer's survey answer for a case (CSAT 1-5, NPS 0-10, CES 1-7)."""
     actor = _who(actor, "recording a survey answer")
+    with store.transaction() as con:
+        _permit(con, actor, "record_survey")
+        _record_survey(con, case_ref, kind, score, actor, answered_at, at or utcnow())
+
+
+def _record_survey(con, case_ref: str, kind: str, score: int, actor: str,
+                   answered_at: dt.datetime | None, now: dt.datetime) -> None:
     kind = kind.strip().lower()
     if kind not in SURVEY_SCALES:
         raise ActionRefused(f"unknown survey {kind!r}; use csat, nps or ces")
     low, high = SURVEY_SCALES[kind]
     if not isinstance(score, int) or not low <= score <= high:
         raise ActionRefused(f"a {kind.upper()} answer is a whole number from {low} to {high}")
-    now = at or utcnow()
-    with store.transaction() as con:
-        case = _load(con, case_ref)
-        con.execute("INSERT INTO surveys (case_id, kind, score, answered_at, recorded_by, "
-                    "recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    [case["id"], kind, score, answered_at or now, actor, now])
-        _event(con, case["id"], case["mention_id"], "survey", actor, now,
-               after=f"{kind} {score}")
+    case = _load(con, case_ref)
+    con.execute("INSERT INTO surveys (case_id, kind, score, answered_at, recorded_by, "
+                "recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [case["id"], kind, score, answered_at or now, actor, now])
+    _event(con, case["id"], case["mention_id"], "survey", actor, now, after=f"{kind} {score}")
 
 
-def import_surveys(store: Store, path: str | Path) -> tuple[int, list[str]]:
+def import_surveys(store: Store, path: str | Path, *,
+                   by: str | None = None) -> tuple[int, list[str]]:
     """Survey answers from a CSV with columns case, kind, score and optionally answered_at
     (ISO 8601). Good rows are recorded; each bad row is reported by line and skipped.
-    Returns (recorded, problems)."""
+    Returns (recorded, problems).
+
+    The answers are recorded as "import: <file name>". `by` is the dashboard user importing,
+    whose role is checked; the command line passes none (it runs as whoever holds the
+    database file).
+    """
     path = Path(path)
+    if by is not None:
+        with store.transaction() as con:
+            _permit(con, _who(by, "importing survey answers"), "import_surveys")
+    actor = f"import: {path.name}"
     recorded, problems = 0, []
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -383,9 +416,9 @@ def import_surveys(store: Store, path: str | Path) -> tuple[int, list[str]]:
             at = dt.datetime.fromisoformat(answered) if answered else None
             if at is not None and at.tzinfo is None:
                 at = at.replace(tzinfo=dt.timezone.utc)
-            record_survey(store, (row["case"] or "").strip(), row["kind"] or "",
-                          int((row["score"] or "").strip()), actor=f"import: {path.name}",
-                          answered_at=at)
+            with store.transaction() as con:
+                _record_survey(con, (row["case"] or "").strip(), row["kind"] or "",
+                               int((row["score"] or "").strip()), actor, at, utcnow())
             recorded += 1
         except (ActionRefused, ValueError) as exc:
             problems.append(f"line {line}: {exc}")
@@ -401,6 +434,7 @@ def edit_template(store: Store, *, actor: str, template_id: str, lang: str, cate
     if not template_id.strip() or not title.strip():
         raise ActionRefused("a template needs an id and a title")
     with store.transaction() as con:
+        _permit(con, actor, "edit_template")
         con.execute(
             "INSERT INTO template_edits (template_id, lang, category, title, text, edited_by, "
             "edited_at, before_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from analysis import spikes
-from clamor import notify, queries, standards
+from clamor import auth, notify, queries, standards
 from clamor.config import LANGUAGE_NAMES, Config
 from clamor.store import Store, utcnow
 
@@ -293,14 +293,23 @@ class AlertRefused(Exception):
     """The change cannot be made; the message says why."""
 
 
+def _permit(con, actor: str, action: str) -> None:
+    try:
+        auth.permit(con, actor, action)
+    except auth.NotPermitted as exc:
+        raise AlertRefused(str(exc)) from None
+
+
 def acknowledge(store: Store, alert_id: str, *, actor: str, note: str = "",
                 at: dt.datetime | None = None) -> None:
-    _move(store, alert_id, actor, "acknowledged", note, at, allowed=("open",))
+    _move(store, alert_id, actor, "acknowledged", note, at, allowed=("open",),
+          action="acknowledge_alert")
 
 
 def resolve(store: Store, alert_id: str, *, actor: str, note: str = "",
             at: dt.datetime | None = None) -> None:
-    _move(store, alert_id, actor, "resolved", note, at, allowed=("open", "acknowledged"))
+    _move(store, alert_id, actor, "resolved", note, at, allowed=("open", "acknowledged"),
+          action="resolve_alert")
 
 
 def add_note(store: Store, alert_id: str, *, actor: str, note: str,
@@ -308,17 +317,19 @@ def add_note(store: Store, alert_id: str, *, actor: str, note: str,
     if not actor.strip() or not note.strip():
         raise AlertRefused("say who you are and write the note")
     with store.transaction() as con:
+        _permit(con, actor, "note_alert")
         if con.execute("SELECT 1 FROM alerts WHERE id = ?", [alert_id]).fetchone() is None:
             raise AlertRefused(f"there is no alert {alert_id}")
         _event(con, alert_id, at or utcnow(), actor.strip(), "note", None, None, note.strip())
 
 
 def _move(store: Store, alert_id: str, actor: str, status: str, note: str,
-          at: dt.datetime | None, allowed: tuple[str, ...]) -> None:
+          at: dt.datetime | None, allowed: tuple[str, ...], action: str) -> None:
     if not actor or not actor.strip():
         raise AlertRefused(f"say who you are (your name) before marking an alert {status}")
     at = at or utcnow()
     with store.transaction() as con:
+        _permit(con, actor, action)
         row = con.execute("SELECT status FROM alerts WHERE id = ?", [alert_id]).fetchone()
         if row is None:
             raise AlertRefused(f"there is no alert {alert_id}")

@@ -7,6 +7,14 @@ watches alerts and standards, edits templates and sees the team's performance; a
 it and runs the sources. `PAGES` says which roles see each page; every page checks it on the
 server before it draws anything (see `clamor.ui.require`), and the actions on a page are only
 offered to roles that may see the page.
+
+`ACTIONS` says which roles may do each thing that changes data. The functions that do them
+(clamor.actions, clamor.alerting, clamor.explorer's saved searches, backups) call `permit`
+inside their own transaction, with the role read from the users table at that moment: a
+page that offered a button by mistake cannot act past it, and a user removed or demoted
+while signed in can no longer act. A database with no users yet (scripts and tests run by
+whoever holds the file; the dashboard cannot be used until its first admin exists) is not
+checked.
 """
 
 from __future__ import annotations
@@ -36,6 +44,30 @@ PAGES: dict[str, frozenset[str]] = {
     "audit": frozenset({"manager", "admin"}),
     "sources": frozenset({"admin"}),
 }
+_DESK = frozenset({"agent", "manager", "admin"})      # who works cases
+_MANAGERS = frozenset({"manager", "admin"})
+_READERS = frozenset({"manager", "analyst", "admin"})  # who explores the history
+# What each role may do: action -> (roles, what it is in words for a refusal).
+ACTIONS: dict[str, tuple[frozenset[str], str]] = {
+    "respond": (_DESK, "answer customers"),
+    "post_reply": (_DESK, "post replies"),
+    "follow_up": (_DESK, "follow up resolved cases"),
+    "assign": (_DESK, "assign cases"),
+    "set_status": (_DESK, "change a case's status"),
+    "escalate": (_DESK, "escalate cases"),
+    "resolve": (_DESK, "resolve cases"),
+    "ignore": (_DESK, "ignore cases"),
+    "reopen": (_DESK, "reopen cases"),
+    "record_survey": (_DESK, "record survey answers"),
+    "import_surveys": (_MANAGERS, "import survey answers"),
+    "edit_template": (_MANAGERS, "edit reply templates"),
+    "acknowledge_alert": (_MANAGERS, "acknowledge alerts"),
+    "resolve_alert": (_MANAGERS, "resolve alerts"),
+    "note_alert": (_MANAGERS, "add notes to alerts"),
+    "test_notification": (_MANAGERS, "send test notifications"),
+    "save_search": (_READERS, "save searches"),
+    "backup": (frozenset({"admin"}), "back up the database"),
+}
 MIN_PASSWORD = 8
 SESSION_HOURS = 12  # a signed-in session asks again after this long
 _HASHER = PasswordHasher()
@@ -43,6 +75,10 @@ _HASHER = PasswordHasher()
 
 class AuthError(Exception):
     """The user change cannot be made; the message says why."""
+
+
+class NotPermitted(Exception):
+    """The actor's role does not include the action; the message says so in words."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +92,39 @@ class User:
 
 def may_see(role: str, page: str) -> bool:
     return role in PAGES.get(page, frozenset())
+
+
+def may(role: str, action: str) -> bool:
+    return role in ACTIONS[action][0]
+
+
+def permit(con, actor: str, action: str) -> None:
+    """Raise NotPermitted unless `actor` is a user whose role includes `action` (see ACTIONS).
+
+    `con` is the caller's open transaction, so the role read is the one the action runs under.
+    """
+    roles, what = ACTIONS[action]
+    if con.execute("SELECT 1 FROM users LIMIT 1").fetchone() is None:
+        return  # no sign-in set up yet: see the module's docstring
+    row = con.execute("SELECT role FROM users WHERE name = ?", [actor.strip()]).fetchone()
+    if row is None:
+        raise NotPermitted(f"{actor.strip()} is not a user of this desk; an admin adds users "
+                           "with `clamor users add`")
+    if row[0] not in roles:
+        allowed = ", ".join(f"{r}s" for r in ROLES if r in roles)
+        raise NotPermitted(f"{actor.strip()} is {_article(row[0])} {row[0]}; only {allowed} "
+                           f"may {what}")
+
+
+def check(store: Store, actor: str, action: str) -> None:
+    """`permit` in a transaction of its own, for actions with no other writes to join (a
+    backup, a test notification)."""
+    with store.transaction() as con:
+        permit(con, actor, action)
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def _check(name: str, role: str | None = None, password: str | None = None) -> None:

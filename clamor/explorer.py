@@ -26,6 +26,7 @@ from typing import Callable
 import pandas as pd
 
 from analysis import tokens
+from clamor import auth
 from clamor.store import Store, utcnow
 
 GRAINS = ("hour", "day", "week")
@@ -513,6 +514,7 @@ def save_search(store: Store, owner: str, name: str, flt: Filter) -> None:
     if not name:
         raise ValueError("a saved search needs a name")
     with store.transaction() as con:
+        auth.permit(con, owner, "save_search")
         con.execute("INSERT OR REPLACE INTO saved_searches VALUES (?, ?, ?, ?)",
                     [owner, name[:120], flt.to_json(), utcnow()])
 
@@ -525,6 +527,7 @@ def saved_searches(store: Store, owner: str) -> dict[str, Filter]:
 
 def delete_search(store: Store, owner: str, name: str) -> None:
     with store.transaction() as con:
+        auth.permit(con, owner, "save_search")
         con.execute("DELETE FROM saved_searches WHERE owner = ? AND name = ?", [owner, name])
 
 

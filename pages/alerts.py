@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from clamor import alerting, notify, queries, ui
+from clamor import alerting, auth, notify, queries, ui
 from clamor.store import utcnow
 
 rt = ui.get_runtime()
@@ -182,6 +182,11 @@ for target in config.alerts.notify:
     cols = st.columns([4, 1], vertical_alignment="center")
     cols[0].text(notify.describe(target))
     if cols[1].button("Send test", key=f"test-{target.name}"):
+        try:
+            auth.check(store, me, "test_notification")
+        except auth.NotPermitted as exc:
+            st.error(ui.sentence(exc))
+            st.stop()
         delivery = notify.send_test(target, now=utcnow())
         alerting.record(store, None, [delivery], utcnow())
         (st.success if delivery.outcome == "sent" else st.error)(

@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from clamor import explorer, ui
+from clamor import auth, explorer, ui
 from clamor.explorer import Filter
 
 rt = ui.get_runtime()
@@ -122,13 +122,17 @@ with st.popover("Save this search"):
             explorer.save_search(store, user.name, name, flt)
             st.session_state["x_loaded"] = name.strip()
             st.toast(f"Saved “{name.strip()}”.")
-        except ValueError as exc:
+        except (ValueError, auth.NotPermitted) as exc:
             st.error(ui.sentence(exc))
     if choice != "—" and st.button(f"Delete “{choice}”", key="x_delete"):
-        explorer.delete_search(store, user.name, choice)
-        st.session_state.pop("x_loaded", None)
-        st.session_state["x_saved"] = "—"
-        st.rerun()
+        try:
+            explorer.delete_search(store, user.name, choice)
+        except auth.NotPermitted as exc:
+            st.error(ui.sentence(exc))
+        else:
+            st.session_state.pop("x_loaded", None)
+            st.session_state["x_saved"] = "—"
+            st.rerun()
 
 total = explorer.count(store, flt)
 if flt.text.strip() and not flt.search:

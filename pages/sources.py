@@ -5,11 +5,11 @@ and run now."""
 import pandas as pd
 import streamlit as st
 
-from clamor import pipeline, queries, scheduler, sources, ui
+from clamor import auth, pipeline, queries, scheduler, sources, ui
 from clamor.store import utcnow
 
 rt = ui.get_runtime()
-ui.require("sources")
+me = ui.require("sources")
 store = rt.store
 st.title("Sources")
 st.caption("Credentials are read from environment variables only; they are never stored "
@@ -107,7 +107,10 @@ if st.button("Back up now", key="backup"):
     folder = store.path.parent / "backups"
     target = folder / f"{store.path.stem}-{utcnow():%Y%m%d-%H%M%S}.duckdb"
     try:
+        auth.check(store, me.name, "backup")
         written = store.backup(target)
+    except auth.NotPermitted as exc:
+        st.error(ui.sentence(exc))
     except (OSError, FileExistsError) as exc:
         st.error(f"The backup could not be written: {exc}")
     else:

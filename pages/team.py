@@ -269,7 +269,7 @@ with quality_tab:
                 path = Path(folder) / (Path(uploaded.name).name or "surveys.csv")
                 path.write_bytes(uploaded.getvalue())
                 try:
-                    recorded, problems = actions.import_surveys(store, path)
+                    recorded, problems = actions.import_surveys(store, path, by=agent)
                 except actions.ActionRefused as exc:
                     st.error("The file was not imported:")
                     st.text(str(exc))

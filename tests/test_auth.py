@@ -8,9 +8,10 @@ import io
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from clamor import auth, cli
-from clamor.store import Store
-from tests.conftest import ROOT, page_test
+from clamor import actions, auth, cli
+from clamor.config import load_config
+from clamor.store import Store, utcnow
+from tests.conftest import DEMO_CONFIG, ROOT, page_test
 
 PASSWORD = "correct horse battery"
 
@@ -106,3 +107,142 @@ def test_first_run_creates_the_admin_then_sign_in_works(app_env, demo_store):
     again.text_input[1].set_value(PASSWORD)
     again.button[0].click().run()
     assert again.session_state["user"]["name"] == "Root"
+
+
+# -- the role × action matrix: every action checks the role itself -------------------------
+
+def _mention(store, n: int) -> str:
+    """A fresh customer post, so each attempt acts on a case of its own."""
+    from collectors.base import Mention
+
+    store.insert_mentions([Mention(source="x", native_id=f"m{n}", text="where is my bag?",
+                                   created_at=utcnow(), author=f"customer{n}")],
+                          collector="test", version="1")
+    return store.query_rows("SELECT id FROM mentions WHERE native_id = ?", [f"m{n}"])[0][0]
+
+
+def _case(store, n: int, *, resolved: bool = False) -> str:
+    mention = _mention(store, n)
+    with store.transaction() as con:  # opened and moved by hand: no actor to check
+        case = actions._case_of_mention(con, mention, utcnow())
+        if resolved:
+            con.execute("UPDATE cases SET status = 'resolved', resolved_at = now(), "
+                        "follow_up_at = now() WHERE id = ?", [case])
+    return case
+
+
+def _alert(store, n: int) -> str:
+    now = utcnow()
+    with store.transaction() as con:
+        con.execute("INSERT INTO alerts (id, kind, series, status, severity, started_at, "
+                    "peak_at, observed, expected, spread, statistic, threshold, latest_at, "
+                    "latest_observed, latest_expected, latest_statistic, updated_at) VALUES "
+                    "(?, 'spike', 'complaints', 'open', 'warning', ?, ?, 9, 1, 1, 8, 4, ?, "
+                    "9, 1, 8, ?)", [f"A-{n}", now, now, now, now])
+    return f"A-{n}"
+
+
+def _surveys_file(store, n: int, tmp_path) -> str:
+    path = tmp_path / f"surveys{n}.csv"
+    path.write_text(f"case,kind,score\n{_case(store, n)},csat,5\n", encoding="utf-8")
+    return str(path)
+
+
+def _do(action: str, store, config, actor: str, n: int, tmp_path) -> None:
+    """Do `action` as `actor` on something fresh (numbered n), through the function the
+    dashboard calls."""
+    from clamor import alerting, explorer
+
+    def poster(native_id, text, dry_run):
+        return {"would_send": text}
+
+    match action:
+        case "respond":
+            actions.respond(store, _mention(store, n), actor=actor, reply_text="On it.")
+        case "post_reply":
+            actions.post_reply(store, _mention(store, n), actor=actor, text="On it.",
+                               poster=poster, dry_run=True)
+        case "follow_up":
+            actions.follow_up(store, _case(store, n, resolved=True), actor=actor,
+                              reply_text="All good now?")
+        case "assign":
+            actions.assign(store, config, [_case(store, n)], actor=actor,
+                           owner=config.people[0].name)
+        case "set_status":
+            actions.set_status(store, _case(store, n), "in_progress", actor=actor)
+        case "escalate":
+            actions.escalate(store, config, _case(store, n), actor=actor,
+                             to=actions.authorised_people(config)[0], reason="a refund")
+        case "resolve":
+            actions.resolve(store, config, _case(store, n), actor=actor)
+        case "ignore":
+            actions.ignore(store, _mention(store, n), actor=actor, reason="spam")
+        case "reopen":
+            actions.reopen(store, _case(store, n, resolved=True), actor=actor, reason="again")
+        case "record_survey":
+            actions.record_survey(store, _case(store, n), "csat", 4, actor=actor)
+        case "import_surveys":
+            recorded, problems = actions.import_surveys(
+                store, _surveys_file(store, n, tmp_path), by=actor)
+            assert (recorded, problems) == (1, [])
+        case "edit_template":
+            actions.edit_template(store, actor=actor, template_id=f"t{n}", lang="en",
+                                  category="holding", title="Hi", text="Hello", before_text=None)
+        case "acknowledge_alert":
+            alerting.acknowledge(store, _alert(store, n), actor=actor)
+        case "resolve_alert":
+            alerting.resolve(store, _alert(store, n), actor=actor)
+        case "note_alert":
+            alerting.add_note(store, _alert(store, n), actor=actor, note="watching")
+        case "save_search":
+            explorer.save_search(store, actor, f"search {n}", explorer.Filter(text="bag"))
+        case "test_notification" | "backup":
+            auth.check(store, actor, action)  # what the page runs before doing either
+        case _:
+            raise AssertionError(f"the matrix has no way to do {action}: add it here")
+
+
+REFUSALS = (actions.ActionRefused, auth.NotPermitted)
+
+
+def _writes(store) -> int:
+    """Rows the actions write (a case opening for the attempt is the test's own doing)."""
+    tables = ("surveys", "template_edits", "alert_events", "saved_searches", "posted_replies",
+              "events WHERE kind <> 'opened'")
+    return sum(store.query_rows(f"SELECT count(*) FROM {t}")[0][0] for t in tables)
+
+
+@pytest.mark.parametrize("action", sorted(auth.ACTIONS))
+def test_every_action_checks_the_role_itself(store, config, action, tmp_path):
+    """Each role × each action, straight at the function (not through a page): allowed roles
+    act, the others are refused with a sentence and nothing is written."""
+    from clamor import alerting
+
+    with store.transaction() as con:  # cheap users: no argon2 work per row
+        for role in auth.ROLES:
+            con.execute("INSERT INTO users (name, role, password_hash, created_at) VALUES "
+                        "(?, ?, 'x', now())", [f"the {role}", role])
+    for n, role in enumerate(auth.ROLES):
+        actor = f"the {role}"
+        if auth.may(role, action):
+            _do(action, store, config, actor, n, tmp_path)
+            continue
+        before = _writes(store)
+        with pytest.raises((*REFUSALS, alerting.AlertRefused), match=f"is an? {role}; only"):
+            _do(action, store, config, actor, n, tmp_path)
+        assert _writes(store) == before, f"{role} was refused {action} but something was kept"
+
+
+def test_a_removed_or_demoted_user_can_no_longer_act(store):
+    with store.transaction() as con:
+        con.execute("INSERT INTO users (name, role, password_hash, created_at) VALUES "
+                    "('Mina', 'agent', 'x', now()), ('Root', 'admin', 'x', now())")
+    case = _case(store, 1)
+    actions.set_status(store, case, "in_progress", actor="Mina")
+    auth.set_role(store, "Mina", "analyst")  # while her session is still signed in
+    with pytest.raises(actions.ActionRefused, match="Mina is an analyst; only agents, "
+                       "managers, admins may resolve cases"):
+        actions.resolve(store, load_config(DEMO_CONFIG), case, actor="Mina")
+    auth.remove_user(store, "Mina")
+    with pytest.raises(actions.ActionRefused, match="Mina is not a user of this desk"):
+        actions.set_status(store, case, "waiting_on_customer", actor="Mina")
