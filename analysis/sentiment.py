@@ -1,7 +1,7 @@
 """Sentiment per language, with "unscored" kept apart from "neutral".
 
 Each language has its own scorer. English uses VADER (compound score in [-1, 1]), with fixes
-for regressions of vaderSentiment 3.3.2 (see _fixed_vader_class). VADER knows no Persian,
+for regressions of vaderSentiment 3.3.2 (see ClamorVader). VADER knows no Persian,
 Arabic, Thai or Greek words and returns exactly 0.0 for them, so those languages use small
 models shipped in analysis/models/ (trained by scripts/train_sentiment.py): a logistic
 regression over hashed character n-grams (and word uni/bigrams), plus a polarity lexicon and
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 import re
 import unicodedata
 import zlib
@@ -42,82 +43,234 @@ _VARIATION = re.compile("[\ufe0e\ufe0f]")
 _SENTENCE_END = re.compile(r"[.!?;,]$")
 
 
-def _fixed_vader_class():
-    """vaderSentiment 3.3.2 with the regressions that cost it correlation on its own tweets
-    (its paper's r = 0.881 is VADER 0.5, 2014; 3.3.2 scores 0.872 on the same raw texts)."""
-    import copy
+class ClamorVader:
+    """vaderSentiment 3.3.2's compound score with the regressions that cost it correlation
+    on its own tweets fixed (its paper's r = 0.881 is VADER 0.5, 2014; 3.3.2 scores 0.872 on
+    the same raw texts):
 
-    from vaderSentiment import vaderSentiment as vs
+    - "D:" and "D=" keep their own (negative) ratings, see _CASED_EMOTICONS;
+    - "no no no" is negative: a "no" next to another "no" keeps its own valence instead of
+      one negating the other into a positive;
+    - a negator's reach stops at an earlier sentiment word (in "don't care don't care" the
+      second "care" was negated twice, so positive) and at punctuation (3.3.2 strips it off
+      the words first, so "Nothing happened! You suck" read as "nothing ... suck");
+    - "but" halves what comes before it and boosts what follows, by position (3.3.2 looked
+      positions up by value, so equal scores before "but" were scaled as if after it);
+    - the word "heart" is not praise ("broke my heart"); it was added in 3.3 for emoji
+      descriptions, so only the heart emoji count as positive, and 💔 as "</3".
 
-    class FixedVader(vs.SentimentIntensityAnalyzer):
-        """- "D:" and "D=" keep their own (negative) ratings, see _CASED_EMOTICONS;
-        - "no no no" is negative: a "no" next to another "no" keeps its own valence instead of
-          one negating the other into a positive;
-        - a negator's reach stops at an earlier sentiment word (in "don't care don't care" the
-          second "care" was negated twice, so positive) and at punctuation (3.3.2 strips it
-          off the words first, so "Nothing happened! You suck" read as "nothing ... suck");
-        - "but" halves what comes before it and boosts what follows, by position (3.3.2 looked
-          positions up by value, so equal scores before "but" were scaled as if after it);
-        - the word "heart" is not praise ("broke my heart"); it was added in 3.3 for emoji
-          descriptions, so only the heart emoji count as positive, and 💔 as "</3".
-        """
+    Its rules and lexicons are vaderSentiment's own, applied in one pass over the words:
+    3.3.2 lower-cases every word of the text again for each rule it checks at each
+    sentiment word (quadratic in the text's length) and builds the emoji-free text a
+    character at a time; here each word is lower-cased once and the emoji table is consulted
+    only for texts with an emoji in them. Same arithmetic in the same order, so the same
+    floats: tests/test_analysis_identical.py checks it against the subclass of 3.3.2's
+    analyser it replaced, on generated sentences and on every recorded text.
+    """
 
-        def __init__(self):
-            super().__init__()
-            for word in ("heart", "hearts"):
-                self.lexicon[f"{word}_emoji"] = self.lexicon.pop(word)
-            self.emojis = {e: "</3" if d == "broken heart" else _HEART_WORD.sub(r"heart\1_emoji", d)
-                           for e, d in self.emojis.items()}
+    def __init__(self):
+        from vaderSentiment import vaderSentiment as vs
 
-        def sentiment_valence(self, valence, sentitext, item, i, sentiments):
-            words = sentitext.words_and_emoticons
+        stock = vs.SentimentIntensityAnalyzer()
+        self.lexicon = dict(stock.lexicon)
+        for word in ("heart", "hearts"):
+            self.lexicon[f"{word}_emoji"] = self.lexicon.pop(word)
+        self.emojis = {e: "</3" if d == "broken heart" else _HEART_WORD.sub(r"heart\1_emoji", d)
+                       for e, d in stock.emojis.items()}
+        # Only one-character keys can match: 3.3.2 looks the text up a character at a time.
+        self._emoji_chars = frozenset(e for e in self.emojis if len(e) == 1)
+        self._boosters = dict(vs.BOOSTER_DICT)
+        self._special = dict(vs.SPECIAL_CASES)
+        self._negate = frozenset(vs.NEGATE)
+        # Every word of a special case or a two-word booster: an idiom can only be there if
+        # one of these is.
+        self._idiom_words = frozenset(w for phrase in [*self._special, *self._boosters]
+                                      if " " in phrase or phrase in self._special
+                                      for w in phrase.split())
+        self._punctuation = vs.string.punctuation
+        self.c_incr, self.n_scalar = vs.C_INCR, vs.N_SCALAR
+
+    def _without_emoji(self, text: str) -> str:
+        if self._emoji_chars.isdisjoint(text):
+            return text.strip()
+        out = ""
+        prev_space = True
+        for ch in text:
+            if ch in self.emojis:
+                if not prev_space:
+                    out += " "
+                out += self.emojis[ch]
+                prev_space = False
+            else:
+                out += ch
+                prev_space = ch == " "
+        return out.strip()
+
+    def compound(self, text: str) -> float:
+        """The compound score in [-1, 1], rounded to 4 places as VADER rounds it."""
+        text = self._without_emoji(text)
+        raw = text.split()
+        if not raw:
+            return 0.0
+        punct = self._punctuation
+        words = []
+        for token in raw:
+            stripped = token.strip(punct)
+            words.append(token if len(stripped) <= 2 else stripped)
+        n = len(words)
+        upper = [w.isupper() for w in words]
+        capitals = sum(upper)
+        cap_diff = 0 < n - capitals < n
+        lower = [w.lower() for w in words]
+        lexicon, boosters = self.lexicon, self._boosters
+        sentiments: list = []
+        for i, item in enumerate(words):
+            low = lower[i]
+            if low in boosters or (low == "kind" and i < n - 1 and lower[i + 1] == "of"):
+                sentiments.append(0)
+                continue
             if item in _CASED_EMOTICONS:
                 sentiments.append(_CASED_EMOTICONS[item])
-                return sentiments
-            lower = item.lower()
-            if lower == "no" and ((i > 0 and words[i - 1].lower() == "no")
-                                  or (i + 1 < len(words) and words[i + 1].lower() == "no")):
-                value = self.lexicon["no"]
-                if item.isupper() and sentitext.is_cap_diff:
-                    value -= vs.C_INCR
+                continue
+            if low == "no" and ((i > 0 and lower[i - 1] == "no")
+                                or (i + 1 < n and lower[i + 1] == "no")):
+                value = lexicon["no"]
+                if upper[i] and cap_diff:
+                    value -= self.c_incr
                 sentiments.append(value)
-                return sentiments
-            if lower in self.lexicon:
-                # The negation and booster look-back (3 words) ends at the nearest earlier
-                # sentiment word other than "no" (which negates), and at punctuation:
-                # "Nothing happened! You suck" and "Nope, still clueless" negate nothing.
-                # What lies before is hidden from it.
-                start = 0
-                for back in (1, 2):
-                    j = i - back
-                    if j > 0 and words[j].lower() in self.lexicon and words[j].lower() != "no":
-                        start = j
-                        break
-                raw = sentitext.text.split()
-                for j in range(i - 1, max(start, i - 4), -1):
-                    if len(raw) == len(words) and _SENTENCE_END.search(raw[j]):
-                        start = j + 1
-                        break
-                if start:
-                    sentitext = copy.copy(sentitext)
-                    sentitext.words_and_emoticons = [""] * start + list(words[start:])
-            return super().sentiment_valence(valence, sentitext, item, i, sentiments)
-
-        @staticmethod
-        def _but_check(words_and_emoticons, sentiments):
-            lower = [str(w).lower() for w in words_and_emoticons]
-            if "but" not in lower:
-                return sentiments
+                continue
+            if low not in lexicon:
+                sentiments.append(0)
+                continue
+            sentiments.append(self._valence(i, item, low, raw, words, lower, upper, cap_diff))
+        if "but" in lower:
             at = lower.index("but")
-            return [s * 0.5 if k < at else s * 1.5 if k > at else s
-                    for k, s in enumerate(sentiments)]
+            sentiments = [s * 0.5 if k < at else s * 1.5 if k > at else s
+                          for k, s in enumerate(sentiments)]
+        total = float(sum(sentiments))
+        emphasis = min(text.count("!"), 4) * 0.292
+        questions = text.count("?")
+        if questions > 1:
+            emphasis += questions * 0.18 if questions <= 3 else 0.96
+        if total > 0:
+            total += emphasis
+        elif total < 0:
+            total -= emphasis
+        score = total / math.sqrt(total * total + 15)
+        return round(max(-1.0, min(1.0, score)), 4)
 
-    return FixedVader
+    def _valence(self, i, item, low, raw, words, lower, upper, cap_diff):
+        """A sentiment word's valence after the words before it (and idioms around it)."""
+        lexicon = self.lexicon
+        # The negation and booster look-back (3 words) ends at the nearest earlier sentiment
+        # word other than "no" (which negates), and at punctuation: "Nothing happened! You
+        # suck" and "Nope, still clueless" negate nothing. What lies before is hidden ("").
+        start = 0
+        for back in (1, 2):
+            j = i - back
+            if j > 0 and lower[j] in lexicon and lower[j] != "no":
+                start = j
+                break
+        for j in range(i - 1, max(start, i - 4), -1):
+            if _SENTENCE_END.search(raw[j]):
+                start = j + 1
+                break
+
+        def seen(k: int) -> str:  # the lower-cased word at k as the rules see it
+            return lower[k] if k >= start else ""
+
+        n = len(words)
+        valence = lexicon[low]
+        if low == "no" and i != n - 1 and lower[i + 1] in lexicon:
+            valence = 0.0
+        if (i > 0 and seen(i - 1) == "no") or (i > 1 and seen(i - 2) == "no") \
+                or (i > 2 and seen(i - 3) == "no" and seen(i - 1) in ("or", "nor")):
+            valence = lexicon[low] * self.n_scalar
+        if upper[i] and cap_diff:
+            valence = valence + self.c_incr if valence > 0 else valence - self.c_incr
+        for start_i in range(3):
+            k = i - (start_i + 1)
+            if not (i > start_i and seen(k) not in lexicon):
+                continue
+            if k >= start:
+                s = self._scalar(words[k], lower[k], upper[k], valence, cap_diff)
+                if s != 0:
+                    s = s * 0.95 if start_i == 1 else s * 0.9 if start_i == 2 else s
+            else:
+                s = 0.0
+            valence = valence + s
+            valence = self._negation(valence, seen, start_i, i)
+            if start_i == 2:
+                valence = self._idioms(valence, seen, i, n)
+        if i > 1 and seen(i - 1) not in lexicon and seen(i - 1) == "least":
+            if seen(i - 2) != "at" and seen(i - 2) != "very":
+                valence = valence * self.n_scalar
+        elif i > 0 and seen(i - 1) not in lexicon and seen(i - 1) == "least":
+            valence = valence * self.n_scalar
+        return valence
+
+    def _scalar(self, word, low, upper, valence, cap_diff):
+        scalar = 0.0
+        if low in self._boosters:
+            scalar = self._boosters[low]
+            if valence < 0:
+                scalar *= -1
+            if upper and cap_diff:
+                scalar = scalar + self.c_incr if valence > 0 else scalar - self.c_incr
+        return scalar
+
+    def _negated(self, word: str) -> bool:
+        return word in self._negate or "n't" in word
+
+    def _negation(self, valence, seen, start_i, i):
+        if start_i == 0:
+            if self._negated(seen(i - 1)):
+                valence = valence * self.n_scalar
+        elif start_i == 1:
+            if seen(i - 2) == "never" and seen(i - 1) in ("so", "this"):
+                valence = valence * 1.25
+            elif seen(i - 2) == "without" and seen(i - 1) == "doubt":
+                pass
+            elif self._negated(seen(i - 2)):
+                valence = valence * self.n_scalar
+        else:
+            if (seen(i - 3) == "never" and seen(i - 2) in ("so", "this")) \
+                    or seen(i - 1) in ("so", "this"):
+                valence = valence * 1.25
+            elif seen(i - 3) == "without" and (seen(i - 2) == "doubt" or seen(i - 1) == "doubt"):
+                pass
+            elif self._negated(seen(i - 3)):
+                valence = valence * self.n_scalar
+        return valence
+
+    def _idioms(self, valence, seen, i, n):
+        near = [seen(k) for k in range(i - 3, min(n, i + 3))]
+        if self._idiom_words.isdisjoint(near):
+            return valence
+        w3, w2, w1, w0 = seen(i - 3), seen(i - 2), seen(i - 1), seen(i)
+        special = self._special
+        for seq in (f"{w1} {w0}", f"{w2} {w1} {w0}", f"{w2} {w1}", f"{w3} {w2} {w1}",
+                    f"{w3} {w2}"):
+            if seq in special:
+                valence = special[seq]
+                break
+        if n - 1 > i:
+            seq = f"{w0} {seen(i + 1)}"
+            if seq in special:
+                valence = special[seq]
+        if n - 1 > i + 1:
+            seq = f"{w0} {seen(i + 1)} {seen(i + 2)}"
+            if seq in special:
+                valence = special[seq]
+        for seq in (f"{w3} {w2} {w1}", f"{w3} {w2}", f"{w2} {w1}"):
+            if seq in self._boosters:
+                valence = valence + self._boosters[seq]
+        return valence
 
 
 @lru_cache(maxsize=1)
-def _vader():
-    return _fixed_vader_class()()
+def _vader() -> ClamorVader:
+    return ClamorVader()
 
 
 def _vader_score(text: str) -> float:
@@ -125,7 +278,7 @@ def _vader_score(text: str) -> float:
     (handles and links are words it does not know; it strips the "#" off "#fail", which
     says something), so only HTML entities (&amp;, &lt;3) and emoji variation selectors
     (❤️ is ❤ + U+FE0F, which VADER's emoji table does not match) are undone first."""
-    return float(_vader().polarity_scores(_VARIATION.sub("", html.unescape(text)))["compound"])
+    return float(_vader().compound(_VARIATION.sub("", html.unescape(text))))
 
 
 def label(score: float | None) -> str:

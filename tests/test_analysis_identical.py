@@ -312,7 +312,7 @@ def vader_words():
     rng = random.Random(3)
     special = [w for phrase in [*vs.SPECIAL_CASES, *vs.SENTIMENT_LADEN_IDIOMS,
                                 *vs.BOOSTER_DICT] for w in phrase.split()]
-    return (rng.sample(lexicon, 600) + special * 2 + vs.NEGATE * 2
+    return (rng.sample(lexicon, 600) + special * 6 + vs.NEGATE * 2
             + ["no", "No", "NO", "but", "BUT", "But", "least", "at", "very", "kind", "of",
                "never", "so", "this", "without", "doubt", "nor", "or", "heart", "hearts",
                "D:", "D=", ":)", ":D", "</3", "&lt;3", "&amp;", "❤️", "💔", "😊", "😡", "🙃",
