@@ -59,10 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
                                      "reported and kept aside.")
     _common(imp)
     imp.add_argument("file", help="the file to read")
-    imp.add_argument("--source", choices=["jsonl", "x", "reddit"], default="jsonl",
+    imp.add_argument("--source", choices=["jsonl", "x", "reddit", "mastodon", "bluesky"],
+                     default="jsonl",
                      help="the file's format: jsonl (Clamor's canonical mention JSONL), x (X "
                           "API v2 response pages, one per line, as twarc2 writes them), reddit "
-                          "(Reddit JSON listings)")
+                          "(Reddit JSON listings), mastodon (Mastodon API responses, one per "
+                          "line: pages of statuses or notifications, search results), bluesky "
+                          "(Bluesky API responses, one per line: searchPosts, "
+                          "listNotifications, getAuthorFeed pages)")
 
     exp = sub.add_parser(
         "export", help="write mentions to a file (all, or the explorer's filters)",

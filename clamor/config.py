@@ -78,12 +78,15 @@ class Accounts(_Strict):
 
     x: tuple[str, ...] = ()
     reddit: tuple[str, ...] = ()
+    mastodon: tuple[str, ...] = ()         # full addresses: "AerolumeHelp@mastodon.social"
+    bluesky: tuple[str, ...] = ()          # handles: "aerolume.bsky.social"
 
     def is_own(self, source: str, author: str | None) -> bool:
         if not author:
             return False
         handle = author.strip().lstrip("@").removeprefix("u/").casefold()
-        own = {"x": self.x, "reddit": self.reddit}.get(source, ())
+        own = {"x": self.x, "reddit": self.reddit, "mastodon": self.mastodon,
+               "bluesky": self.bluesky}.get(source, ())
         return handle in {a.lstrip("@").removeprefix("u/").casefold() for a in own}
 
 
@@ -121,11 +124,62 @@ class FeedsSource(Source):
     urls: tuple[str, ...] = ()
 
 
+MASTODON_TOKEN = "MASTODON_ACCESS_TOKEN"
+
+
+class MastodonSource(Source):
+    # The instances the company's accounts are on (API base URLs); one access token each.
+    instances: tuple[str, ...] = ()
+    mentions: bool = True                  # notifications of type mention of those accounts
+    hashtags: tuple[str, ...] = ()         # more hashtag timelines to read (without #)
+    watchlist_hashtags: bool = True        # one-word watchlist spellings read as hashtags
+    search: bool = False                   # full-text search: often only the account's posts
+    max_pages: int = Field(default=5, gt=0)  # per timeline per run: 40 posts a page
+    # A run stops once fewer requests than this are left in the instance's 5-minute window.
+    rate_reserve: int = Field(default=20, ge=0)
+
+    @field_validator("instances")
+    @classmethod
+    def _instance_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        out = []
+        for given in value:
+            url = given.strip().rstrip("/")
+            if "://" not in url:
+                url = f"https://{url}"
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?", url):
+                raise ValueError(f"{given!r} is not an instance address such as "
+                                 "\"https://mastodon.social\"")
+            out.append(url)
+        return tuple(out)
+
+    def token_variables(self) -> dict[str, str]:
+        """Instance URL → the environment variable holding its access token:
+        MASTODON_ACCESS_TOKEN for the first, MASTODON_ACCESS_TOKEN_<HOST> for the others
+        (MASTODON_ACCESS_TOKEN_FOSSTODON_ORG for https://fosstodon.org)."""
+        out = {}
+        for number, url in enumerate(self.instances):
+            host = url.split("://", 1)[1]
+            out[url] = MASTODON_TOKEN if number == 0 else (
+                f"{MASTODON_TOKEN}_{re.sub(r'[^A-Z0-9]+', '_', host.upper())}")
+        return out
+
+
+class BlueskySource(Source):
+    service: str = "https://bsky.social"    # where the account signs in (its PDS)
+    search: bool = True                    # search posts for the watchlist terms
+    notifications: bool = True             # mentions, replies and quotes of the account
+    queries: tuple[str, ...] = ()          # extra searches, in Bluesky's search syntax
+    languages: tuple[str, ...] = ()        # restrict watchlist searches to these languages
+    max_pages: int = Field(default=5, gt=0)  # per search per run: 100 posts a page
+
+
 class Sources(_Strict):
     demo: DemoSource = DemoSource()
     x: XSource = XSource(enabled=False)
     reddit: RedditSource = RedditSource(enabled=False)
     feeds: FeedsSource = FeedsSource(enabled=False)
+    mastodon: MastodonSource = MastodonSource(enabled=False)
+    bluesky: BlueskySource = BlueskySource(enabled=False)
 
 
 class Analysis(_Strict):

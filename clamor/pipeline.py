@@ -65,6 +65,8 @@ def listening_terms(config: Config) -> tuple[Term, ...]:
     mention of the brand even though it never spells "Aerolume" as a word."""
     handles = [f"@{h.lstrip('@')}" for h in (*config.accounts.x,)]
     handles += [f"u/{h.removeprefix('u/')}" for h in config.accounts.reddit]
+    handles += [f"@{h.lstrip('@')}" for h in (*config.accounts.mastodon,
+                                               *config.accounts.bluesky)]
     own = tuple(Term(term=h, kind="brand") for h in handles)
     return config.watchlist.terms + own
 

@@ -48,6 +48,18 @@ def _feeds(config: Config) -> Collector:
     return FeedsCollector(config)
 
 
+def _mastodon(config: Config) -> Collector:
+    from collectors.mastodon import MastodonCollector
+
+    return MastodonCollector(config)
+
+
+def _bluesky(config: Config) -> Collector:
+    from collectors.bluesky import BlueskyCollector
+
+    return BlueskyCollector(config)
+
+
 KINDS = {
     kind.name: kind for kind in (
         SourceKind("demo", "Demo stream", (), _demo),
@@ -57,7 +69,22 @@ KINDS = {
                    ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT"), _reddit,
                    ("REDDIT_USERNAME", "REDDIT_PASSWORD")),
         SourceKind("feeds", "Web & news feeds", (), _feeds),
+        # Mastodon's token variables depend on the instances listed (see _credentials).
+        SourceKind("mastodon", "Mastodon", ("MASTODON_ACCESS_TOKEN",), _mastodon),
+        SourceKind("bluesky", "Bluesky", ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD"), _bluesky),
     )
+}
+# What a source cannot see, said on the Sources page next to its state.
+LIMITS = {
+    "mastodon": ("Mastodon: mentions of the company's accounts, their own posts and hashtag "
+                 "timelines, as each listed instance knows them (there is no global view). "
+                 "Full-text search, where the instance has it at all, finds only posts whose "
+                 "authors opted in to search and the account's own posts, favourites and "
+                 "mentions."),
+    "bluesky": ("Bluesky: search of all public posts for the watchlist terms (one search per "
+                "spelling) and the account's mentions, replies and quotes. Search reaches "
+                "what Bluesky's index holds; posts of accounts that hide from logged-out "
+                "viewers still appear, as they do in the app."),
 }
 LABELS = {name: kind.label for name, kind in KINDS.items()}
 
@@ -71,13 +98,20 @@ class SourceStatus:
     poll_minutes: float
     monthly_budget: int | None = None
     posting: str | None = None  # how agents' replies reach the platform, when posting is on
+    limits: str | None = None  # what the source cannot see
+
+
+def _credentials(kind: SourceKind, config: Config) -> tuple[str, ...]:
+    if kind.name == "mastodon":
+        return tuple(config.sources.mastodon.token_variables().values()) or kind.credentials
+    return kind.credentials
 
 
 def statuses(config: Config, *, demo: bool) -> list[SourceStatus]:
     out = []
     for name, kind in KINDS.items():
         settings = getattr(config.sources, name)
-        missing = [v for v in kind.credentials if not os.environ.get(v)]
+        missing = [v for v in _credentials(kind, config) if not os.environ.get(v)]
         if name == "demo" and not demo:
             state, reason = "off", "runs only with `clamor run --demo` (make demo)"
         elif not settings.enabled:
@@ -90,6 +124,10 @@ def statuses(config: Config, *, demo: bool) -> list[SourceStatus]:
                       "and restart Clamor.")
         elif name == "feeds" and not config.sources.feeds.urls:
             state, reason = "not configured", "no feed URLs: list them in [sources.feeds] urls"
+        elif name == "mastodon" and not config.sources.mastodon.instances:
+            state, reason = "not configured", ("no instance: list the address of the "
+                                               "company's Mastodon instance in "
+                                               "[sources.mastodon] instances")
         else:
             state, reason = "running", f"every {settings.poll_minutes:g} min"
             if name == "reddit" and settings.inbox_mentions and not (
@@ -97,7 +135,8 @@ def statuses(config: Config, *, demo: bool) -> list[SourceStatus]:
                 reason += ("; inbox mentions are skipped until REDDIT_USERNAME and "
                            "REDDIT_PASSWORD are set")
         out.append(SourceStatus(name, kind.label, state, reason, settings.poll_minutes,
-                                settings.monthly_budget, _posting(kind, settings)))
+                                settings.monthly_budget, _posting(kind, settings),
+                                LIMITS.get(name)))
     return out
 
 
@@ -132,10 +171,18 @@ def archive_format(name: str) -> tuple[ArchiveReader, Callable[[dict[str, Any]],
         from collectors import reddit
 
         return reddit.read_archive, reddit.RedditCollector.map_item, reddit.VERSION
+    if name == "mastodon":
+        from collectors import mastodon
+
+        return mastodon.read_archive, mastodon.MastodonCollector.map_item, mastodon.VERSION
+    if name == "bluesky":
+        from collectors import bluesky
+
+        return bluesky.read_archive, bluesky.BlueskyCollector.map_item, bluesky.VERSION
     raise ValueError(f"unknown archive format {name!r}")
 
 
-ARCHIVE_FORMATS = ("jsonl", "x", "reddit")
+ARCHIVE_FORMATS = ("jsonl", "x", "reddit", "mastodon", "bluesky")
 
 
 def reply_poster(config: Config, source: str) -> Poster | None:
@@ -152,4 +199,12 @@ def reply_poster(config: Config, source: str) -> Poster | None:
         from collectors import reddit
 
         return reddit.reply_poster()
+    if source == "mastodon":
+        from collectors import mastodon
+
+        return mastodon.reply_poster(config)
+    if source == "bluesky":
+        from collectors import bluesky
+
+        return bluesky.reply_poster(config)
     return None

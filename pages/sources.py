@@ -53,6 +53,8 @@ def source_table() -> None:
                 colour = {"running": "green", "off": "gray"}.get(status.state, "orange")
                 st.badge(status.state, color=colour)
             st.text(status.reason)
+            if status.limits:
+                st.caption(status.limits)
             if status.posting:
                 st.text(status.posting)
             if status.state == "running":
