@@ -52,6 +52,15 @@ def sign_in_form() -> None:
                 st.rerun()
         return
     st.subheader("Sign in", anchor=False)
+    for provider, label in ui.sso_providers():
+        if st.button(label, key=f"sso-{provider or 'default'}", type="primary"):
+            if provider:
+                st.login(provider)
+            else:
+                st.login()
+    if refusal := st.session_state.get("sso_refusal"):
+        st.error(refusal)
+        st.button("Sign out of single sign-on", key="sso-out", on_click=ui.sign_out)
     with st.form("sign-in"):
         name = st.text_input("Name")
         password = st.text_input("Password", type="password")
@@ -68,6 +77,11 @@ def sign_in_form() -> None:
 
 
 user = ui.signed_in()
+if user is None:
+    # Back from the identity provider (or a reload with its cookie): the person it vouched
+    # for, if their address opens a user here.
+    user, refusal = ui.sso_sign_in(rt.store)
+    st.session_state["sso_refusal"] = refusal
 if user is None:
     # A bookmarked page (/sources) opens once its visitor has signed in.
     st.session_state.setdefault("requested_page", urlparse(st.context.url or "").path.strip("/"))

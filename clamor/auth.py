@@ -1,6 +1,10 @@
 """Who may use the dashboard and what each role may do.
 
 Users are local: a name, a role and an argon2 hash of their password (`clamor users add`).
+With single sign-on configured (OIDC through Streamlit's `st.login`, see the README), a user
+may also sign in with a verified e-mail address linked to them (`--email`); the identity
+provider says who they are, the users table still says what they may do, and a user made
+with `--sso-only` has no password at all.
 The roles are the desk's jobs: an **agent** works the inbox and cases; a **manager** also
 watches alerts and standards, edits templates and sees the team's performance; an
 **analyst** reads the overview and reports and changes nothing; an **admin** may do all of
@@ -69,6 +73,7 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "backup": (frozenset({"admin"}), "back up the database"),
 }
 MIN_PASSWORD = 8
+NO_PASSWORD = ""  # the stored hash of a single-sign-on-only user: no password matches it
 SESSION_HOURS = 12  # a signed-in session asks again after this long
 _HASHER = PasswordHasher()
 
@@ -136,13 +141,91 @@ def _check(name: str, role: str | None = None, password: str | None = None) -> N
         raise AuthError(f"the password needs at least {MIN_PASSWORD} characters")
 
 
-def add_user(store: Store, name: str, role: str, password: str) -> None:
+def add_user(store: Store, name: str, role: str, password: str | None, *,
+             email: str | None = None) -> None:
+    """A new user. `password` None: single sign-on only (needs `email`), no password works."""
+    if password is None and not email:
+        raise AuthError("a user without a password signs in with single sign-on: give the "
+                        "e-mail address their identity provider vouches for")
     _check(name, role, password)
     with store.transaction() as con:
         if con.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchone():
             raise AuthError(f"there is already a user {name}")
+        stored = _HASHER.hash(password) if password is not None else NO_PASSWORD
         con.execute("INSERT INTO users (name, role, password_hash, created_at) "
-                    "VALUES (?, ?, ?, ?)", [name, role, _HASHER.hash(password), utcnow()])
+                    "VALUES (?, ?, ?, ?)", [name, role, stored, utcnow()])
+        if email:
+            _link(con, name, email)
+
+
+def link_email(store: Store, name: str, email: str) -> None:
+    """Let `name` sign in with single sign-on as `email`."""
+    with store.transaction() as con:
+        if con.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchone() is None:
+            raise AuthError(f"there is no user {name}")
+        _link(con, name, email)
+
+
+def _link(con, name: str, email: str) -> None:
+    address = _address(email)
+    taken = con.execute("SELECT name FROM user_emails WHERE email = ?", [address]).fetchone()
+    if taken and taken[0] != name:
+        raise AuthError(f"{address} already signs in as {taken[0]}")
+    if not taken:
+        con.execute("INSERT INTO user_emails VALUES (?, ?, ?)", [address, name, utcnow()])
+
+
+def unlink_email(store: Store, email: str) -> None:
+    with store.transaction() as con:
+        address = _address(email)
+        if con.execute("SELECT 1 FROM user_emails WHERE email = ?", [address]).fetchone() is None:
+            raise AuthError(f"{address} is not linked to any user")
+        con.execute("DELETE FROM user_emails WHERE email = ?", [address])
+
+
+def _address(email: str) -> str:
+    address = (email or "").strip().lower()
+    local, at, domain = address.partition("@")
+    if not (local and at and domain) or any(c.isspace() for c in address):
+        raise AuthError(f"{email!r} is not an e-mail address")
+    return address
+
+
+def emails(store: Store) -> dict[str, list[str]]:
+    """Each user's single sign-on addresses."""
+    linked: dict[str, list[str]] = {}
+    for address, name in store.query_rows("SELECT email, name FROM user_emails ORDER BY email"):
+        linked.setdefault(name, []).append(address)
+    return linked
+
+
+def sso_user(store: Store, email: object, verified: object = None) -> User | None:
+    """The user a single sign-on identity opens: its e-mail address must be linked to a user
+    and must not be marked unverified by the provider (a provider that says nothing about
+    verification is trusted for the addresses it issues)."""
+    if not isinstance(email, str) or verified is False:
+        return None
+    try:
+        address = _address(email)
+    except AuthError:
+        return None
+    row = store.query_rows("SELECT u.name, u.role FROM user_emails e JOIN users u USING (name) "
+                           "WHERE e.email = ?", [address])
+    if not row:
+        return None
+    name, role = row[0]
+    with store.transaction() as con:
+        con.execute("UPDATE users SET last_login_at = ? WHERE name = ?", [utcnow(), name])
+    return User(name, role)
+
+
+def role_now(store: Store, name: str, signed_in_as: str) -> str | None:
+    """The user's role as the users table says now (None: removed). A database with no users
+    keeps the session's role (see the module's docstring)."""
+    row = store.query_rows("SELECT (SELECT role FROM users WHERE name = ?), "
+                           "EXISTS (SELECT 1 FROM users)", [name])
+    role, any_users = row[0]
+    return role if any_users else signed_in_as
 
 
 def remove_user(store: Store, name: str) -> None:
@@ -153,6 +236,7 @@ def remove_user(store: Store, name: str) -> None:
         admins = con.execute("SELECT count(*) FROM users WHERE role = 'admin'").fetchone()[0]
         if row[0] == "admin" and admins == 1:
             raise AuthError(f"{name} is the last admin; add another admin first")
+        con.execute("DELETE FROM user_emails WHERE name = ?", [name])
         con.execute("DELETE FROM users WHERE name = ?", [name])
 
 
@@ -190,6 +274,9 @@ def sign_in(store: Store, name: str, password: str) -> User | None:
         _HASHER.hash(password)  # the same time whether or not the name exists
         return None
     role, stored = row[0]
+    if stored == NO_PASSWORD:
+        _HASHER.hash(password)  # the same time as a wrong password
+        return None
     try:
         _HASHER.verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):

@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="address to bind (default 127.0.0.1: this machine only)")
     run.add_argument("--open", action="store_true",
                      help="open the dashboard in this machine's browser, if it has one")
+    run.add_argument("--secrets", metavar="FILE",
+                     help="Streamlit secrets file to read (single sign-on settings; default: "
+                          ".streamlit/secrets.toml here or in your home folder)")
 
     collect = sub.add_parser("collect", help="collect from every configured source once",
                              description="Run every configured source once, then analyse "
@@ -193,10 +196,16 @@ def build_parser() -> argparse.ArgumentParser:
                                        "are read from standard input (a prompt on a "
                                        "terminal), never from the command line.")
     _common(users)
-    users.add_argument("action", choices=["add", "remove", "passwd", "role", "list"])
-    users.add_argument("name", nargs="?", help="the user's name (not for list)")
+    users.add_argument("action",
+                       choices=["add", "remove", "passwd", "role", "list", "link", "unlink"])
+    users.add_argument("name", nargs="?", help="the user's name (not for list and unlink)")
     users.add_argument("--role", choices=["agent", "manager", "analyst", "admin"],
                        help="for add and role: agent, manager, analyst or admin")
+    users.add_argument("--email", help="for add, link and unlink: the e-mail address the "
+                                        "single sign-on provider vouches for (README: "
+                                        "Single sign-on)")
+    users.add_argument("--sso-only", action="store_true",
+                       help="for add: no password; the user signs in with single sign-on only")
 
     surveys = sub.add_parser("surveys", help="import survey answers (CSAT, NPS, CES)",
                              description="Record survey answers from a CSV file with the "
@@ -249,6 +258,11 @@ def cmd_run(args) -> int:
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
     ]
+    if args.secrets:
+        secrets = Path(args.secrets).resolve()
+        if not secrets.is_file():
+            raise UserError(f"--secrets {args.secrets}: no such file")
+        command += ["--secrets.files", str(secrets)]
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
     if args.open:
         threading.Thread(target=_open_when_up, args=(url,), daemon=True).start()
@@ -625,18 +639,32 @@ def cmd_users(args) -> int:
 
     _, store = _open(args)
     if args.action == "list":
+        linked = auth.emails(store)
         for name, role, last in auth.users(store):
             seen = f"last sign-in {last:%Y-%m-%d %H:%M}" if last else "never signed in"
-            print(f"{name}\t{role}\t{seen}")
+            print("\t".join([name, role, seen, *linked.get(name, [])]))
         return 0
-    if not args.name:
-        raise UserError(f"users {args.action} needs a NAME")
-    if args.action in ("add", "role") and not args.role:
-        raise UserError(f"users {args.action} needs --role agent|manager|analyst|admin")
+    if args.action in ("link", "unlink") and not args.email:
+        raise UserError(f"users {args.action} needs --email ADDRESS")
+    if args.sso_only and not (args.action == "add" and args.email):
+        raise UserError("--sso-only is for users add, with the --email it signs in as")
     try:
+        if args.action == "unlink":
+            auth.unlink_email(store, args.email)
+            print(f"{args.email} no longer signs in")
+            return 0
+        if not args.name:
+            raise UserError(f"users {args.action} needs a NAME")
+        if args.action in ("add", "role") and not args.role:
+            raise UserError(f"users {args.action} needs --role agent|manager|analyst|admin")
         if args.action == "add":
-            auth.add_user(store, args.name, args.role, _password())
-            print(f"added {args.name} ({args.role})")
+            password = None if args.sso_only else _password()
+            auth.add_user(store, args.name, args.role, password, email=args.email)
+            print(f"added {args.name} ({args.role})"
+                  + (f", signing in as {args.email}" if args.email else ""))
+        elif args.action == "link":
+            auth.link_email(store, args.name, args.email)
+            print(f"{args.email} now signs in as {args.name}")
         elif args.action == "passwd":
             auth.set_password(store, args.name, _password())
             print(f"changed {args.name}'s password")

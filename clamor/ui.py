@@ -12,6 +12,7 @@ import math
 from urllib.parse import urlparse
 
 import streamlit as st
+from streamlit.errors import StreamlitSecretNotFoundError
 
 from clamor import auth, config, runtime
 from clamor.config import ConfigError
@@ -53,7 +54,8 @@ def get_runtime() -> runtime.Runtime:
 
 
 def signed_in() -> auth.User | None:
-    """The user signed in to this browser session, unless the session has run out."""
+    """The user signed in to this browser session, unless the session has run out or the
+    user has since been removed; with the role the users table gives them now."""
     data = st.session_state.get("user")
     if not data:
         return None
@@ -61,18 +63,89 @@ def signed_in() -> auth.User | None:
     if dt.datetime.now(dt.timezone.utc) - since > dt.timedelta(hours=auth.SESSION_HOURS):
         sign_out()
         return None
-    return auth.User(data["name"], data["role"])
+    role = auth.role_now(get_runtime().store, data["name"], data["role"])
+    if role is None:  # removed while signed in
+        sign_out()
+        return None
+    data["role"] = role
+    return auth.User(data["name"], role)
 
 
-def sign_in_as(user: auth.User) -> None:
-    st.session_state["user"] = {"name": user.name, "role": user.role,
-                                "since": dt.datetime.now(dt.timezone.utc).isoformat()}
+def sign_in_as(user: auth.User, *, since: dt.datetime | None = None,
+               sso: bool = False) -> None:
+    st.session_state["user"] = {
+        "name": user.name, "role": user.role, "sso": sso,
+        "since": (since or dt.datetime.now(dt.timezone.utc)).isoformat()}
     st.session_state["agent_name"] = user.name
 
 
 def sign_out() -> None:
+    """Forget this session's user. A single sign-on session also drops Streamlit's identity
+    cookie (st.logout), or the next run would sign the same person straight back in."""
+    via_sso = (st.session_state.get("user") or {}).get("sso")
     for key in ("user", "agent_name", "open_mention"):
         st.session_state.pop(key, None)
+    if via_sso or sso_identity():
+        st.logout()
+
+
+# -- single sign-on (OIDC through Streamlit's st.login) ------------------------------------
+
+def sso_providers() -> list[tuple[str | None, str]]:
+    """The identity providers in Streamlit's secrets: (the name st.login takes, a button
+    label). `[auth]` with a client_id is one unnamed provider; `[auth.NAME]` tables are named
+    ones. None configured (no secrets file, no [auth]): an empty list."""
+    try:
+        section = st.secrets.get("auth")
+    except (StreamlitSecretNotFoundError, FileNotFoundError):
+        return []
+    if not hasattr(section, "get"):
+        return []
+    if section.get("client_id"):
+        return [(None, "Sign in with single sign-on")]
+    return [(name, f"Sign in with {name.replace('_', ' ').title()}")
+            for name, value in section.items() if hasattr(value, "get")
+            and value.get("client_id")]
+
+
+def sso_identity() -> dict | None:
+    """What the identity provider said about this browser (its ID token's claims), if it is
+    signed in through single sign-on; None otherwise."""
+    try:
+        if not getattr(st.user, "is_logged_in", False):
+            return None
+        return st.user.to_dict()
+    except (AttributeError, KeyError):  # no auth configured (also under AppTest)
+        return None
+
+
+def sso_sign_in(store) -> tuple[auth.User | None, str | None]:
+    """Sign this session in from its single sign-on identity: (the user, None), or (None, why
+    not) when the identity opens no user here; (None, None) with no identity at all."""
+    claims = sso_identity()
+    if claims is None:
+        return None, None
+    email = claims.get("email")
+    user = auth.sso_user(store, email, claims.get("email_verified"))
+    if user is None:
+        if claims.get("email_verified") is False:
+            return None, (f"Your identity provider has not verified {email}, so it cannot "
+                          "open this desk.")
+        shown = email if isinstance(email, str) else "no e-mail address"
+        return None, (f"You are signed in as {shown}, which has no access to this desk. Ask "
+                      f"an admin to run `clamor users link NAME --email {shown}` (or "
+                      "`clamor users add NAME --role ROLE --email … --sso-only`).")
+    issued = claims.get("iat")
+    since = (dt.datetime.fromtimestamp(issued, dt.timezone.utc)
+             if isinstance(issued, (int, float)) and not isinstance(issued, bool) else None)
+    # The session's clock starts when the provider vouched for the person, so a 30-day
+    # identity cookie does not stretch the session past SESSION_HOURS.
+    if since is not None and (dt.datetime.now(dt.timezone.utc) - since
+                              > dt.timedelta(hours=auth.SESSION_HOURS)):
+        st.logout()
+        return None, None
+    sign_in_as(user, since=since, sso=True)
+    return user, None
 
 
 def require(page: str) -> auth.User:

@@ -109,6 +109,100 @@ def test_first_run_creates_the_admin_then_sign_in_works(app_env, demo_store):
     assert again.session_state["user"]["name"] == "Root"
 
 
+# -- single sign-on: linked addresses open users; the users table still gives the role ------
+
+def test_a_linked_verified_address_opens_its_user_and_nothing_else_does(store):
+    auth.add_user(store, "Eleni Markou", "agent", None, email="Eleni.Markou@Aerolume.example")
+    auth.add_user(store, "Root", "admin", PASSWORD)
+    auth.link_email(store, "Root", "root@aerolume.example")
+    assert auth.emails(store) == {"Eleni Markou": ["eleni.markou@aerolume.example"],
+                                  "Root": ["root@aerolume.example"]}
+    eleni = auth.User("Eleni Markou", "agent")
+    assert auth.sso_user(store, " ELENI.markou@aerolume.example", True) == eleni
+    assert auth.sso_user(store, "eleni.markou@aerolume.example", None) == eleni  # not said
+    assert auth.sso_user(store, "eleni.markou@aerolume.example", False) is None
+    assert auth.sso_user(store, "mallory@example.com", True) is None
+    assert auth.sso_user(store, None, True) is None
+    assert auth.sso_user(store, ["eleni.markou@aerolume.example"], True) is None
+    assert store.query_rows("SELECT last_login_at IS NOT NULL FROM users "
+                            "WHERE name = 'Eleni Markou'") == [(True,)]
+    # Single sign-on only: no password opens her, not even an empty one.
+    assert auth.sign_in(store, "Eleni Markou", "") is None
+    assert auth.sign_in(store, "Eleni Markou", PASSWORD) is None
+    with pytest.raises(auth.AuthError, match="already signs in as Eleni Markou"):
+        auth.link_email(store, "Root", "eleni.markou@aerolume.example")
+    with pytest.raises(auth.AuthError, match="is not an e-mail address"):
+        auth.link_email(store, "Root", "root at aerolume")
+    with pytest.raises(auth.AuthError, match="single sign-on"):
+        auth.add_user(store, "Nobody", "agent", None)
+    auth.unlink_email(store, "eleni.markou@aerolume.example")
+    assert auth.sso_user(store, "eleni.markou@aerolume.example", True) is None
+    auth.remove_user(store, "Eleni Markou")
+    auth.link_email(store, "Root", "root2@aerolume.example")
+    auth.add_user(store, "Second", "admin", PASSWORD)
+    auth.remove_user(store, "Root")  # takes its addresses with it
+    assert auth.emails(store) == {}
+
+
+def test_clamor_users_links_addresses_and_adds_sso_only_users(tmp_path, capsys):
+    db = str(tmp_path / "users.duckdb")
+    assert cli.main(["users", "add", "Eleni Markou", "--role", "agent", "--email",
+                     "eleni@aerolume.example", "--sso-only", "--db", db, "--demo"]) == 0
+    assert cli.main(["users", "link", "Eleni Markou", "--email", "e.markou@aerolume.example",
+                     "--db", db, "--demo"]) == 0
+    assert cli.main(["users", "list", "--db", db, "--demo"]) == 0
+    out = capsys.readouterr().out
+    assert ("Eleni Markou\tagent\tnever signed in\te.markou@aerolume.example\t"
+            "eleni@aerolume.example") in out
+    assert cli.main(["users", "unlink", "--email", "e.markou@aerolume.example", "--db", db,
+                     "--demo"]) == 0
+    assert cli.main(["users", "link", "Eleni Markou", "--db", db, "--demo"]) == 2
+    assert "needs --email" in capsys.readouterr().err
+    assert cli.main(["users", "add", "Tom", "--role", "agent", "--sso-only", "--db", db,
+                     "--demo"]) == 2
+    assert "--sso-only is for users add, with the --email" in capsys.readouterr().err
+
+
+def test_a_signed_in_page_follows_the_users_table(app_env, demo_store):
+    """A role changed or a user removed while their session is open takes effect on the
+    next page run, not at the next sign-in."""
+    auth.add_user(demo_store, "Mina", "manager", PASSWORD)
+    auth.add_user(demo_store, "Root", "admin", PASSWORD)
+    demo_store.close()  # the page opens the file itself
+    at = page_test("pages/alerts.py", name="Mina", role="manager")
+    at.run()
+    assert [t.value for t in at.title] == ["Alerts"]
+    store = ui_store()
+    auth.set_role(store, "Mina", "agent")
+    at.run()
+    assert at.error[0].value == "Your role (agent) does not include this page."
+    auth.remove_user(store, "Mina")
+    at.run()
+    assert not at.title and at.warning[0].value == "Sign in first."
+
+
+def ui_store():
+    """The store the AppTest's pages use (the process's runtime, opened by the first run)."""
+    from clamor import ui
+
+    return ui.get_runtime().store
+
+
+def test_the_sign_in_page_offers_single_sign_on_only_when_configured(app_env, demo_store):
+    auth.add_user(demo_store, "Root", "admin", PASSWORD)
+    demo_store.close()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not [b for b in at.button if "single sign-on" in b.label]
+    at.secrets["auth"] = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback",
+                          "cookie_secret": "x" * 32, "client_id": "clamor",
+                          "client_secret": "s", "server_metadata_url":
+                          "http://127.0.0.1:9/.well-known/openid-configuration"}
+    at.run()
+    assert [b.label for b in at.button if "single sign-on" in b.label] == [
+        "Sign in with single sign-on"]
+
+
 # -- the role × action matrix: every action checks the role itself -------------------------
 
 def _mention(store, n: int) -> str:

@@ -32,13 +32,14 @@ FAKETIME = shutil.which("faketime")
 class App:
     """A running `clamor run --demo` process on its own port."""
 
-    def __init__(self, db: Path, log: Path, *, clock_ahead_hours: float = 0):
+    def __init__(self, db: Path, log: Path, *, clock_ahead_hours: float = 0,
+                 extra_args: tuple[str, ...] = ()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log
         self.log = open(log, "a")
         command = [sys.executable, "-m", "clamor.cli", "run", "--demo", "--port",
-                   str(self.port), "--db", str(db)]
+                   str(self.port), "--db", str(db), *extra_args]
         if clock_ahead_hours:
             # The whole process, database included, lives that much later: libfaketime
             # shifts the system clock it sees, nothing in Clamor is told.
@@ -91,9 +92,9 @@ def start_app(tmp_path):
     every app started is stopped at the end."""
     started: list[App] = []
 
-    def start(clock_ahead_hours: float = 0) -> App:
+    def start(clock_ahead_hours: float = 0, extra_args: tuple[str, ...] = ()) -> App:
         app = App(tmp_path / "demo.duckdb", tmp_path / "app.log",
-                  clock_ahead_hours=clock_ahead_hours)
+                  clock_ahead_hours=clock_ahead_hours, extra_args=extra_args)
         started.append(app)
         return app
 
