@@ -105,6 +105,10 @@ class Mention:
             if value is not None and not is_utf8(value):
                 raise UnreadableItem(f"item {self.native_id!r}: {name} holds a lone UTF-16 "
                                      "surrogate, which no UTF-8 text can hold")
+        for name in ("matched_terms", "matched_kinds"):
+            if not all(map(is_utf8, getattr(self, name))):
+                raise UnreadableItem(f"item {self.native_id!r}: {name} holds a lone UTF-16 "
+                                     "surrogate, which no UTF-8 text can hold")
         followers = self.author_followers
         if followers is not None and (isinstance(followers, bool) or not isinstance(
                 followers, int) or not 0 <= followers < 2**63):
@@ -121,6 +125,30 @@ class Mention:
     @property
     def id(self) -> str:
         return f"{self.source}:{self.native_id}"
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A value as a reason quotes it: its repr (which escapes control, bidi and zero-width
+    characters and lone surrogates, so a reason is safe to print), cut to `limit` characters."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more than 4300 digits has no repr
+        return "(a number too long to show)"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def described(value: Any) -> str:
+    """What a JSON value is, in the words of the JSON a user can open: "a list", "a number"."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return f"the number {shown(value)}"
+    if isinstance(value, str):
+        return f"the text {shown(value)}"
+    return {dict: "an object", list: "a list", tuple: "a list"}.get(type(value), "another "
+                                                                    "kind of value")
 
 
 def is_utf8(text: str) -> bool:

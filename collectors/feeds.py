@@ -31,6 +31,8 @@ from collectors.base import (
     SourceError,
     Transient,
     UnreadableItem,
+    described,
+    shown,
     with_retries,
 )
 
@@ -76,7 +78,10 @@ def unwrap_link(link: str | None) -> str | None:
     """The article behind an alert's redirect link (google.com/url?...&url=<article>)."""
     if not link:
         return None
-    parsed = urlparse(link)
+    try:
+        parsed = urlparse(link)
+    except ValueError:  # malformed (an unclosed IPv6 host): not an alert's redirect
+        return link
     if parsed.netloc.endswith("google.com") and parsed.path == "/url":
         target = parse_qs(parsed.query).get("url") or parse_qs(parsed.query).get("q")
         if target:
@@ -187,19 +192,62 @@ class FeedsCollector:
     @staticmethod
     def map_item(raw: dict[str, Any]) -> Mention:
         key = raw.get("key")
-        if not key:
+        if key in (None, ""):
             raise UnreadableItem("the feed entry has neither a link nor an id")
-        text = "\n\n".join(part for part in (raw.get("title"), raw.get("summary")) if part)
-        if not text:
-            raise UnreadableItem(f"the feed entry {key} has no title or text")
-        link = raw.get("link")
+        if not isinstance(key, str):
+            raise UnreadableItem(f"the feed entry's key (its link or id) is {described(key)}, "
+                                 "not text")
+        who = key if key.isprintable() and len(key) <= 80 else shown(key, 80)
+        parts = []
+        for field_name in ("title", "summary"):
+            part = raw.get(field_name)
+            if part is not None and not isinstance(part, str):
+                raise UnreadableItem(f"the feed entry {who}: its {field_name} is "
+                                     f"{described(part)}, not text")
+            if part:
+                parts.append(part)
+        if not parts:
+            raise UnreadableItem(f"the feed entry {who} has no title or text")
+        author = next((a for a in (raw.get("author"), raw.get("feed_title"))
+                       if isinstance(a, str) and a), None)
         return Mention(
             source=MENTION_SOURCE,
-            native_id=hashlib.sha256(key.encode("utf-8")).hexdigest()[:24],
-            text=text,
-            # A feed entry without a date is dated when it was first read.
-            created_at=dt.datetime.fromisoformat(raw.get("published") or raw["fetched_at"]),
-            url=link if link and urlparse(link).scheme in ("http", "https") else None,
-            author=raw.get("author") or raw.get("feed_title"),
+            # (a lone surrogate in a key still names one entry: the id is its hash)
+            native_id=hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:24],
+            text="\n\n".join(parts),
+            created_at=_dated(raw, who),
+            url=_web_link(raw.get("link")),
+            author=author,
             raw=raw,
         )
+
+
+def _dated(raw: dict[str, Any], who: str) -> dt.datetime:
+    """When the entry was published; an entry without a date is dated when it was first
+    read. A date that is there but unreadable makes the entry unreadable: a guess would sort
+    it among the wrong day's mentions."""
+    for field_name in ("published", "fetched_at"):
+        value = raw.get(field_name)
+        if value in (None, ""):
+            continue
+        try:
+            when = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            when = None
+        if when is None or when.tzinfo is None:
+            raise UnreadableItem(f"the feed entry {who}: its {field_name} {shown(value)} is not "
+                                 "an ISO 8601 time with a time zone")
+        return when
+    raise UnreadableItem(f"the feed entry {who} has no date (published or fetched_at)")
+
+
+def _web_link(link: Any) -> str | None:
+    """The entry's link when it is a web address; anything else (javascript:, a malformed
+    address) is no link for an agent to follow, and stays in the raw item."""
+    if not isinstance(link, str) or not link:
+        return None
+    try:
+        scheme = urlparse(link).scheme
+    except ValueError:  # e.g. "http://[::1": an unclosed IPv6 host
+        return None
+    return link if scheme in ("http", "https") else None

@@ -53,7 +53,9 @@ from collectors.base import (
     SourceError,
     Transient,
     UnreadableItem,
+    described,
     lazy_poster,
+    shown,
     with_retries,
 )
 
@@ -171,11 +173,14 @@ def _things(listing: Any) -> tuple[list[dict[str, Any]], str | None]:
 
 
 def _fullname(raw: Mapping[str, Any]) -> str | None:
+    """The item's Reddit id ("t1_abc"): its name, or its kind and id; None when those are
+    missing or are not text (a number or a list makes no Reddit id)."""
     name = raw.get("name")
     if isinstance(name, str) and name:
         return name
-    if raw.get("id") and raw.get("kind"):
-        return f"{raw['kind']}_{raw['id']}"
+    kind, short = raw.get("kind"), raw.get("id")
+    if isinstance(kind, str) and kind and isinstance(short, str) and short:
+        return f"{kind}_{short}"
     return None
 
 
@@ -447,27 +452,39 @@ class RedditCollector:
         kind = raw.get("kind")
         name = _fullname(raw)
         if not name:
-            raise UnreadableItem("a Reddit item without an id")
-        if kind not in ITEM_KINDS:
-            what = OTHER_KINDS.get(str(kind), f"kind {str(kind)[:20]!r}")
-            raise UnreadableItem(f"item {name}: {what} is not a post or a comment")
+            raise UnreadableItem("a Reddit item without an id (its name, or its kind and id, "
+                                 "are missing or not text)")
+        # (a name holding control or bidi characters is quoted with them escaped)
+        who = name if name.isprintable() and len(name) <= 40 else shown(name)
+        if not isinstance(kind, str) or kind not in ITEM_KINDS:
+            what = OTHER_KINDS.get(kind) if isinstance(kind, str) else None
+            raise UnreadableItem(f"item {who}: {what or f'kind {shown(kind, 20)}'} is "
+                                 "not a post or a comment")
         created = _created(raw)
         if created is None:
             raise UnreadableItem(
-                f"item {name}: created_utc {raw.get('created_utc')!r} is not a Unix time"
+                f"item {who}: created_utc {shown(raw.get('created_utc'))} is not a "
+                "Unix time"
             )
         if kind == "t3":
             title, body = raw.get("title"), raw.get("selftext") or ""
-            if not isinstance(title, str) or not isinstance(body, str):
-                raise UnreadableItem(f"post {name} has no title")
+            if not isinstance(title, str):
+                raise UnreadableItem(f"post {who} has no title" if title is None else
+                                     f"post {who}: its title is {described(title)}, "
+                                     "not text")
+            if not isinstance(body, str):
+                raise UnreadableItem(f"post {who}: its selftext is {described(body)}, "
+                                     "not text")
             text = f"{title}\n\n{body}" if body else title
             in_reply_to, conversation = None, name
         else:
             text = raw.get("body")
             if not isinstance(text, str):
-                raise UnreadableItem(f"comment {name} has no body")
-            in_reply_to = raw.get("parent_id") or None
-            conversation = raw.get("link_id") or _thread_of(raw)
+                raise UnreadableItem(f"comment {who} has no body" if text is None else
+                                     f"comment {who}: its body is {described(text)}, "
+                                     "not text")
+            in_reply_to = _reference(raw, "parent_id", who)
+            conversation = _reference(raw, "link_id", who) or _thread_of(raw)
         author = raw.get("author")
         if not isinstance(author, str) or author in ("", "[deleted]"):
             author = None
@@ -649,6 +666,16 @@ class RedditCollector:
         return RateInfo(int(remaining) if remaining is not None else None, reset_at)
 
 
+def _reference(raw: Mapping[str, Any], key: str, who: str) -> str | None:
+    """A comment's parent or post ("t3_abc"), or None where Reddit gave none."""
+    value = raw.get(key)
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise UnreadableItem(f"comment {who}: its {key} is {described(value)}, not a Reddit id")
+    return value
+
+
 def _thread_of(raw: Mapping[str, Any]) -> str | None:
     """The post a comment belongs to, from its permalink or inbox context."""
     for key in ("permalink", "context"):
@@ -663,11 +690,14 @@ def _url(raw: Mapping[str, Any]) -> str | None:
         path = raw.get(key)
         if isinstance(path, str) and path.startswith("/"):
             return SITE + path.split("?", 1)[0]
-    subreddit, link = raw.get("subreddit"), raw.get("link_id")
-    if raw.get("kind") == "t1" and subreddit and isinstance(link, str) and raw.get("id"):
-        return f"{SITE}/r/{subreddit}/comments/{link.removeprefix('t3_')}/_/{raw['id']}/"
-    if raw.get("kind") == "t3" and raw.get("id"):
-        return f"{SITE}/comments/{raw['id']}/"
+    subreddit, link, short = raw.get("subreddit"), raw.get("link_id"), raw.get("id")
+    if not isinstance(short, str) or not short:
+        return None
+    if raw.get("kind") == "t1" and isinstance(subreddit, str) and subreddit and isinstance(
+            link, str):
+        return f"{SITE}/r/{subreddit}/comments/{link.removeprefix('t3_')}/_/{short}/"
+    if raw.get("kind") == "t3":
+        return f"{SITE}/comments/{short}/"
     return None
 
 

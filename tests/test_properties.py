@@ -7,11 +7,10 @@ The raw items start from real recorded shapes (the X and Reddit archives in test
 the feed of tests/test_collectors_feeds.py, the canonical line of tests/test_cli.py) with some
 of their fields replaced by hostile values or removed.
 
-Examples are derandomized, so a property that fails today (marked xfail, strict, naming the
-bug in BUGS) fails the same way on every run and turns into an XPASS failure, to be unmarked,
-the day the bug is fixed. Those properties do not shrink (it would cost a minute a run): the
-minimal examples of each bug are in the last section. Once a property passes, give it
-FULL settings again so a new failure is shrunk to a readable example.
+Examples are derandomized, so every run (and CI) sees the same ones; the last section holds
+the minimal examples of the bugs these properties found, fixed since. To hunt for new ones,
+run with more, fresh examples: CLAMOR_PROPERTY_SCALE=20 multiplies every example count and
+draws new examples each run (or per --hypothesis-seed).
 """
 
 from __future__ import annotations
@@ -22,6 +21,8 @@ import datetime as dt
 import io
 import json
 import math
+import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -32,7 +33,7 @@ import feedparser
 import pandas as pd
 import pytest
 import requests
-from hypothesis import reject, HealthCheck, Phase, event, example, given, note, settings
+from hypothesis import HealthCheck, event, example, given, note, reject, settings
 from hypothesis import strategies as st
 
 from clamor import cli, pipeline
@@ -53,47 +54,12 @@ INT64 = (-(2**63), 2**63 - 1)
 SENTIMENT_LABELS = {"positive", "negative", "neutral", "unscored"}
 
 # No deadline: a cold DuckDB file, the first model load or a 1 MB text is slow once, not flaky.
-FULL = settings(deadline=None, derandomize=True, database=None,
+SCALE = int(os.environ.get("CLAMOR_PROPERTY_SCALE") or 1)
+FULL = settings(deadline=None, derandomize=SCALE == 1, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-PURE = settings(FULL, max_examples=150)
-STORED = settings(FULL, max_examples=50)
-COMMAND = settings(FULL, max_examples=20)
-
-
-def failing(base: settings) -> settings:
-    """Settings for a property that fails today: found, not shrunk."""
-    return settings(base, phases=[Phase.explicit, Phase.generate])
-
-# What the properties found; each has minimal examples in the last section.
-BUGS = {
-    "surrogate": "a lone surrogate (JSON \\ud800) in any field is accepted by map_item, then "
-                 "the store refuses the whole batch with UnicodeEncodeError",
-    "type": "a non-string url, author or lang reaches Mention, then the store (ArrowTypeError) "
-            "or prepare() (AttributeError in is_own) fails on it, taking the whole batch",
-    "refs": "a non-string parent or thread id reaches Mention (the contract says str); the "
-            "store keeps its str() as a junk reference such as 'reddit:[1]'",
-    "number": "a follower count beyond 64 bits (or Infinity) fails the store (OverflowError)",
-    "time": "a time with no UTC equivalent (0001-01-01T00:00+14:00, created_utc 1e20) fails "
-            "map_item or the store with OverflowError/OSError",
-    "raises": "map_item raises TypeError/KeyError/AttributeError/ValueError instead of "
-              "UnreadableItem",
-    "nesting": "a deeply nested JSON line (100k '[') raises RecursionError out of the archive "
-               "readers: `clamor import` ends in a traceback",
-    "cr": "the JSONL reader splits lines at a lone \\r, so line numbers drift",
-    "empty": "a mention with an empty text is stored and exported, but import refuses it "
-             "(missing text), so export -> import -> export loses it",
-}
-
-
-# Fixed since these tests found them (the tests now hold the fix in place).
-FIXED = {"surrogate", "type", "refs", "number", "time", "nesting", "cr"}
-
-
-def bug(*names: str) -> pytest.MarkDecorator:
-    """An expected failure for the bugs not fixed yet among `names`; none left: no mark."""
-    open_bugs = [n for n in names if n not in FIXED]
-    return pytest.mark.xfail(condition=bool(open_bugs), strict=True,
-                             reason="; ".join(BUGS[n] for n in open_bugs))
+PURE = settings(FULL, max_examples=150 * SCALE)
+STORED = settings(FULL, max_examples=50 * SCALE)
+COMMAND = settings(FULL, max_examples=20 * SCALE)
 
 
 # -- hostile values --------------------------------------------------------------------------
@@ -415,11 +381,8 @@ def test_a_mention_holds_its_text_exactly(case, data):
         expected.encode("utf-8", "surrogatepass")
 
 
-@pytest.mark.parametrize("case", cases(
-    x_v2_post=bug(), reddit_post=bug("raises", "time"),
-    reddit_comment=bug("time"), feed_entry=bug("raises"), jsonl_line=bug("raises", "number"),
-))
-@failing(PURE)
+@pytest.mark.parametrize("case", cases())
+@PURE
 @given(data=st.data())
 def test_map_item_refuses_only_with_unreadable_item(case, data):
     """The contract's one "cannot read" exception, with a sentence; anything else is a crash
@@ -432,13 +395,8 @@ def test_map_item_refuses_only_with_unreadable_item(case, data):
         assert str(exc).strip(), "the reason is a sentence, not empty"
 
 
-@pytest.mark.parametrize("case", cases(
-    x_v2_post=bug("surrogate", "number", "time"), x_v1_post=bug("surrogate", "refs", "time"),
-    reddit_post=bug("surrogate"), reddit_comment=bug("surrogate", "refs"),
-    feed_entry=bug("surrogate", "type", "time"),
-    jsonl_line=bug("surrogate", "type", "number", "time"),
-))
-@failing(PURE)
+@pytest.mark.parametrize("case", cases())
+@PURE
 @given(data=st.data())
 def test_map_item_makes_only_mentions_the_store_can_hold(case, data):
     """A mention the store refuses fails its whole batch later: better refused here."""
@@ -452,13 +410,8 @@ def test_map_item_makes_only_mentions_the_store_can_hold(case, data):
     assert problem is None, f"map_item made a mention the store refuses: {problem}"
 
 
-@pytest.mark.parametrize("case", cases(
-    x_v2_post=bug("surrogate", "number", "time"), x_v1_post=bug("surrogate", "time"),
-    reddit_post=bug("surrogate", "time"), reddit_comment=bug("surrogate", "time"),
-    feed_entry=bug("surrogate", "type"),
-    jsonl_line=bug("surrogate", "type", "number", "time"),
-))
-@failing(STORED)
+@pytest.mark.parametrize("case", cases())
+@STORED
 @given(data=st.data())
 def test_one_hostile_item_never_costs_its_batch(case, data):
     """The path past map_item (match, store in a real DuckDB file) as an archive import runs
@@ -725,8 +678,7 @@ def test_import_keeps_every_good_line_and_numbers_every_bad_one(kinds, data):
     lines, good, bad = [], {}, set()
     for n, kind in enumerate(kinds, start=1):
         if kind == "good":
-            # An empty text is refused: see BUGS["empty"] and its own test below.
-            good[f"x:{n}"] = text = data.draw(STORABLE_TEXT.filter(bool), label=f"text {n}")
+            good[f"x:{n}"] = text = data.draw(STORABLE_TEXT, label=f"text {n}")
             obj = _line(n, text, data.draw(st.none() | STORABLE_TEXT, label=f"author {n}"))
             lines.append(json.dumps(obj, ensure_ascii=data.draw(st.booleans())))
         else:
@@ -747,9 +699,8 @@ def test_import_keeps_every_good_line_and_numbers_every_bad_one(kinds, data):
         assert f"the first: line {min(bad)}: " in err
 
 
-@bug("surrogate", "type", "number", "time", "cr", "nesting")
 @pytest.mark.filterwarnings("ignore:Generating overly large repr")
-@failing(COMMAND)
+@COMMAND
 @given(objects=st.lists(mutated(CANONICAL_LINE, CANONICAL_FIELDS, max_changes=3),
                         min_size=1, max_size=5),
        broken=st.lists(st.one_of(
@@ -782,15 +733,14 @@ def test_import_of_hostile_lines_never_crashes_and_accounts_for_every_line(objec
 
 
 @COMMAND
-@given(rows=st.lists(st.tuples(STORABLE_TEXT.filter(bool), st.none() | STORABLE_TEXT),
+@given(rows=st.lists(st.tuples(STORABLE_TEXT, st.none() | STORABLE_TEXT),
                      min_size=1, max_size=5))
 @example(rows=[("Aerolume line one\r\nline two\u2028line three\x85 \u200f\u200c tab\t end ",
                 "\u202e@evil\x00"),
                ("ایرولوم\u200cها چرا جواب نمی‌دین؟ 🙏🏽", None), ("   ", "   "),
-               ("\x00\ufeff\u202e", "")])
+               ("\x00\ufeff\u202e", ""), ("", "@only_an_image")])
 def test_export_import_export_is_byte_identical(rows):
-    """(The 1 MB text is tests/test_cli.py's; here 100k-character texts come up.) An empty
-    text is left out: BUGS["empty"]."""
+    """(The 1 MB text is tests/test_cli.py's; here 100k-character texts come up.)"""
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         source, first, second = folder / "in.jsonl", folder / "1.jsonl", folder / "2.jsonl"
@@ -821,16 +771,13 @@ def _canonical(**fields: Any) -> str:
 
 
 @pytest.mark.parametrize("line", [
-    pytest.param(_canonical(text="\ud800"), id="text-lone-surrogate", marks=bug("surrogate")),
-    pytest.param(_canonical(author="\udc80"), id="author-lone-surrogate",
-                 marks=bug("surrogate")),
-    pytest.param(_canonical(url=5), id="url-number", marks=bug("type")),
-    pytest.param(_canonical(author={"a": 1}), id="author-object", marks=bug("type")),
-    pytest.param(_canonical(author_followers=2**63), id="followers-2**63", marks=bug("number")),
-    pytest.param(_canonical(author_followers=math.inf), id="followers-Infinity",
-                 marks=bug("number")),
-    pytest.param(_canonical(created_at="0001-01-01T00:00:00+14:00"), id="time-before-year-1",
-                 marks=bug("time")),
+    pytest.param(_canonical(text="\ud800"), id="text-lone-surrogate"),
+    pytest.param(_canonical(author="\udc80"), id="author-lone-surrogate"),
+    pytest.param(_canonical(url=5), id="url-number"),
+    pytest.param(_canonical(author={"a": 1}), id="author-object"),
+    pytest.param(_canonical(author_followers=2**63), id="followers-2**63"),
+    pytest.param(_canonical(author_followers=math.inf), id="followers-Infinity"),
+    pytest.param(_canonical(created_at="0001-01-01T00:00:00+14:00"), id="time-before-year-1"),
     pytest.param(_canonical(matched_terms=5), id="terms-number"),
 ])
 def test_one_bad_line_is_kept_aside_and_the_good_one_imported(line, tmp_path):
@@ -842,7 +789,6 @@ def test_one_bad_line_is_kept_aside_and_the_good_one_imported(line, tmp_path):
     assert stored == {"x:2": "Aerolume fine"} and kept_aside == {1}
 
 
-@bug("cr")
 def test_a_lone_carriage_return_does_not_start_a_new_line(tmp_path):
     path = tmp_path / "in.jsonl"
     _write_lines(path, ["broken\rline", json.dumps(GOOD)])
@@ -852,7 +798,6 @@ def test_a_lone_carriage_return_does_not_start_a_new_line(tmp_path):
     assert "2 line(s)" in out
 
 
-@bug("nesting")
 @pytest.mark.parametrize("fmt", ["jsonl", "x", "reddit"])
 def test_a_deeply_nested_line_is_kept_aside(fmt, tmp_path):
     path = tmp_path / "in.jsonl"
@@ -862,39 +807,91 @@ def test_a_deeply_nested_line_is_kept_aside(fmt, tmp_path):
     assert code in (0, 1) and "line 1: " in err
 
 
-@pytest.mark.parametrize("map_item, raw", [
+# Python's own words for a wrong type, which mean nothing to the person reading the reason.
+JARGON = re.compile(r"'\w+' object|NoneType|not iterable|not subscriptable|unhashable|"
+                    r"has no attribute|codec can't|Invalid isoformat|invalid literal")
+
+
+@pytest.mark.parametrize("map_item, raw, reason", [
     pytest.param(RedditCollector.map_item, {**REDDIT_COMMENT, "created_utc": 1e20},
-                 id="reddit-created_utc-1e20", marks=bug("time")),
+                 "created_utc 1e+20 is not a Unix time", id="reddit-created_utc-1e20"),
     pytest.param(RedditCollector.map_item, {**REDDIT_COMMENT, "created_utc": math.nan},
-                 id="reddit-created_utc-NaN", marks=bug("time")),
+                 "created_utc nan is not a Unix time", id="reddit-created_utc-NaN"),
     pytest.param(RedditCollector.map_item, {**REDDIT_COMMENT, "created_utc": 253402300800.0},
-                 id="reddit-created_utc-year-10000", marks=bug("time")),
+                 "is not a Unix time", id="reddit-created_utc-year-10000"),
     pytest.param(XCollector.map_item, {**X_POST, "referenced_tweets": 5},
-                 id="x-referenced_tweets-number"),
+                 "referenced_tweets is not a list", id="x-referenced_tweets-number"),
     pytest.param(RedditCollector.map_item, {**REDDIT_POST, "kind": {}},
-                 id="reddit-kind-object", marks=bug("raises")),
-    pytest.param(FeedsCollector.map_item, {**FEED_ENTRY, "link": "http://[::1"},
-                 id="feed-link-bad-ipv6", marks=bug("raises")),
+                 "kind {} is not a post or a comment", id="reddit-kind-object"),
+    pytest.param(RedditCollector.map_item, {**REDDIT_POST, "name": None, "kind": ["t3"]},
+                 "a Reddit item without an id", id="reddit-kind-list-no-name"),
+    pytest.param(RedditCollector.map_item, {**REDDIT_POST, "selftext": ["a"]},
+                 "its selftext is a list, not text", id="reddit-selftext-list"),
+    pytest.param(RedditCollector.map_item, {**REDDIT_POST, "title": 5},
+                 "its title is the number 5, not text", id="reddit-title-number"),
+    pytest.param(RedditCollector.map_item, {**REDDIT_COMMENT, "body": {"a": 1}},
+                 "its body is an object, not text", id="reddit-body-object"),
+    pytest.param(FeedsCollector.map_item, {**FEED_ENTRY, "key": 5},
+                 "key (its link or id) is the number 5, not text", id="feed-key-number"),
+    pytest.param(FeedsCollector.map_item, {**FEED_ENTRY, "title": ["a"]},
+                 "its title is a list, not text", id="feed-title-list"),
+    pytest.param(FeedsCollector.map_item, {**FEED_ENTRY, "published": "yesterday"},
+                 "its published 'yesterday' is not an ISO 8601 time with a time zone",
+                 id="feed-published-not-a-time"),
+    pytest.param(FeedsCollector.map_item, {**FEED_ENTRY, "published": None, "fetched_at": 5},
+                 "its fetched_at 5 is not an ISO 8601 time", id="feed-fetched_at-number"),
+    pytest.param(FeedsCollector.map_item, {**FEED_ENTRY, "published": None,
+                                           "fetched_at": None},
+                 "has no date", id="feed-no-date"),
+    pytest.param(jsonl.map_item, {**CANONICAL_LINE, "matched_terms": 5},
+                 "matched_terms is the number 5, not a list of terms", id="jsonl-terms-number"),
+    pytest.param(jsonl.map_item, {**CANONICAL_LINE, "matched_terms": ["a", None]},
+                 "matched_terms holds null, not only terms", id="jsonl-terms-null"),
+    pytest.param(jsonl.map_item, {**CANONICAL_LINE, "author_followers": math.inf},
+                 "author_followers inf is not a whole number", id="jsonl-followers-Infinity"),
+    pytest.param(jsonl.map_item, {**CANONICAL_LINE, "author_followers": 1.5},
+                 "author_followers 1.5 is not a whole number", id="jsonl-followers-fraction"),
+    pytest.param(jsonl.map_item, {**CANONICAL_LINE, "native_id": {"a": 1}},
+                 "native_id is an object, not an id", id="jsonl-native_id-object"),
+    pytest.param(jsonl.map_item, {**CANONICAL_LINE, "in_reply_to": [1]},
+                 "in_reply_to is a list, not an id", id="jsonl-in_reply_to-list"),
+    pytest.param(jsonl.map_item, {**CANONICAL_LINE, "source": 5},
+                 "source 5 is not a short name", id="jsonl-source-number"),
+    pytest.param(jsonl.map_item, {**CANONICAL_LINE, "text": None, "id": ["x", "1"]},
+                 "missing text", id="jsonl-no-text"),
+    pytest.param(jsonl.map_item, {**CANONICAL_LINE, "url": 5},
+                 "url is the number 5, not text", id="jsonl-url-number"),
+    pytest.param(jsonl.map_item, {**CANONICAL_LINE, "matched_terms": ["\ud800"]},
+                 "matched_terms holds a lone UTF-16 surrogate", id="jsonl-terms-surrogate"),
 ])
-def test_an_unreadable_shape_raises_unreadable_item(map_item, raw):
-    with pytest.raises(UnreadableItem):
+def test_an_unreadable_shape_raises_unreadable_item_with_a_sentence(map_item, raw, reason):
+    with pytest.raises(UnreadableItem) as caught:
         map_item(raw)
+    assert reason in str(caught.value) and not JARGON.search(str(caught.value))
+
+
+def test_a_feed_entry_with_a_malformed_link_is_read_without_a_link():
+    """A link no browser can open ("http://[::1": an unclosed IPv6 host) is no link to show,
+    as a javascript: link is none; the article is still a mention and raw keeps the link."""
+    mention = FeedsCollector.map_item({**FEED_ENTRY, "link": "http://[::1"})
+    assert mention.url is None and mention.text.startswith(FEED_ENTRY["title"])
+    assert mention.raw["link"] == "http://[::1"
 
 
 @pytest.mark.parametrize("map_item, raw", [
     pytest.param(RedditCollector.map_item, {**REDDIT_COMMENT, "parent_id": 5},
-                 id="reddit-parent_id-number", marks=bug("refs")),
+                 id="reddit-parent_id-number"),
     pytest.param(RedditCollector.map_item, {**REDDIT_COMMENT, "link_id": ["t3_x"]},
-                 id="reddit-link_id-list", marks=bug("refs")),
+                 id="reddit-link_id-list"),
     pytest.param(XCollector.map_item, {**X_V1_POST, "in_reply_to_status_id_str": 5},
-                 id="x-v1-in_reply_to-number", marks=bug("refs")),
+                 id="x-v1-in_reply_to-number"),
     pytest.param(XCollector.map_item, {**X_POST, "_author": {
         **X_USER, "public_metrics": {"followers_count": 2**63}}},
-                 id="x-followers-2**63", marks=bug("number")),
+                 id="x-followers-2**63"),
     pytest.param(XCollector.map_item, {**X_POST, "created_at": "9999-12-31T23:59:59-23:59"},
-                 id="x-time-after-year-9999-in-utc", marks=bug("time")),
+                 id="x-time-after-year-9999-in-utc"),
     pytest.param(XCollector.map_item, {**X_POST, "_author": {**X_USER, "name": "\ud800"}},
-                 id="x-author-name-lone-surrogate", marks=bug("surrogate")),
+                 id="x-author-name-lone-surrogate"),
 ])
 def test_a_mention_the_store_cannot_hold_is_unreadable(map_item, raw):
     try:
@@ -904,16 +901,20 @@ def test_a_mention_the_store_cannot_hold_is_unreadable(map_item, raw):
     assert unstorable(mention) is None
 
 
-@bug("empty")
 def test_a_mention_with_an_empty_text_survives_export_and_import(tmp_path):
-    store = Store(tmp_path / "a.duckdb")
-    try:  # XCollector.map_item reads {"text": ""} as a mention with an empty text
-        store.insert_mentions([XCollector.map_item({**X_POST, "text": ""})],
-                              collector="x", version="1")
-    finally:
-        store.close()
+    """A post that is only an image has an empty text: collected (here from an X archive, as
+    `clamor import --source x` reads one), analysed, exported, imported and exported again, it
+    comes out the same. (This test used to store the mention without the analysis and term
+    matching every collected mention gets, so its first export had no sentiment and its
+    second had one: the difference was the test's, not a loss.)"""
+    archive = tmp_path / "x.jsonl"
+    _write_lines(archive, [json.dumps({**X_POST, "text": ""})])
+    assert _run("import", str(archive), "--source", "x", "--demo",
+                "--db", str(tmp_path / "a.duckdb"))[0] == 0
     first, second = tmp_path / "1.jsonl", tmp_path / "2.jsonl"
     assert _run("export", "--demo", "--db", str(tmp_path / "a.duckdb"), "-o", str(first))[0] == 0
-    _run("import", str(first), "--demo", "--db", str(tmp_path / "b.duckdb"))
+    assert _run("import", str(first), "--demo", "--db", str(tmp_path / "b.duckdb"))[0] == 0
     assert _run("export", "--demo", "--db", str(tmp_path / "b.duckdb"), "-o", str(second))[0] == 0
     assert first.read_bytes() == second.read_bytes()
+    (line,) = map(json.loads, first.read_text("utf-8").splitlines())
+    assert line["text"] == "" and line["sentiment_label"] == "unscored"
