@@ -605,6 +605,21 @@ class Agent:
 
 # -- phases, figures, the report ----------------------------------------------------------------
 
+async def warm_up(url: str) -> None:
+    """Load the sign-in page once, untimed: the server's first visitor opens the store and
+    starts the scheduler, which is start-up, not an agent's wait."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(url, wait_until="domcontentloaded", timeout=120_000)
+            await page.get_by_role("textbox", name="Name").wait_for(timeout=120_000)
+        finally:
+            await browser.close()
+
+
 async def run_phase(url: str, names: list[str], password: str, seconds: float,
                     think_s: float, seed: int) -> list[Agent]:
     """len(names) agents at once in one Chromium, each in its own context, for `seconds`."""
@@ -842,6 +857,7 @@ def main(argv: list[str] | None = None) -> int:
         server = Server(db, config, folder / "server.log")
         server.wait_up()
         sampler = Sampler(server)
+        asyncio.run(warm_up(server.url))
         progress(f"server on {server.url}; one agent alone for {baseline_minutes * 60:.0f} s…")
         me = os.getpid()
         cpu0, bcpu0, t0 = server.usage()["cpu_s"], descendants_cpu_s(me), time.monotonic()
