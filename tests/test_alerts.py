@@ -204,9 +204,7 @@ def test_clamor_alerts_prints_the_documented_json(stream_db, capsys):
 
 def test_the_alerts_page_explains_and_acknowledges(app_env, demo_store, config,
                                                    monkeypatch, hook, tmp_path):
-    from streamlit.testing.v1 import AppTest
-
-    from tests.conftest import ROOT, as_user, page_test
+    from tests.conftest import as_user, page_test
 
     config_file = tmp_path / "hooked.toml"
     config_file.write_text(DEMO_CONFIG.read_text(encoding="utf-8") + (

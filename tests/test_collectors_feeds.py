@@ -18,7 +18,8 @@ NEWS = """<?xml version="1.0" encoding="UTF-8"?>
 <item><title>Aerolume app outage grounds check-in</title>
 <link>https://news.example/aerolume-outage</link><guid>n-1</guid>
 <pubDate>Mon, 23 Nov 2026 09:15:00 GMT</pubDate>
-<description>&lt;p&gt;Passengers of &lt;b&gt;Aerolume&lt;/b&gt; queued for hours.&lt;/p&gt;&lt;script&gt;alert(1)&lt;/script&gt;</description></item>
+<description>&lt;p&gt;Passengers of &lt;b&gt;Aerolume&lt;/b&gt; queued for hours.&lt;/p&gt;\
+&lt;script&gt;alert(1)&lt;/script&gt;</description></item>
 <item><title>ایرولوم پروازهای تهران را افزایش می‌دهد</title>
 <link>https://news.example/fa/aerolume-tehran</link><guid>n-2</guid>
 <pubDate>Tue, 24 Nov 2026 07:00:00 GMT</pubDate><description>خبر تازه</description></item>

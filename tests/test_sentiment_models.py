@@ -94,9 +94,9 @@ TIMETABLE = {
 def test_clear_praise_is_positive_and_clear_complaints_negative(lang):
     praise, complaints = CLEAR[lang]
     results = sentiment.score(praise + complaints, [lang] * (len(praise) + len(complaints)))
-    for text, (value, label, model) in zip(praise, results[:len(praise)], strict=True):
+    for text, (value, label, _model) in zip(praise, results[:len(praise)], strict=True):
         assert value > 0.3 and label == "positive", (text, value, label)
-    for text, (value, label, model) in zip(complaints, results[len(praise):], strict=True):
+    for text, (value, label, _model) in zip(complaints, results[len(praise):], strict=True):
         assert value < -0.3 and label == "negative", (text, value, label)
     # A timetable is neither: whatever the model leans, it leans less than on real feeling.
     (value, _, _), = sentiment.score([TIMETABLE[lang]], [lang])

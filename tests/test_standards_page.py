@@ -11,7 +11,7 @@ import clamor.store
 from clamor import actions, queries, standards
 from clamor.config import DEMO_CONFIG, load_config
 from clamor.queries import InboxFilter
-from tests.conftest import ROOT, as_user, page_test, run
+from tests.conftest import page_test, run
 
 
 @pytest.fixture
