@@ -1,6 +1,8 @@
 """An agent, in a real browser, answers a Persian or Arabic complaint from the inbox."""
 
 import re
+import urllib.error
+import urllib.request
 
 import pytest
 from playwright.sync_api import expect
@@ -51,3 +53,16 @@ def test_a_bookmarked_page_opens_with_the_app_around_it(demo_app, page):
     nav = page.get_by_test_id("stSidebarNav")
     expect(nav.get_by_role("link", name="Inbox")).to_be_visible()
     expect(nav.get_by_role("link", name="app", exact=True)).to_have_count(0)
+    # The server keeps Streamlit's XSRF protection: a write request (a file upload) from a
+    # page that did not get the server's XSRF cookie is refused.
+    forged = urllib.request.Request(f"{demo_app}/_stcore/upload_file/some-session/some-file",
+                                    data=b"--x--", method="PUT",
+                                    headers={"Content-Type": "multipart/form-data; boundary=x"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(forged, timeout=10)
+    assert refused.value.code == 403
+    # And it listens on this machine only (127.0.0.1, the default), not on every address.
+    port = int(demo_app.rsplit(":", 1)[1])
+    listening = [line.split()[1] for line in open("/proc/net/tcp").read().splitlines()[1:]]
+    assert f"0100007F:{port:04X}" in listening
+    assert f"00000000:{port:04X}" not in listening

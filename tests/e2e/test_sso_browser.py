@@ -19,15 +19,17 @@ pytestmark = pytest.mark.e2e
 EMAIL = "eleni.markou@aerolume.example"
 
 
-def _secrets(path, idp: Provider) -> None:
+def _secrets(path, idp: Provider) -> str:
+    cookie_secret = secrets.token_hex(32)
     path.write_text(f"""
 [auth]
 redirect_uri = "http://127.0.0.1:{{port}}/oauth2callback"
-cookie_secret = "{secrets.token_hex(32)}"
+cookie_secret = "{cookie_secret}"
 client_id = "{idp.client_id}"
 client_secret = "{idp.client_secret}"
 server_metadata_url = "{idp.metadata_url}"
 """, encoding="utf-8")
+    return cookie_secret
 
 
 def test_single_sign_on_opens_the_linked_user_and_nobody_else(tmp_path, start_app, page):
@@ -39,7 +41,7 @@ def test_single_sign_on_opens_the_linked_user_and_nobody_else(tmp_path, start_ap
                     "--role", "agent", "--email", EMAIL.upper(), "--sso-only", "--demo",
                     "--db", str(db)], check=True, capture_output=True, text=True)
     with Provider() as idp:
-        _secrets(tmp_path / "secrets.toml", idp)
+        cookie_secret = _secrets(tmp_path / "secrets.toml", idp)
         app = start_app(extra_args=("--secrets", str(tmp_path / "secrets.toml")))
         idp.next_identity = {"email": EMAIL, "email_verified": True, "name": "Eleni M."}
 
@@ -82,3 +84,9 @@ def test_single_sign_on_opens_the_linked_user_and_nobody_else(tmp_path, start_ap
         page.get_by_role("button", name="Sign in", exact=True).click()
         expect(page.get_by_text("That name and password do not match.")).to_be_visible(
             timeout=30_000)
+
+    # The client secret and the cookie secret stay on the server: not in the page, not in
+    # the server's log.
+    log = (tmp_path / "app.log").read_text(encoding="utf-8")
+    for secret in (idp.client_secret, cookie_secret):
+        assert secret not in page.content() and secret not in log
