@@ -354,3 +354,22 @@ def test_clamors_vader_is_its_reference_on_the_recorded_corpora(corpora):
     for name, (_, texts) in corpora.items():
         differing = [t for t in texts if sentiment._vader_score(t) != reference_vader_score(t)]
         assert not differing, (name, len(differing), differing[:3])
+
+
+# -- the normal form ------------------------------------------------------------------------
+
+def test_the_fast_normal_form_is_normalise_for_every_character_and_text(corpora):
+    import sys
+
+    from analysis.tokens import normal_form
+
+    everything = "".join(chr(c) for c in range(sys.maxunicode + 1)
+                         if not 0xD800 <= c <= 0xDFFF)
+    for start in range(0, len(everything), 4096):
+        block = everything[start:start + 4096]
+        assert normal_form(block) == normalise(block)
+        for ch in block[::7]:
+            assert normal_form(f"A{ch}ά") == normalise(f"A{ch}ά"), hex(ord(ch))
+    for _, texts in corpora.values():
+        for text in texts:
+            assert normal_form(text) == normalise(text)
