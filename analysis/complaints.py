@@ -152,13 +152,15 @@ class _Index:
 
 def _places(first_letters: set[str], at_word: bool, clitic: bool = False
             ) -> re.Pattern[str] | None:
-    """A pattern whose matches start where a cue may, group 1 holding the opening letters."""
+    """A pattern matching the first letter of each place where a cue may open (at a word
+    start, or after a clitic و/ف at one). The letter comes first, so the engine skips to the
+    next candidate letter at C speed; the word-start check looks back from it."""
     if not first_letters:
         return None
-    letters = "".join(re.escape(ch) for ch in sorted(first_letters))
-    start = r"(?<![^\W_])" if at_word else ""
-    return re.compile(start + ("[وف]" if clitic else "") + f"(?=([{letters}].{{0,{KEY - 1}}}))",
-                      re.DOTALL)
+    letters = "[" + "".join(re.escape(ch) for ch in sorted(first_letters)) + "]"
+    if clitic:
+        return re.compile(r"[وف](?<![^\W_].)(?=" + letters + ")")
+    return re.compile(letters + (r"(?<![^\W_].)" if at_word else ""))
 
 
 @lru_cache(maxsize=1)
@@ -198,14 +200,26 @@ def _matches(norm: str, lang: str) -> list[tuple[int, int, str, str]]:
     idx = _indexes()[lang]
     table = _lexicon()[lang]
     where: dict[str, set[int]] = {}
-    # A place is where a match would start: an Arabic clitic's place is the clitic's.
-    for places, anywhere in ((idx.at_word_places, False), (idx.after_clitic, False),
-                             (idx.anywhere_places, True)):
+    # A place is where a match would start (an Arabic clitic's place is the clitic's); its
+    # letters are the KEY letters from where the cue would open.
+    for places, anywhere, skip in ((idx.at_word_places, False, 0),
+                                   (idx.after_clitic, False, 1),
+                                   (idx.anywhere_places, True, 0)):
         if places is None:
             continue
+        seen = idx.seen[anywhere]
         for m in places.finditer(norm):
-            for category in idx.categories(m.group(1), anywhere):
-                where.setdefault(category, set()).add(m.start())
+            at = m.start()
+            letters = norm[at + skip:at + skip + KEY]
+            categories = seen.get(letters)
+            if categories is None:
+                categories = idx.categories(letters, anywhere)
+            for category in categories:
+                found = where.get(category)
+                if found is None:
+                    where[category] = {at}
+                else:
+                    found.add(at)
     for opening, category in idx.substrings:
         at = norm.find(opening)
         while at >= 0:
