@@ -11,10 +11,10 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator,
-                      model_validator)
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
+                      field_validator, model_validator)
 
 DEMO_CONFIG = Path(__file__).parent / "demo" / "clamor.toml"
 DEFAULT_CONFIG = Path("clamor.toml")
@@ -191,7 +191,17 @@ class Brand(_Strict):
     name: str = Field(min_length=1)
 
 
-Hours = str | dict[str, str]  # "24/7", or {"mon-fri" = "09:00-17:00", "sat" = "10:00-14:00"}
+def _hours_shape(value: object) -> object:
+    # One sentence for a wrong shape, rather than one per branch of the union below.
+    if isinstance(value, str) or (isinstance(value, dict) and all(
+            isinstance(v, str) for v in value.values())):
+        return value
+    raise ValueError('should be "24/7" or a table of days, such as { mon-fri = "09:00-17:00",'
+                     ' sat = "closed" }')
+
+
+# "24/7", or {"mon-fri" = "09:00-17:00", "sat" = "10:00-14:00"}
+Hours = Annotated[str | dict[str, str], BeforeValidator(_hours_shape)]
 
 
 def _check_hours(timezone: str, hours: Hours, holidays: tuple[str, ...] = ()) -> None:
@@ -350,7 +360,10 @@ class Config(_Strict):
             if p.team and p.team not in teams:
                 raise ValueError(f"people[{i}] ({p.name}): no team named {p.team!r}")
             if p.shift is not None:
-                _check_hours(*self.shift_of(p))
+                try:
+                    _check_hours(*self.shift_of(p))
+                except ValueError as exc:
+                    raise ValueError(f"people[{i}] ({p.name}): {exc}") from None
         for i, r in enumerate(self.routing):
             if r.team and r.team not in teams:
                 raise ValueError(f"routing[{i}]: no team named {r.team!r}")
@@ -399,6 +412,11 @@ def load_config(path: str | os.PathLike) -> Config:
             f"{path}: no such file. Copy {DEMO_CONFIG} as a starting point, "
             "or pass --config / set CLAMOR_CONFIG."
         ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a config file; give the path of the "
+                          ".toml file itself.") from None
+    except OSError as exc:  # unreadable: permissions, a broken disk
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: is not UTF-8 text; save it as UTF-8.") from None
     except tomllib.TOMLDecodeError as exc:
@@ -407,11 +425,25 @@ def load_config(path: str | os.PathLike) -> Config:
 
 
 def parse_config(data: dict, *, source: str = "config") -> Config:
+    if "path" in data:  # (filled in below: where the config was read from)
+        raise ConfigError(f"{source}: path is not a known key (misspelt?)")
     try:
         return Config.model_validate({**data, "path": source})
     except ValidationError as exc:
         problems = "; ".join(_describe(err) for err in exc.errors())
         raise ConfigError(f"{source}: {problems}") from None
+
+
+# A wrong type in the words of a TOML file, not pydantic's ("a valid tuple", "an instance of").
+_LIST = 'should be a list, such as ["a", "b"]'
+_TOML_WORDS = {
+    "string_type": "should be text in quotes", "tuple_type": _LIST, "list_type": _LIST,
+    "dict_type": "should be a table", "model_type": "should be a table",
+    "bool_type": "should be true or false", "bool_parsing": "should be true or false",
+    "int_type": "should be a whole number", "int_parsing": "should be a whole number",
+    "int_from_float": "should be a whole number", "float_type": "should be a number",
+    "float_parsing": "should be a number",
+}
 
 
 def _describe(err: dict) -> str:
@@ -421,6 +453,9 @@ def _describe(err: dict) -> str:
     message = {
         "extra_forbidden": "is not a known key (misspelt?)",
         "missing": "is required",
-    }.get(err["type"], err["msg"].removeprefix("Value error, "))
-    return f"{key or 'the file'} {message}" if err["type"] in ("extra_forbidden", "missing") \
-        else f"{key or 'the file'}: {message}"
+        **_TOML_WORDS,
+    }.get(err["type"], err["msg"].removeprefix("Value error, ").removeprefix("Input "))
+    if not key:  # a check across sections: its message names the places itself
+        return message
+    return f"{key} {message}" if err["type"] in ("extra_forbidden", "missing") \
+        or message.startswith("should ") else f"{key}: {message}"

@@ -1,7 +1,10 @@
 """A broken config file gets one sentence naming the key and the problem, never a traceback."""
 
+import copy
+import re
 import subprocess
 import sys
+import tomllib
 
 import pytest
 
@@ -129,3 +132,117 @@ def test_every_config_key_is_shown_in_the_documented_demo_config():
 
     walk(cfg.Config, "")
     assert not missing, f"not shown in {cfg.DEMO_CONFIG.name}: {', '.join(missing)}"
+
+
+# -- every place in the file, broken: one sentence naming that place (issue 8) ---------------
+
+DEMO = tomllib.loads(VALID)
+# pydantic's words, which mean nothing to someone editing a TOML file
+JARGON = re.compile(r"valid tuple|valid dictionary|instance of|dict\[|Input should|Value error")
+
+
+def _places(node, at=()):
+    """(path, value) of every table, array and value in a parsed TOML document."""
+    yield at, node
+    children = node.items() if isinstance(node, dict) else enumerate(node) \
+        if isinstance(node, list) else ()
+    for key, value in children:
+        yield from _places(value, (*at, key))
+
+
+def _named(path) -> str:
+    """A path as messages write it: teams[0].hours.mon-fri."""
+    name = ""
+    for part in path:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else part)
+    return name
+
+
+def _with(path, value) -> dict:
+    data = copy.deepcopy(DEMO)
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return data
+
+
+def _problem(data) -> str | None:
+    try:
+        parse_config(data, source="clamor.toml")
+    except ConfigError as exc:
+        return str(exc)
+    return None
+
+
+def test_an_unknown_key_in_any_table_is_named_with_its_place():
+    """Top level, nested ([sources.x], [alerts.series."term=SkyPoints"]) and in arrays of
+    tables ([[routing]], [[standards]], [[people]], [[watchlist.terms]])."""
+    tables = [path for path, node in _places(DEMO) if isinstance(node, dict)
+              and not (path and path[-1] in ("hours", "shift", "series"))]  # (keys: names)
+    assert {("routing", 0), ("standards", 0), ("sources", "x"),
+            ("alerts", "series", "term=SkyPoints")} <= set(tables)
+    for path in tables:
+        message = _problem(_with((*path, "colour"), "blue"))
+        assert message == f"clamor.toml: {_named((*path, 'colour'))} is not a known key " \
+                          "(misspelt?)", path
+
+
+@pytest.mark.parametrize("wrong", [5, 2.5, True, "text", ["a", 1], {"a": 1}, 2**70],
+                         ids=repr)
+def test_a_wrong_type_anywhere_is_named_with_its_place_in_plain_words(wrong):
+    """Every value, array and table of the demo config replaced by a value of another type:
+    accepted (where TOML's words allow it, "5" for a number) or refused by a sentence that
+    names the place — never a traceback, never pydantic's vocabulary."""
+    for path, node in _places(DEMO):
+        if not path or type(node) is type(wrong):
+            continue
+        message = _problem(_with(path, wrong))
+        if message is None:
+            continue
+        place = _named(path)
+        named = place in message or _named(path[:-1]) in message or (
+            isinstance(path[-1], int) and _named(path[:-2]) in message)
+        assert named and not JARGON.search(message), (place, message)
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda d: d["routing"][0].update(team=["Loyalty"]), "routing[0].team should be text"),
+    (lambda d: d["routing"].append("Loyalty"), "routing[7] should be a table"),
+    (lambda d: d["standards"][0].update(percentile="ninety"), "standards[0].percentile "
+                                                              "should be a number"),
+    (lambda d: d["standards"][0].update(target_minutes=0), "standards[0].target_minutes "
+                                                           "should be greater than 0"),
+    (lambda d: d.update(standards={"name": "x"}), "standards should be a list"),
+    (lambda d: d["teams"][0].update(hours=9), 'teams[0].hours should be "24/7" or a table'),
+    (lambda d: d["people"][0].update(shift={"mon": 9}), "people[0].shift should be"),
+    (lambda d: d["people"][0].update(timezone="Mars/Base"),
+     "people[0] (Eleni Markou): Unknown time zone 'Mars/Base'"),
+    (lambda d: d["watchlist"]["terms"][0].update(aliases="Aerolum"),
+     'watchlist.terms[0].aliases should be a list, such as ["a", "b"]'),
+    (lambda d: d.update(path="/etc/passwd"), "path is not a known key"),
+], ids=["routing-team-list", "routing-entry-text", "standard-percentile-text",
+        "standard-minutes-zero", "standards-one-table", "team-hours-number",
+        "person-shift-day-number", "person-timezone", "aliases-text", "path-key"])
+def test_wrong_types_in_routing_standards_and_shifts_say_what_to_write(change, expected):
+    data = copy.deepcopy(DEMO)
+    change(data)
+    message = _problem(data)
+    assert message is not None and expected in message, message
+    assert "the file:" not in message and not JARGON.search(message)
+
+
+@pytest.mark.parametrize("content, expected", [
+    (None, "is a folder, not a config file"),
+    (b"", "brand is required; watchlist is required"),
+    (b"\xff\xfe[\x00b\x00", "is not UTF-8 text"),
+    (b"[brand]\nname = \"A\"\x00\n", "is not valid TOML"),
+], ids=["a-folder", "empty", "utf16", "nul-byte"])
+def test_a_config_that_is_no_config_file_gets_a_sentence(tmp_path, content, expected):
+    path = tmp_path / "clamor.toml"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        load_config(path)
