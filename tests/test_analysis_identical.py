@@ -373,3 +373,31 @@ def test_the_fast_normal_form_is_normalise_for_every_character_and_text(corpora)
     for _, texts in corpora.values():
         for text in texts:
             assert normal_form(text) == normalise(text)
+
+
+# -- language identification's shortcuts ---------------------------------------------------
+
+def test_no_character_outside_a_word_case_folds_to_an_ascii_letter():
+    # What language._greeklish's shortcut rests on: a word that case-folds to a Greeklish
+    # word is a whole run of ASCII letters in the case-folded text.
+    import sys
+
+    letter = re.compile(r"[^\W\d_]")
+    ascii_letter = re.compile("[a-z]")
+    assert not [hex(c) for c in range(sys.maxunicode + 1)
+                if not 0xD800 <= c <= 0xDFFF and not letter.match(chr(c))
+                and ascii_letter.search(chr(c).casefold())]
+
+
+def test_words_for_language_id_are_found_as_before(corpora):
+    import sys
+
+    from analysis import language
+
+    before = re.compile(f"[^\\W\\d_](?:[^\\W\\d_]|[{language._MARKS}])*")
+    everything = "".join(chr(c) for c in range(sys.maxunicode + 1)
+                         if not 0xD800 <= c <= 0xDFFF)
+    assert language._WORD.findall(everything) == before.findall(everything)
+    for _, texts in corpora.values():
+        for text in texts:
+            assert language._WORD.findall(text) == before.findall(text)
