@@ -83,9 +83,18 @@ def _tokens(normalised: str, *, expand: bool = True) -> list[str]:
     """The words of normalised text. With `expand` (indexing), a hashtag or handle also
     yields its bare word, so #refund is found by "refund"; a search for #refund asks for the
     hashtag alone."""
-    out: list[str] = []
-    for match in _WORD.finditer(_URL.sub(" ", normalised)):
-        word = match.group()
+    found = _WORD.findall(_URL.sub(" ", normalised))
+    if not _THAI.search(normalised):  # most posts: no word to cut, maybe tags to expand
+        if not expand or ("#" not in normalised and "@" not in normalised):
+            return found
+        out: list[str] = []
+        for word in found:
+            out.append(word)
+            if word[0] in "#@" and len(word) > 2:
+                out.append(word[1:])  # #refund is also found by "refund"
+        return out
+    out = []
+    for word in found:
         if _THAI.search(word):
             prefix = word[0] if word[0] in "#@" else ""
             parts = _split_thai(word[len(prefix):])
@@ -97,19 +106,18 @@ def _tokens(normalised: str, *, expand: bool = True) -> list[str]:
         else:
             out.append(word)
             if expand and word[0] in "#@" and len(word) > 2:
-                out.append(word[1:])  # #refund is also found by "refund"
+                out.append(word[1:])
     return out
 
 
-def words(text: str) -> list[str]:
-    """The distinct searchable words of a mention's text, in order of first appearance."""
-    seen: dict[str, None] = {}
-    for token in _tokens(normal_form(text[:INDEXED_CHARS])):
-        if 1 < len(token) <= MAX_WORD or (len(token) == 1 and _THAI.match(token)):
-            seen.setdefault(token, None)
-            if len(seen) >= MAX_WORDS:
-                break
-    return list(seen)
+def words(text: str, norm: str | None = None) -> list[str]:
+    """The distinct searchable words of a mention's text, in order of first appearance;
+    `norm` is normal_form(text[:INDEXED_CHARS]) if the caller has it already."""
+    if norm is None:
+        norm = normal_form(text[:INDEXED_CHARS])
+    kept = [token for token in _tokens(norm)
+            if 1 < len(token) <= MAX_WORD or (len(token) == 1 and _THAI.match(token))]
+    return list(dict.fromkeys(kept))[:MAX_WORDS]
 
 
 @dataclass(frozen=True)
