@@ -5,10 +5,18 @@ over the same paths are in tests/test_properties.py."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import subprocess
+import sys
 
-from clamor import cli
+import pytest
+
+from clamor import cli, pipeline, queries
+from clamor.queries import InboxFilter
 from clamor.store import Store
+from collectors.base import FetchResult
+from collectors.x import XCollector
 
 
 def _line(n: int, text: str) -> bytes:
@@ -60,3 +68,77 @@ def test_a_byte_order_mark_does_not_cost_the_first_line(tmp_path, capsys):
     assert cli.main(["import", str(path), "--demo", "--db", str(db)]) == 0
     assert "0 unreadable" in capsys.readouterr().out
     assert _stored(db)[0] == {"x:1": "Aerolume one", "x:2": "Aerolume two"}
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "x", "reddit"])
+def test_an_empty_or_blank_archive_imports_nothing_and_says_so(fmt, tmp_path, capsys):
+    for name, content in (("empty.jsonl", b""), ("blank.jsonl", b"\n  \n\r\n")):
+        path = tmp_path / name
+        path.write_bytes(content)
+        assert cli.main(["import", str(path), "--source", fmt, "--demo",
+                         "--db", str(tmp_path / "c.duckdb")]) == 0
+        assert f"{path}: 0 line(s); 0 new mention(s)" in capsys.readouterr().out
+
+
+def test_an_archive_path_that_is_a_folder_gets_one_sentence(tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    result = subprocess.run([sys.executable, "-m", "clamor.cli", "import", str(folder),
+                             "--demo", "--db", str(tmp_path / "c.duckdb")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"clamor: {folder}: ") and result.stderr.count("\n") == 1
+
+
+# -- a collector run: hostile posts reach the inbox exactly ----------------------------------
+
+MEGABYTE = "Aerolume lost my bag, where is my refund?? " + "still no bag, awful. " * 50_000
+HOSTILE_POSTS = {  # native id: (text, author's username)
+    "1001": (MEGABYTE, "megan"),
+    "1002": ("Aerolume\x00 app crashed again at check-in\x00 help", "nul\x00byte"),
+    "1003": ("Aerolume \u202eدنه‌دیم پس رو لوپ\u202c refund please", "\u202etxet_lrt"),
+    "1004": ("Aerolume\u200b lost my bag\u200c\u200d\ufeff 😡", "zero\u200bwidth"),
+}
+
+
+class _HostileX:
+    """An X collector whose fetch answers with the posts above and one it cannot read."""
+
+    name, version = "x", "test"
+    map_item = staticmethod(XCollector.map_item)
+
+    def check(self) -> None:
+        pass
+
+    def fetch(self, cursor, limit=None) -> FetchResult:
+        posts = [{"id": native, "text": text, "created_at": "2026-11-20T07:54:00.000Z",
+                  "lang": "en", "conversation_id": native, "author_id": "9",
+                  "_author": {"id": "9", "username": user,
+                              "public_metrics": {"followers_count": 12}}}
+                 for native, (text, user) in HOSTILE_POSTS.items()]
+        posts.append({"id": "1005", "text": ["not", "text"],
+                      "created_at": "2026-11-20T07:54:00.000Z"})
+        return FetchResult(posts, "cursor-after-1005", query="hostile")
+
+
+def test_hostile_posts_go_from_a_collector_run_to_the_inbox_byte_exact(store, config):
+    """A 1 MB complaint, NUL bytes, a right-to-left override, zero-width characters — in the
+    text and the author's name — pass collection, storage and the analysis pass and show in
+    the inbox and the case view exactly as written; the one unreadable post is kept aside with
+    its reason and costs nothing else."""
+    report = pipeline.collect_once(store, _HostileX(), config)
+    assert (report.status, report.inserted, report.unreadable) == ("ok", 4, 1)
+    assert "X post 1005 has no text" in report.message
+    now = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
+    assert pipeline.analyse_pending(store, config, now) == 4
+    inbox = queries.inbox(store, InboxFilter(limit=100), now, config)
+    shown = dict(zip(inbox["id"], inbox["text"], strict=True))
+    for native, (text, user) in HOSTILE_POSTS.items():
+        assert shown[f"x:{native}"].encode("utf-8") == text.encode("utf-8")
+        mention = queries.mention(store, f"x:{native}")
+        assert mention["text"] == text and mention["author"] == f"@{user}"
+    big = inbox.set_index("id").loc["x:1001"]
+    assert big["lang"] == "en" and big["complaint"] and big["sentiment_label"] == "negative"
+    (reason, raw), = store.query_rows("SELECT reason, raw FROM unreadable_items")
+    assert reason == "X post 1005 has no text" and json.loads(raw)["text"] == ["not", "text"]
+    assert store.get_cursor("x") == "cursor-after-1005"
