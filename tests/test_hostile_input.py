@@ -12,11 +12,12 @@ import sys
 
 import pytest
 
-from clamor import cli, pipeline, queries
+from clamor import cli, pipeline, queries, ui
 from clamor.queries import InboxFilter
 from clamor.store import Store
 from collectors.base import FetchResult
 from collectors.x import XCollector
+from tests.conftest import page_test
 
 
 def _line(n: int, text: str) -> bytes:
@@ -142,3 +143,21 @@ def test_hostile_posts_go_from_a_collector_run_to_the_inbox_byte_exact(store, co
     (reason, raw), = store.query_rows("SELECT reason, raw FROM unreadable_items")
     assert reason == "X post 1005 has no text" and json.loads(raw)["text"] == ["not", "text"]
     assert store.get_cursor("x") == "cursor-after-1005"
+
+
+def test_the_inbox_page_shows_hostile_posts_as_written(app_env, config):
+    """The same posts, opened on the inbox page (Streamlit AppTest): shown as text exactly as
+    written (NUL bytes, the override), the 1 MB complaint clipped with a count of what is not
+    shown (the page's choice, clamor.ui.clipped); the page raises nothing."""
+    store = Store(app_env)
+    try:
+        pipeline.collect_once(store, _HostileX(), config)
+        pipeline.analyse_pending(store, config)
+    finally:
+        store.close()
+    for native in ("1001", "1002", "1003"):
+        at = page_test("pages/inbox.py")
+        at.session_state["open_mention"] = f"x:{native}"
+        at.run()
+        assert not at.exception, at.exception
+        assert ui.clipped(HOSTILE_POSTS[native][0]) in [t.value for t in at.text]
