@@ -320,7 +320,11 @@ def _personal(norm: str, lexicons: list[dict[str, tuple[re.Pattern[str], ...]]])
 
 def judge_batch(
     texts: Sequence[str], langs: Sequence[str | None], sentiments: Sequence[float | None],
-    own: Sequence[bool],
+    own: Sequence[bool], norms: Sequence[str] | None = None,
 ) -> list[Verdict]:
-    return [judge(t, lang, s, own=o)
-            for t, lang, s, o in zip(texts, langs, sentiments, own, strict=True)]
+    """judge for each post; `norms` are their normal forms if the caller has them."""
+    if norms is None:
+        return [judge(t, lang, s, own=o)
+                for t, lang, s, o in zip(texts, langs, sentiments, own, strict=True)]
+    return [judge(t, lang, s, own=o, norm=n)
+            for t, lang, s, o, n in zip(texts, langs, sentiments, own, norms, strict=True)]

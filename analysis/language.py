@@ -127,14 +127,14 @@ def _detector(languages: tuple[str, ...]):
 # text without one is written in Latin letters, which the fast path counts at once.
 _NOT_LATIN = re.compile("[^\x00-\u024f\u1e00-\u1eff\u2000-\u2bff\ufe00-\ufe0f"
                         "\U0001f000-\U0001faff]")
-_LETTER = re.compile(r"[^\W\d_]")
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 def _script_of(text: str) -> tuple[str | None, int, str]:
     """(the writer's script, letters in it, its words joined): the non-Latin script that has
     enough of the text, else Latin; (None, 0, "") without letters."""
     if not _NOT_LATIN.search(text):  # most posts: nothing but Latin letters
-        letters = _LETTER.subn("", text)[1]
+        letters = sum(map(len, _LETTERS.findall(text)))
         return ("LATIN", letters, text) if letters else (None, 0, "")
     letters: Counter[str] = Counter()
     words: dict[str, list[str]] = {}

@@ -209,12 +209,17 @@ def analyse(frame: pd.DataFrame, languages: tuple[str, ...], now: dt.datetime) -
     detected = language.detect(texts, languages)
     langs = [code for code, _ in detected]
     scores = sentiment.score(texts, langs)
+    # The complaint cues and the words for search read one normal form of the text (the
+    # words read INDEXED_CHARS of it: no more than the analysis reads).
+    norms = [tokens.normal_form(t) for t in texts]
     verdicts = complaints.judge_batch(
-        texts, langs, [s for s, _, _ in scores], frame["is_own"].tolist()
+        texts, langs, [s for s, _, _ in scores], frame["is_own"].tolist(), norms
     )
     extra = {}
     if "seq" in frame.columns:
-        extra = {"seq": frame["seq"].tolist(), "words": [tokens.words(t) for t in texts]}
+        extra = {"seq": frame["seq"].tolist(),
+                 "words": [tokens.words(t, n if ANALYSED_CHARS <= tokens.INDEXED_CHARS else None)
+                           for t, n in zip(texts, norms, strict=True)]}
     return pd.DataFrame({
         "mention_id": frame["id"].tolist(),
         "lang": langs,
