@@ -54,13 +54,28 @@ def read_lines(path: str | Path
                        f"not UTF-8 text (byte {exc.start + 1} is {raw[exc.start]:#04x})")
                 continue
             try:
-                obj = json.loads(text)
-            except (json.JSONDecodeError, RecursionError):  # (nested too deeply to read)
+                obj = json.loads(text, parse_int=_whole_number)
+            except _NumberTooLong as exc:
+                yield number, None, text, str(exc)
+                continue
+            except (ValueError, RecursionError):  # (nested too deeply to read)
                 obj = None
             if isinstance(obj, dict):
                 yield number, obj, text, None
             else:
                 yield number, None, text, "not a JSON object"
+
+
+class _NumberTooLong(ValueError):
+    pass
+
+
+def _whole_number(digits: str) -> int:
+    try:
+        return int(digits)
+    except ValueError:  # Python reads at most 4300 digits (sys.get_int_max_str_digits)
+        raise _NumberTooLong(f"holds a number of {len(digits.lstrip('-')):,} digits, too "
+                             "long to read") from None
 
 
 def read_archive(path: str | Path) -> Iterator[ArchiveLine]:

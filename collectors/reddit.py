@@ -775,7 +775,9 @@ def read_archive(path: str | os.PathLike) -> Iterator[ArchiveLine]:
                 continue
             try:
                 value = json.loads(text)
-            except (json.JSONDecodeError, RecursionError):  # (RecursionError: nested too deeply)
+            # (ValueError: also a number of more than 4300 digits; RecursionError: nested
+            # too deeply)
+            except (ValueError, RecursionError):
                 whole = _whole_document(path) if is_first else None
                 if whole is not None:
                     yield whole
@@ -789,7 +791,7 @@ def _whole_document(path: Path) -> ArchiveLine | None:
     """The file read as one JSON document (pretty-printed), or None when it is not one."""
     try:
         value = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # (UnicodeDecodeError and JSONDecodeError too)
         return None
     return _archive_line(1, value, "")
 

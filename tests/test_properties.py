@@ -799,12 +799,21 @@ def test_a_lone_carriage_return_does_not_start_a_new_line(tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "x", "reddit"])
-def test_a_deeply_nested_line_is_kept_aside(fmt, tmp_path):
+@pytest.mark.parametrize("line", [
+    pytest.param("[" * 100_000, id="nested-100k-deep"),
+    # json.loads raises ValueError (not JSONDecodeError) on an int of more than 4300 digits
+    pytest.param(_canonical(author_followers=0).replace('"author_followers": 0',
+                                                        '"author_followers": ' + "9" * 5000),
+                 id="number-of-5000-digits"),
+])
+def test_a_line_json_cannot_read_is_kept_aside(fmt, line, tmp_path):
     path = tmp_path / "in.jsonl"
-    _write_lines(path, ["[" * 100_000, json.dumps(GOOD)])
+    _write_lines(path, [line, json.dumps(GOOD)])
     code, _, err = _run("import", str(path), "--source", fmt, "--demo",
                         "--db", str(tmp_path / "c.duckdb"))
     assert code in (0, 1) and "line 1: " in err
+    if fmt == "jsonl":
+        assert _imported(tmp_path / "c.duckdb") == ({"x:2": "Aerolume fine"}, {1})
 
 
 # Python's own words for a wrong type, which mean nothing to the person reading the reason.
