@@ -157,12 +157,13 @@ class Server:
     """`clamor run --demo` on its own port (the demo source is the one that runs without
     credentials); stopped with its whole process group."""
 
-    def __init__(self, db: Path, config: Path, log: Path):
+    def __init__(self, db: Path, config: Path, log: Path, extra_env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log
         self.log = open(log, "a", encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if k not in ("CLAMOR_DB", "CLAMOR_CONFIG")}
+        env.update(extra_env or {})
         self.process = subprocess.Popen(
             [sys.executable, "-m", "clamor.cli", "run", "--demo", "--port", str(self.port),
              "--host", "127.0.0.1", "--db", str(db), "--config", str(config)],
@@ -211,7 +212,8 @@ class Server:
                 best = {"peak_rss_mb": hwm,
                         "rss_mb": int(values.get("VmRSS", "0 kB").split()[0]) / 1024,
                         "cpu_s": (int(stat[11]) + int(stat[12])) / tick,
-                        "threads": int(values.get("Threads", "0").strip())}
+                        "threads": int(values.get("Threads", "0").strip()),
+                        "runqueue_wait_s": _runqueue_wait_s(pid)}
         return best
 
     def stop(self) -> None:
@@ -242,9 +244,23 @@ class Server:
             self.log.close()
 
 
-def descendants_cpu_s(root: int) -> float:
-    """CPU seconds of `root`'s descendants (here: the browser and its renderers)."""
-    parent, cpu = {}, {}
+def _runqueue_wait_s(pid: int) -> float:
+    """Seconds the process's threads spent ready to run but waiting for a CPU
+    (/proc/PID/task/*/schedstat, second field): how much other work on the machine held
+    the server back."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
+
+
+def browser_cpu(root: int, skip_group: int | None) -> dict[int, float]:
+    """CPU seconds of each of `root`'s descendants outside the server's process group: the
+    Playwright driver, Chromium and its renderers."""
+    parent, cpu, group = {}, {}, {}
     tick = os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -253,16 +269,16 @@ def descendants_cpu_s(root: int) -> float:
             except OSError:
                 continue
             pid = int(entry.name)
-            parent[pid] = int(fields[1])
+            parent[pid], group[pid] = int(fields[1]), int(fields[2])
             cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
-    total = 0.0
+    out = {}
     for pid in cpu:
         p = parent.get(pid)
         while p and p != root and p in parent:
             p = parent[p]
-        if p == root and pid != root:
-            total += cpu[pid]
-    return total
+        if p == root and pid != root and group[pid] != skip_group:
+            out[pid] = cpu[pid]
+    return out
 
 
 # -- one agent in the browser -----------------------------------------------------------------
@@ -275,7 +291,7 @@ MARK_JS = """() => {
   let log = window.__clamorLoad;
   const app = document.querySelector('[data-testid="stApp"]');
   if (!log || log.app !== app) {
-    log = window.__clamorLoad = {app, state: null, changes: []};
+    log = window.__clamorLoad = {app, state: null, changes: [], toasts: []};
     const note = () => {
       const state = app ? app.getAttribute('data-test-script-state') : null;
       if (state !== log.state) { log.state = state; log.changes.push([performance.now(), state]); }
@@ -283,6 +299,14 @@ MARK_JS = """() => {
     note();
     if (app) new MutationObserver(note).observe(app, {attributes: true,
       attributeFilter: ['data-test-script-state']});
+    // Toasts vanish after a few seconds, maybe before the page settles: note each one seen.
+    const shown = new Set();
+    new MutationObserver(() => {
+      for (const toast of document.querySelectorAll('[data-testid="stToast"]')) {
+        if (!shown.has(toast)) { shown.add(toast); log.toasts.push([performance.now(),
+                                                                    toast.innerText]); }
+      }
+    }).observe(document.body, {childList: true, subtree: true});
   }
   return performance.now();
 }"""
@@ -294,6 +318,8 @@ SETTLED_JS = """([t0, quiet]) => {
   if (!ran || state !== 'notRunning' || performance.now() - last < quiet) return false;
   return last;
 }"""
+TOAST_JS = """([t0, text]) => (window.__clamorLoad.toasts || []).some(
+  ([t, shown]) => t >= t0 && shown.includes(text))"""
 QUIET_MS = 400  # no new run for this long after one ended: the page has settled
 # A refusal that two agents on one case can rightly meet (the other one resolved it first).
 CONFLICT = re.compile(r"reopen it before|is (resolved|ignored)")
@@ -301,6 +327,13 @@ CONFLICT = re.compile(r"reopen it before|is (resolved|ignored)")
 
 class FlowError(Exception):
     """The interaction failed (already recorded); the agent recovers and goes on."""
+
+
+@dataclass(frozen=True)
+class Toast:
+    """The interaction is done when a toast with this text has shown (it may be gone)."""
+
+    text: str
 
 
 class TimeUp(Exception):
@@ -316,6 +349,7 @@ class Agent:
     index: int
     deadline: float
     think_s: float
+    rounds: int | None = None  # stop after this many rounds of work (None: at the deadline)
     records: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     done: list = field(default_factory=list)     # (case, event kind) the audit log must hold
@@ -361,8 +395,12 @@ class Agent:
         handle = await self.page.wait_for_function(SETTLED_JS, arg=[t0, QUIET_MS],
                                                    polling=50, timeout=left())
         end = await handle.json_value()
-        if expected is not None:
+        if isinstance(expected, Toast):
+            await self.page.wait_for_function(TOAST_JS, arg=[t0, expected.text], polling=50,
+                                              timeout=left())
+        elif expected is not None:
             await expected.first.wait_for(state="visible", timeout=left())
+        if expected is not None:
             # Shown by a later run (a button's action, then st.rerun): wait for that one too.
             handle = await self.page.wait_for_function(SETTLED_JS, arg=[t0, QUIET_MS],
                                                        polling=50, timeout=left())
@@ -417,7 +455,8 @@ class Agent:
             self.page.set_default_timeout(30_000)
             await self.sign_in()
             round_ = 0
-            while time.monotonic() < self.deadline:
+            while time.monotonic() < self.deadline and (self.rounds is None
+                                                        or round_ < self.rounds):
                 try:
                     await self.work(round_)
                 except FlowError:
@@ -537,8 +576,8 @@ class Agent:
             self.done.append((case, "resolved"))
         await self.think()
 
-    def toast(self, text: str):
-        return self.page.get_by_test_id("stToast").filter(has_text=text)
+    def toast(self, text: str) -> "Toast":
+        return Toast(text)
 
     async def view(self, name: str) -> None:
         """The list's view: waiting, promises or follow-ups (a segmented control)."""
@@ -621,15 +660,16 @@ async def warm_up(url: str) -> None:
 
 
 async def run_phase(url: str, names: list[str], password: str, seconds: float,
-                    think_s: float, seed: int) -> list[Agent]:
-    """len(names) agents at once in one Chromium, each in its own context, for `seconds`."""
+                    think_s: float, seed: int, rounds: int | None = None) -> list[Agent]:
+    """len(names) agents at once in one Chromium, each in its own context, for `seconds`
+    (or, alone, `rounds` rounds of work within them)."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             deadline = time.monotonic() + seconds
-            agents = [Agent(browser, url, name, password, i, deadline, think_s,
+            agents = [Agent(browser, url, name, password, i, deadline, think_s, rounds,
                             rng=random.Random(seed * 1000 + i))
                       for i, name in enumerate(names)]
 
@@ -760,8 +800,10 @@ def table(result: dict) -> str:
         f"cases answered: {load['cases_worked']} ({base['cases_worked']} alone); "
         f"agents meeting a case another agent closed: {load['conflicts']}",
         f"server: peak RSS {srv['peak_rss_mb']:,.0f} MB; CPU {srv['cpu_share_load']:.0%} of a "
-        f"core during the {n}-agent run ({srv['cpu_share_baseline']:.0%} alone); browser CPU "
-        f"{result['browser']['cpu_share_load']:.0%} of a core",
+        f"core during the {n}-agent run ({srv['cpu_share_baseline']:.0%} alone), waiting for a "
+        f"CPU {srv['runqueue_wait_share_load']:.0%} ({srv['runqueue_wait_share_baseline']:.0%} "
+        f"alone); browser CPU {result['browser']['cpu_share_load']:.0%} of a core "
+        f"({result['browser']['cpu_share_baseline']:.0%} alone)",
         f"collector: {check['collected']} mentions collected, {check['analysed']} analysed, "
         f"{check['filed']} filed ({check['new_cases']} new cases) in "
         f"{check['collector_runs']} runs ({check['collector_runs_failed']} failed)",
@@ -778,20 +820,30 @@ def table(result: dict) -> str:
 
 
 class Sampler:
-    """Load average and the server's CPU, every few seconds, in a thread."""
+    """The load average's peak and the browser's CPU (its processes come and go with each
+    phase, so their CPU time is read while they live), every two seconds, in a thread."""
 
-    def __init__(self, server: Server, every: float = 5.0):
+    def __init__(self, server: Server, every: float = 2.0):
         import threading
 
         self.server, self.every = server, every
         self.peak = 0.0
+        self.seen: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):
-            self.peak = max(self.peak, os.getloadavg()[0])
+            self.sample()
+
+    def sample(self) -> None:
+        self.peak = max(self.peak, os.getloadavg()[0])
+        self.seen.update(browser_cpu(os.getpid(), self.server.process.pid))
+
+    def browser_cpu_s(self) -> float:
+        self.sample()
+        return sum(self.seen.values())
 
     def stop(self) -> None:
         self._stop.set()
@@ -805,9 +857,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=20, help="agents at once (20)")
     parser.add_argument("--minutes", type=float, default=5.0,
                         help="how long the N-agent run lasts (5)")
-    parser.add_argument("--baseline-minutes", type=float, default=None,
-                        help="how long one agent alone works first (default: a fifth of "
-                             "--minutes, 0.25 to 1.5)")
+    parser.add_argument("--baseline-rounds", type=int, default=4,
+                        help="rounds of work one agent does alone first, the baseline (4: "
+                             "every kind of interaction)")
+    parser.add_argument("--baseline-minutes", type=float, default=4.0,
+                        help="at most this long (4)")
+    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable for the server, to try a setting "
+                             "(e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false); repeatable")
     parser.add_argument("--mentions", type=int, default=1_000_000,
                         help="mentions in the synthetic store (1,000,000)")
     parser.add_argument("--store", metavar="DIR",
@@ -822,8 +879,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.sessions < 1 or args.minutes <= 0:
         parser.error("--sessions must be at least 1 and --minutes more than 0")
-    baseline_minutes = args.baseline_minutes if args.baseline_minutes is not None else \
-        min(1.5, max(0.25, args.minutes / 5))
+    baseline_minutes = args.baseline_minutes
+    server_env = dict(item.split("=", 1) for item in args.server_env if "=" in item)
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr if args.json else sys.stdout, flush=True)
@@ -841,8 +898,9 @@ def main(argv: list[str] | None = None) -> int:
     result: dict = {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "commit": _commit(), "cpu_count": os.cpu_count(), "think_s": args.think,
-        "feed_every_s": args.feed_every, "store": str(folder) if args.store or args.keep
-        else None, "loadavg_before": [round(x, 2) for x in os.getloadavg()]}
+        "feed_every_s": args.feed_every, "server_env": server_env,
+        "store": str(folder) if args.store or args.keep else None,
+        "loadavg_before": [round(x, 2) for x in os.getloadavg()]}
     try:
         stream = write_stream(folder, token, args.feed_every)
         config = write_config(folder, args.sessions, stream, poll_seconds=6)
@@ -854,25 +912,29 @@ def main(argv: list[str] | None = None) -> int:
 
         names = agent_names(load_config(config), args.sessions)
         since = dt.datetime.now(dt.timezone.utc)
-        server = Server(db, config, folder / "server.log")
+        server = Server(db, config, folder / "server.log", server_env)
         server.wait_up()
         sampler = Sampler(server)
         asyncio.run(warm_up(server.url))
-        progress(f"server on {server.url}; one agent alone for {baseline_minutes * 60:.0f} s…")
-        me = os.getpid()
-        cpu0, bcpu0, t0 = server.usage()["cpu_s"], descendants_cpu_s(me), time.monotonic()
+        progress(f"server on {server.url}; one agent alone for {args.baseline_rounds} rounds "
+                 f"(at most {baseline_minutes * 60:.0f} s)…")
+        u0, bcpu0, t0 = server.usage(), sampler.browser_cpu_s(), time.monotonic()
         alone = asyncio.run(run_phase(server.url, names[:1], password, baseline_minutes * 60,
-                                      args.think, seed=1))
-        cpu1, bcpu1, t1 = server.usage()["cpu_s"], descendants_cpu_s(me), time.monotonic()
+                                      args.think, seed=1, rounds=args.baseline_rounds))
+        u1, bcpu1, t1 = server.usage(), sampler.browser_cpu_s(), time.monotonic()
         progress(f"{args.sessions} agents at once for {args.minutes * 60:.0f} s…")
         crowd = asyncio.run(run_phase(server.url, names, password, args.minutes * 60,
                                       args.think, seed=2))
-        cpu2, bcpu2, t2 = server.usage()["cpu_s"], descendants_cpu_s(me), time.monotonic()
-        usage = server.usage()
-        result["server"] = {"peak_rss_mb": round(usage["peak_rss_mb"], 1),
-                            "threads": usage["threads"],
-                            "cpu_share_baseline": round((cpu1 - cpu0) / (t1 - t0), 3),
-                            "cpu_share_load": round((cpu2 - cpu1) / (t2 - t1), 3)}
+        u2, bcpu2, t2 = server.usage(), sampler.browser_cpu_s(), time.monotonic()
+        result["server"] = {
+            "peak_rss_mb": round(u2["peak_rss_mb"], 1), "threads": u2["threads"],
+            "cpu_share_baseline": round((u1["cpu_s"] - u0["cpu_s"]) / (t1 - t0), 3),
+            "cpu_share_load": round((u2["cpu_s"] - u1["cpu_s"]) / (t2 - t1), 3),
+            # Summed over the server's threads: ready to run, but the CPUs were busy.
+            "runqueue_wait_share_baseline": round(
+                (u1["runqueue_wait_s"] - u0["runqueue_wait_s"]) / (t1 - t0), 3),
+            "runqueue_wait_share_load": round(
+                (u2["runqueue_wait_s"] - u1["runqueue_wait_s"]) / (t2 - t1), 3)}
         result["browser"] = {"cpu_share_baseline": round((bcpu1 - bcpu0) / (t1 - t0), 3),
                              "cpu_share_load": round((bcpu2 - bcpu1) / (t2 - t1), 3)}
         result["baseline"] = summarise(alone, t1 - t0)

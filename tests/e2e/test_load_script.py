@@ -22,7 +22,8 @@ def test_two_agents_work_a_small_store_and_the_script_reports_it(tmp_path):
     out = tmp_path / "load.json"
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "load.py"), "--sessions", "2", "--minutes", "0.5",
-         "--baseline-minutes", "0.1", "--mentions", "5000", "--output", str(out)],
+         "--baseline-rounds", "1", "--baseline-minutes", "0.1", "--mentions", "5000",
+         "--output", str(out)],
         cwd=str(ROOT), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
