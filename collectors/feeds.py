@@ -15,6 +15,7 @@ import calendar
 import datetime as dt
 import hashlib
 import json
+import logging
 import time
 from html.parser import HTMLParser
 from typing import Any, Callable
@@ -35,6 +36,8 @@ from collectors.base import (
     shown,
     with_retries,
 )
+
+log = logging.getLogger(__name__)
 
 NAME = "feeds"
 VERSION = "1"
@@ -119,6 +122,19 @@ def raw_entry(entry: dict[str, Any], feed_url: str, feed_title: str, fetched_at:
     }
 
 
+def _read_cursor(cursor: str | None) -> dict[str, Any]:
+    """Per feed: its ETag, Last-Modified and the entry keys already seen."""
+    try:
+        states = json.loads(cursor) if cursor else {}
+    except ValueError:
+        states = None
+    if not isinstance(states, dict):
+        # Starting over re-reads each feed once; entries already stored are not stored twice.
+        log.warning("feeds: the saved cursor is unreadable; reading every feed afresh")
+        return {}
+    return states
+
+
 class FeedsCollector:
     name = NAME
     version = VERSION
@@ -155,13 +171,13 @@ class FeedsCollector:
         return with_retries(attempt, sleep=self.sleep)
 
     def fetch(self, cursor: str | None, limit: int | None = None) -> FetchResult:
-        states: dict[str, Any] = json.loads(cursor) if cursor else {}
+        states = _read_cursor(cursor)
         fetched_at = self.now().isoformat()
         items: list[dict[str, Any]] = []
         taken: set[str] = set()  # one article carried by two feeds is one item
         next_states: dict[str, Any] = {}
         for url in self.urls:
-            state = states.get(url, {})
+            state = states.get(url) if isinstance(states.get(url), dict) else {}
             response = self._get(url, state)
             if response.status_code == 304:
                 next_states[url] = state
@@ -174,7 +190,8 @@ class FeedsCollector:
                 "content-type": response.headers.get("content-type", "application/xml")})
             if parsed.bozo and not parsed.entries:
                 raise SourceError(f"the feed {url} could not be read: {parsed.bozo_exception}")
-            seen = state.get("seen", [])
+            seen = [k for k in state.get("seen", []) if isinstance(k, str)] \
+                if isinstance(state.get("seen"), list) else []
             already = set(seen)
             title = parsed.feed.get("title", url)
             fresh = [raw_entry(e, url, title, fetched_at) for e in parsed.entries]

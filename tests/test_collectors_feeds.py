@@ -115,6 +115,21 @@ def test_an_unchanged_feed_is_not_downloaded_again(site, config):
     assert site.hits["/news.rss"] == 2  # the second answer was 304 Not Modified
 
 
+@pytest.mark.parametrize("cursor", ["{not json", "[1, 2]", '{"URL": 5}',
+                                    '{"URL": {"seen": 5, "etag": null}}'])
+def test_an_unreadable_cursor_starts_over_instead_of_failing_every_run(site, store, config,
+                                                                      cursor):
+    """A cursor that is not what this collector wrote (a broken file, a hand edit) would fail
+    every run; the feeds are read afresh instead, and what is stored already stays once."""
+    url = f"{site.base}/news.rss"
+    cfg = feeds_config(config, url)
+    assert pipeline.collect_once(store, FeedsCollector(cfg), cfg).inserted == 2
+    store.insert_mentions([], collector="feeds", version="1", save_cursor=True,
+                          cursor=cursor.replace("URL", url))
+    report = pipeline.collect_once(store, FeedsCollector(cfg), cfg)
+    assert (report.status, report.fetched, report.inserted) == ("ok", 3, 0)
+
+
 def test_through_the_pipeline_only_mentions_are_stored_once(site, store, config):
     cfg = feeds_config(config, f"{site.base}/news.rss", f"{site.base}/alerts.atom")
     report = pipeline.collect_once(store, FeedsCollector(cfg), cfg)
