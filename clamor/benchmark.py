@@ -645,25 +645,87 @@ def vader_alone(texts: list[str], workers: int) -> dict:
             "vader_cold_per_s": done / first}
 
 
+# What the workers read before the clock starts: English, like the mentions measured (an
+# English batch never loads the other languages' models or lingua).
+_WARM_TEXTS = ("@AerolumeHelp where is my refund?? 3 hours on hold, thanks for nothing 🙃",
+               "Lovely crew on AL 212 today, thank you Aerolume!")
+
+
+def _warm_worker(languages: tuple[str, ...]) -> int:
+    """In an analysis worker: load what the analysis of English needs (VADER, the cues), as
+    VADER's warm processes have loaded its lexicon; busy a moment, so each worker gets one."""
+    import pandas as pd
+
+    from clamor.pipeline import analyse
+
+    frame = pd.DataFrame({"id": [str(i) for i in range(len(_WARM_TEXTS))],
+                          "text": list(_WARM_TEXTS), "source_lang": None, "is_own": False,
+                          "seq": range(len(_WARM_TEXTS))})
+    analyse(frame, languages, dt.datetime.now(dt.timezone.utc))
+    time.sleep(0.3)
+    return os.getpid()
+
+
 def ingest(mentions: list, path: Path, config, workers: int) -> dict:
     """Store.insert_mentions then analyse_pending (language, sentiment, complaints, words,
-    cases) on `workers` processes, into a fresh store: mentions/s over the whole thing."""
-    from clamor.pipeline import analyse_pending
+    the store's writes) on `workers` processes, into a fresh store, then the filing into
+    cases, each timed.
+
+    Compared with VADER alone (warm processes, the texts in memory, nothing stored), the
+    headline `ingest_per_s` counts the insert, the analysis and its writes on workers
+    started and loaded beforehand, as VADER's are; it used to count the workers' start-up
+    (~2 s of interpreters, pandas and models, against VADER's warm processes) and the filing
+    into cases (clamor/cases.py: case management, not ingest or analysis), which the base
+    does neither of. Both are still measured: `ingest_filed_per_s` includes the filing, and
+    `ingest_cold_per_s` the workers' start as well (against `vader_cold_per_s`)."""
+    from clamor import cases
+    from clamor.pipeline import _pool, analyse_pending
     from clamor.store import Store
 
     store = Store(path)
+    cold = time.perf_counter()
+    pool = _pool(workers)
     try:
+        list(pool.map(_warm_worker, [config.watchlist.languages] * workers))
         start = time.perf_counter()
         store.insert_mentions(mentions, collector="bench", version="bench", query="Aerolume")
         inserted = time.perf_counter()
-        analysed = analyse_pending(store, config, workers=workers)
+        analysed = analyse_pending(store, config, workers=workers, pool=pool, file=False)
         finished = time.perf_counter()
+        cases.file_new(store, config)
+        filed_at = time.perf_counter()
         (filed,) = store.query_rows("SELECT count(*) FROM case_mentions")[0]
     finally:
+        pool.shutdown()
         store.close()
     return {"ingest_per_s": analysed / (finished - start),
-            "ingest_insert_s": inserted - start, "ingest_analyse_s": finished - inserted,
+            "ingest_filed_per_s": analysed / (filed_at - start),
+            "ingest_cold_per_s": analysed / (filed_at - cold),
+            "ingest_start_s": start - cold, "ingest_insert_s": inserted - start,
+            "ingest_analyse_s": finished - inserted, "ingest_file_s": filed_at - finished,
             "ingest_mentions": analysed, "ingest_filed": int(filed)}
+
+
+def ingest_vs_vader(mentions: list, root: Path, config, workers: int, repeats: int = 3
+                    ) -> dict:
+    """VADER alone and the ingest in turn, `repeats` times (the machine may be shared: load
+    then moves both); the median of each figure, and the ratios of the medians."""
+    runs: list[dict] = []
+    for i in range(repeats):
+        run_ = vader_alone([m.text for m in mentions], workers)
+        db = root / f"ingest-{i}.duckdb"
+        for old in root.glob(db.name + "*"):
+            old.unlink()
+        run_.update(ingest(mentions, db, config, workers))
+        for old in root.glob(db.name + "*"):
+            old.unlink()
+        runs.append(run_)
+    out = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+    out["ingest_repeats"] = repeats
+    out["ingest_ratio_vs_vader"] = out["ingest_per_s"] / out["vader_alone_per_s"]
+    out["ingest_filed_ratio_vs_vader"] = out["ingest_filed_per_s"] / out["vader_alone_per_s"]
+    out["ingest_ratio_vs_vader_cold"] = out["ingest_cold_per_s"] / out["vader_cold_per_s"]
+    return out
 
 
 # -- query timings --------------------------------------------------------------------------
@@ -1010,16 +1072,10 @@ def run(mentions: int = 1_000_000, workdir: str | None = None,
         progress(f"ingest: {n_ingest:,} English mentions, VADER alone vs the analysis pass "
                  f"on {workers} processes…")
         sample = english_mentions(n_ingest, pool, end)
-        result.update(vader_alone([m.text for m in sample], workers))
-        ingest_db = root / "ingest.duckdb"
-        for old in root.glob("ingest.duckdb*"):
-            old.unlink()
-        result.update(ingest(sample, ingest_db, config, workers))
-        result["ingest_ratio_vs_vader"] = result["ingest_per_s"] / result["vader_alone_per_s"]
-        result["ingest_ratio_vs_vader_cold"] = (result["ingest_per_s"]
-                                                / result["vader_cold_per_s"])
+        result.update(ingest_vs_vader(sample, root, config, workers))
         progress(f"  analysis pass {result['ingest_per_s']:,.0f}/s, VADER alone "
-                 f"{result['vader_alone_per_s']:,.0f}/s")
+                 f"{result['vader_alone_per_s']:,.0f}/s (medians of "
+                 f"{result['ingest_repeats']})")
 
         db = root / f"bench-{mentions}.duckdb"
         for old in root.glob(db.name + "*"):
@@ -1101,8 +1157,11 @@ def _table(r: dict) -> str:
     row("dashboard peak RSS", "peak_rss_mb", None, None, " MB", "{:,.0f}")
     row("insert → visible in inbox", "insert_to_visible_ms", None, None, " ms", "{:,.0f}")
     lines += ["",
-              f"ingest base: VADER alone on warm processes; counting their start "
-              f"{f('vader_cold_per_s')}/s (ratio {f('ingest_ratio_vs_vader_cold', '{:.2f}')})",
+              f"ingest: insert + analysis + its writes on warm workers; with the filing "
+              f"into cases {f('ingest_filed_per_s')}/s (ratio "
+              f"{f('ingest_filed_ratio_vs_vader', '{:.2f}')}); counting the workers' start "
+              f"too {f('ingest_cold_per_s')}/s against VADER's {f('vader_cold_per_s')}/s "
+              f"(ratio {f('ingest_ratio_vs_vader_cold', '{:.2f}')})",
               f"search: {r.get('search_measured', 'explorer.mentions + explorer.count')}; "
               f"bare: ILIKE page of 50 + count",
               f"overview: {r.get('overview_measured', '')}; bare: GROUP BY hour, sentiment "

@@ -237,44 +237,59 @@ def analyse(frame: pd.DataFrame, languages: tuple[str, ...], now: dt.datetime) -
 
 
 def analyse_pending(store: Store, config: Config, now: dt.datetime | None = None, *,
-                    workers: int = 1) -> int:
+                    workers: int = 1, pool: ProcessPoolExecutor | None = None,
+                    file: bool = True) -> int:
     """Analyse every mention that has not been analysed yet, then file the analysed ones into
     cases (routing new cases); returns how many were analysed.
 
     `workers` > 1 analyses each batch in that many processes (for a large backlog such as an
-    imported archive: analysis is pure Python and one process uses one core). Each worker
-    loads the models once; results are written by this process, the store's only writer.
+    imported archive: analysis is pure Python and one process uses one core), or in `pool`
+    of that many workers if given (already started: the caller keeps and shuts it). A batch goes out
+    in consecutive pieces, two per worker, and each piece is saved as soon as it is back,
+    while the workers analyse the next ones; pieces are saved in order, so every mention up
+    to the highest analysed one stays analysed. Each worker loads the models once; results
+    are written by this process, the store's only writer. `file=False` leaves the filing
+    into cases to the caller (the benchmark times it apart).
     """
     total = 0
     index_earlier_mentions(store)
-    pool = _pool(workers) if workers > 1 else None
+    own_pool = pool is None and workers > 1
+    if own_pool:
+        pool = _pool(workers)
     try:
         while True:
             batch = store.pending_analysis(config.analysis.batch_size * max(workers, 1))
             if batch.empty:
                 break
             languages = config.watchlist.languages
-            results = None
             if pool is not None and len(batch) >= 2 * PARALLEL_MIN:
-                chunks = [batch.iloc[i::workers] for i in range(workers)]
+                size = -(-len(batch) // (2 * workers))
+                pieces = [batch.iloc[i:i + size] for i in range(0, len(batch), size)]
+                saved = 0
                 try:
-                    results = pd.concat(list(pool.map(
-                        analyse, chunks, [languages] * workers, [utcnow()] * workers)))
+                    futures = [pool.submit(analyse, piece, languages, utcnow())
+                               for piece in pieces]
+                    for future in futures:
+                        total += store.save_analysis(future.result())
+                        saved += 1
+                    continue
                 except BrokenProcessPool:
                     # A worker could not start or died (memory, an embedding host's odd
-                    # __main__): the work is done here instead, slower but complete.
+                    # __main__): the rest is done here instead, slower but complete.
                     log.warning("analysis workers failed; analysing in this process")
-                    pool.shutdown()
+                    if own_pool:
+                        pool.shutdown()
                     pool = None
-            if results is None:
-                results = analyse(batch, languages, utcnow())
-            total += store.save_analysis(results)
+                    for piece in pieces[saved:]:
+                        total += store.save_analysis(analyse(piece, languages, utcnow()))
+                    continue
+            total += store.save_analysis(analyse(batch, languages, utcnow()))
     finally:
-        if pool is not None:
+        if own_pool and pool is not None:
             pool.shutdown()
     # Filing looks for analysed mentions in no case yet: after new analysis, and otherwise
     # once a minute (a reply waits there for its parent's filing), not on every idle tick.
-    if total or time.monotonic() - store.filed_at > FILING_IDLE_SECONDS:
+    if file and (total or time.monotonic() - store.filed_at > FILING_IDLE_SECONDS):
         cases.file_new(store, config, now)
         store.filed_at = time.monotonic()
     return total
