@@ -98,9 +98,14 @@ def entry_key(entry: dict[str, Any]) -> str:
 
 
 def _time(parsed: time.struct_time | None) -> str | None:
+    """An ISO 8601 time, or None where there is none a date can be made of (feedparser turns
+    9999-12-31T23:59-23:59 into the year 10000)."""
     if not parsed:
         return None
-    return dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.timezone.utc).isoformat()
+    try:
+        return dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.timezone.utc).isoformat()
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def raw_entry(entry: dict[str, Any], feed_url: str, feed_title: str, fetched_at: str
@@ -109,7 +114,8 @@ def raw_entry(entry: dict[str, Any], feed_url: str, feed_title: str, fetched_at:
     summary = entry.get("summary") or ""
     if not summary and entry.get("content"):
         summary = entry["content"][0].get("value", "")
-    return {
+    published = _time(entry.get("published_parsed") or entry.get("updated_parsed"))
+    raw = {
         "key": entry_key(entry),
         "feed_url": feed_url,
         "feed_title": feed_title,
@@ -117,9 +123,15 @@ def raw_entry(entry: dict[str, Any], feed_url: str, feed_title: str, fetched_at:
         "summary": plain_text(summary),
         "link": unwrap_link(entry.get("link")),
         "author": entry.get("author") or None,
-        "published": _time(entry.get("published_parsed") or entry.get("updated_parsed")),
+        "published": published,
         "fetched_at": fetched_at,
     }
+    said = entry.get("published") or entry.get("updated")
+    if published is None and said:
+        # A date no calendar holds dates the entry when it was read, like no date; what the
+        # feed said is kept beside it.
+        raw["published_as_sent"] = said
+    return raw
 
 
 def _read_cursor(cursor: str | None) -> dict[str, Any]:

@@ -5,12 +5,13 @@ import datetime as dt
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import feedparser
 import pytest
 
 from clamor import pipeline
 from clamor.config import parse_config
 from collectors.base import SourceError, Transient
-from collectors.feeds import FeedsCollector
+from collectors.feeds import FeedsCollector, raw_entry
 from tests.collector_contract import check_contract
 
 NEWS = """<?xml version="1.0" encoding="UTF-8"?>
@@ -174,3 +175,17 @@ def test_no_urls_means_not_configured(config):
     report_config = feeds_config(config)
     with pytest.raises(Exception, match=r"list them in \[sources.feeds\] urls"):
         FeedsCollector(report_config).check()
+
+
+def test_an_entry_dated_beyond_any_calendar_is_dated_when_read():
+    """feedparser reads 9999-12-31T23:59:59-23:59 as the year 10000, which no date holds: the
+    entry is dated when it was read (as one with no date) instead of failing the whole feed,
+    and the date the feed sent stays in the raw item."""
+    parsed = feedparser.parse(NEWS.replace("Mon, 23 Nov 2026 09:15:00 GMT",
+                                           "9999-12-31T23:59:59-23:59"))
+    raw = raw_entry(parsed.entries[0], "https://news.example/news.rss", "News",
+                    "2026-11-24T10:00:00+00:00")
+    assert raw["published"] is None
+    assert raw["published_as_sent"] == "9999-12-31T23:59:59-23:59"
+    mention = FeedsCollector.map_item(raw)
+    assert mention.created_at == dt.datetime(2026, 11, 24, 10, tzinfo=dt.timezone.utc)
