@@ -59,7 +59,9 @@ def sign_in_form() -> None:
             else:
                 st.login()
     if refusal := st.session_state.get("sso_refusal"):
-        st.error(refusal)
+        # The address comes from the identity provider: shown as text, never as Markdown.
+        st.error("Single sign-on did not open this desk.")
+        st.text(refusal)
         st.button("Sign out of single sign-on", key="sso-out", on_click=ui.sign_out)
     with st.form("sign-in"):
         name = st.text_input("Name")

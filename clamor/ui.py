@@ -133,8 +133,7 @@ def sso_sign_in(store) -> tuple[auth.User | None, str | None]:
                           "open this desk.")
         shown = email if isinstance(email, str) else "no e-mail address"
         return None, (f"You are signed in as {shown}, which has no access to this desk. Ask "
-                      f"an admin to run `clamor users link NAME --email {shown}` (or "
-                      "`clamor users add NAME --role ROLE --email … --sso-only`).")
+                      f"an admin to run: clamor users link NAME --email {shown}")
     issued = claims.get("iat")
     since = (dt.datetime.fromtimestamp(issued, dt.timezone.utc)
              if isinstance(issued, (int, float)) and not isinstance(issued, bool) else None)

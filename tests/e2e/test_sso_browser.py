@@ -32,6 +32,16 @@ server_metadata_url = "{idp.metadata_url}"
     return cookie_secret
 
 
+def _back_home(page, url: str) -> None:
+    """Signing out of single sign-on goes through /auth/logout and back: wait for the trip
+    to end and the sign-in form to be drawn again."""
+    from playwright.sync_api import expect
+
+    page.wait_for_url(f"{url}/", timeout=30_000)
+    expect(page.get_by_role("textbox", name="Password")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Single sign-on did not open")).to_have_count(0, timeout=30_000)
+
+
 def test_single_sign_on_opens_the_linked_user_and_nobody_else(tmp_path, start_app, page):
     from playwright.sync_api import expect
 
@@ -58,18 +68,21 @@ def test_single_sign_on_opens_the_linked_user_and_nobody_else(tmp_path, start_ap
         expect(page.get_by_role("textbox", name="Password")).to_have_count(0)
 
         page.get_by_role("button", name="Sign out").click()
-        expect(page.get_by_role("textbox", name="Password")).to_be_visible(timeout=30_000)
+        _back_home(page, app.url)
         page.reload()  # the cookie is gone: signing out is not undone by a reload
         expect(page.get_by_role("textbox", name="Password")).to_be_visible(timeout=30_000)
         expect(page.get_by_text(re.compile("^Signed in as"))).to_have_count(0)
 
-        # An address linked to nobody: vouched for by the provider, but no user here.
-        idp.next_identity = {"email": "mallory@example.com", "email_verified": True}
+        # An address linked to nobody: vouched for by the provider, but no user here. The
+        # provider's words are shown as text, never as Markdown.
+        idp.next_identity = {"email": "**mallory**@example.com", "email_verified": True}
         page.get_by_role("button", name="Sign in with single sign-on").click()
         expect(page.get_by_text("which has no access to this desk")).to_be_visible(
             timeout=30_000)
+        expect(page.get_by_text("You are signed in as **mallory**@example.com")).to_be_visible()
         expect(page.get_by_text(re.compile("^Signed in as"))).to_have_count(0)
         page.get_by_role("button", name="Sign out of single sign-on").click()
+        _back_home(page, app.url)
 
         # Her address, but the provider says it is not verified.
         idp.next_identity = {"email": EMAIL, "email_verified": False}
@@ -79,6 +92,7 @@ def test_single_sign_on_opens_the_linked_user_and_nobody_else(tmp_path, start_ap
 
         # And her name with any password opens nothing: she has none.
         page.get_by_role("button", name="Sign out of single sign-on").click()
+        _back_home(page, app.url)
         page.get_by_role("textbox", name="Name").fill("Eleni Markou")
         page.get_by_role("textbox", name="Password").fill("aerolume-demo")
         page.get_by_role("button", name="Sign in", exact=True).click()
