@@ -45,7 +45,8 @@ def test_jobs_collect_and_analyse(store, config, stop_schedulers):
 def test_no_collector_for_real_sources_without_demo(config):
     assert sources.collectors(config, demo=False) == []
     states = {s.name: s.state for s in sources.statuses(config, demo=False)}
-    assert states == {"demo": "off", "x": "off", "reddit": "off", "feeds": "off"}
+    assert states == {"demo": "off", "x": "off", "reddit": "off", "feeds": "off",
+                      "mastodon": "off", "bluesky": "off"}
 
 
 def test_missing_credentials_are_named(config, monkeypatch):
