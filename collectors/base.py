@@ -217,10 +217,10 @@ def parse_time(value: Any, *, item_id: str = "?") -> dt.datetime:
             parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
             raise UnreadableItem(
-                f"item {item_id}: created_at {value!r} is not an ISO 8601 time"
+                f"item {item_id}: created_at {shown(value)} is not an ISO 8601 time"
             ) from None
     if parsed.tzinfo is None:
-        raise UnreadableItem(f"item {item_id}: created_at {value!r} has no time zone")
+        raise UnreadableItem(f"item {item_id}: created_at {shown(value)} has no time zone")
     return parsed
 
 
