@@ -30,8 +30,10 @@ CATEGORY_NAMES = {
 }
 VARIABLES = ("author", "agent", "eta", "case")
 FALLBACK_LANGUAGE = "en"
-# Platform length limits an agent must see before copying a reply.
-LENGTH_LIMITS = {"x": 280}
+# Platform length limits an agent must see before copying a reply: X 280, Bluesky 300,
+# Mastodon 500 (the default; an instance may allow more). Counted in code points, which is
+# stricter than Bluesky's graphemes for Thai and emoji: a warning may come a little early.
+LENGTH_LIMITS = {"x": 280, "bluesky": 300, "mastodon": 500}
 _VARIABLE = re.compile(r"\{(" + "|".join(VARIABLES) + r")\}")
 
 

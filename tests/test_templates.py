@@ -146,3 +146,10 @@ def test_merge_over_the_bundled_library_keeps_every_category():
     merged = merge(LIBRARY, [edited])
     assert merged.by_category("fa", "apology") == (edited,)
     assert len(merged.templates) == len(LIBRARY.templates)
+
+
+def test_mastodon_and_bluesky_replies_have_their_length_limits():
+    assert templates.over_limit("x" * 300, "bluesky") is None
+    assert templates.over_limit("x" * 301, "bluesky") == 1
+    assert templates.over_limit("x" * 500, "mastodon") is None
+    assert templates.over_limit("x" * 501, "mastodon") == 1
