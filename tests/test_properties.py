@@ -58,7 +58,7 @@ SCALE = int(os.environ.get("CLAMOR_PROPERTY_SCALE") or 1)
 FULL = settings(deadline=None, derandomize=SCALE == 1, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 PURE = settings(FULL, max_examples=150 * SCALE)
-STORED = settings(FULL, max_examples=50 * SCALE)
+STORED = settings(FULL, max_examples=40 * SCALE)
 COMMAND = settings(FULL, max_examples=20 * SCALE)
 
 
@@ -736,7 +736,7 @@ def test_import_of_hostile_lines_never_crashes_and_accounts_for_every_line(objec
         assert stored[f"x:L{n}"] == json.loads(lines[n - 1])["text"]
 
 
-@COMMAND
+@settings(COMMAND, max_examples=10 * SCALE)  # four commands an example: the file's slowest
 @given(rows=st.lists(st.tuples(STORABLE_TEXT, st.none() | STORABLE_TEXT),
                      min_size=1, max_size=5))
 @example(rows=[("Aerolume line one\r\nline two\u2028line three\x85 \u200f\u200c tab\t end ",
