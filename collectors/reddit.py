@@ -770,8 +770,9 @@ def read_archive(path: str | os.PathLike) -> Iterator[ArchiveLine]:
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
+                # (the bad bytes kept visible as \xNN, so what the line held is not lost)
                 yield ArchiveLine(number, [], problem=f"line {number}: not UTF-8 text",
-                                  text=raw.decode("utf-8", "replace"))
+                                  text=raw.decode("utf-8", "backslashreplace"))
                 continue
             try:
                 value = json.loads(text)

@@ -661,6 +661,7 @@ def test_lines_that_are_not_utf8_are_reported_and_the_rest_read(tmp_path):
     path.write_bytes(b"\xff\xfe not text\n" + good + b"\n")
     lines = list(read_archive(path))
     assert lines[0].problem == "line 1: not UTF-8 text"
+    assert lines[0].text == "\\xff\\xfe not text"  # kept aside with its bytes visible
     assert lines[1].number == 2 and len(lines[1].items) == 2
 
 
