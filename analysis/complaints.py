@@ -116,37 +116,41 @@ def _lexicon() -> dict[str, dict[str, tuple[tuple[re.Pattern[str], ...],
 # match's end as a scan does: the same matches, for a fraction of the work. Openings are
 # looked up by their first 1..KEY letters; a cue that opens with a number by any digit.
 KEY = 3
+FEW = 40
 _DIGITS = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
 class _Index:
-    """For one language's lexicon: which categories have a cue opening with given letters
-    (their first 1..KEY) at a word start, and anywhere (Thai); the patterns that find those
-    places and their letters; the openings found as plain substrings (emoji, markup); and the
-    categories with a cue opening with a number."""
+    """For one language's lexicon: the cues' openings (with their category) by their first
+    1..KEY letters, at a word start and anywhere (Thai); the patterns that find those places;
+    the openings found as plain substrings (emoji, markup); and the categories with a cue
+    opening with a number."""
 
-    at_word: dict[str, frozenset[str]]
+    at_word: dict[str, frozenset[tuple[str, str]]]  # first letters -> (opening, category)
     at_word_places: re.Pattern[str] | None
     after_clitic: re.Pattern[str] | None
-    anywhere: dict[str, frozenset[str]]
+    anywhere: dict[str, frozenset[tuple[str, str]]]
     anywhere_places: re.Pattern[str] | None
     substrings: tuple[tuple[str, str], ...]  # (opening, category)
     numbers: frozenset[str]
-    # {letters at a place: the categories of every opening they begin with}, filled as
-    # places are met (short strings, not posts); one for word starts, one for anywhere
-    seen: tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]] = field(
-        default_factory=lambda: ({}, {}))
+    # Any opening of a lexicon of few cues ("any": emoji and markup): one scan tells most
+    # posts there is nothing to look for.
+    any_opening: re.Pattern[str] | None = None
+    # {KEY letters at a place: (opening, category) of every opening they may begin}, filled
+    # as places are met (short strings, not posts); one for word starts, one for anywhere
+    seen: tuple[dict[str, tuple[tuple[str, str], ...]],
+                dict[str, tuple[tuple[str, str], ...]]] = field(default_factory=lambda: ({}, {}))
 
-    def categories(self, letters: str, anywhere: bool) -> frozenset[str]:
+    def openings(self, letters: str, anywhere: bool) -> tuple[tuple[str, str], ...]:
         seen = self.seen[anywhere]
         found = seen.get(letters)
         if found is None:
             if len(seen) > 100_000:
                 seen.clear()
             keys = self.anywhere if anywhere else self.at_word
-            found = seen[letters] = frozenset().union(
-                *(keys.get(letters[:size], ()) for size in range(1, len(letters) + 1)))
+            found = seen[letters] = tuple(sorted(frozenset().union(
+                *(keys.get(letters[:size], ()) for size in range(1, len(letters) + 1)))))
         return found
 
 
@@ -167,8 +171,8 @@ def _places(first_letters: set[str], at_word: bool, clitic: bool = False
 def _indexes() -> dict[str, _Index]:
     out = {}
     for lang, table in _lexicon().items():
-        at_word: dict[str, set[str]] = {}
-        anywhere: dict[str, set[str]] = {}
+        at_word: dict[str, set[tuple[str, str]]] = {}
+        anywhere: dict[str, set[tuple[str, str]]] = {}
         substrings: set[tuple[str, str]] = set()
         numbers: set[str] = set()
         for category, (patterns, openings) in table.items():
@@ -179,18 +183,22 @@ def _indexes() -> dict[str, _Index]:
                 if not key:
                     numbers.add(category)
                 elif opening.at_word:
-                    at_word.setdefault(key, set()).add(category)
+                    at_word.setdefault(key, set()).add((opening.letters, category))
                 elif lang == "th":
-                    anywhere.setdefault(key, set()).add(category)
+                    anywhere.setdefault(key, set()).add((opening.letters, category))
                 else:
                     substrings.add((opening.letters, category))
         word_first = {k[0] for k in at_word}
+        openings = {o.letters for _, found in table.values() for o in found} - {""}
+        alone = None
+        if not numbers and 0 < len(openings) <= FEW:
+            alone = re.compile("|".join(re.escape(o) for o in sorted(openings)))
         out[lang] = _Index(
             {k: frozenset(v) for k, v in at_word.items()}, _places(word_first, True),
             _places(word_first, True, clitic=True) if lang == "ar" else None,
             {k: frozenset(v) for k, v in anywhere.items()},
             _places({k[0] for k in anywhere}, False),
-            tuple(sorted(substrings)), frozenset(numbers))
+            tuple(sorted(substrings)), frozenset(numbers), alone)
     return out
 
 
@@ -198,6 +206,8 @@ def _matches(norm: str, lang: str) -> list[tuple[int, int, str, str]]:
     """(start, end, category, cue) of every category of one lexicon, as `finditer` of each
     category's pattern over the post finds them."""
     idx = _indexes()[lang]
+    if idx.any_opening is not None and idx.any_opening.search(norm) is None:
+        return []
     table = _lexicon()[lang]
     where: dict[str, set[int]] = {}
     # A place is where a match would start (an Arabic clitic's place is the clitic's); its
@@ -211,15 +221,16 @@ def _matches(norm: str, lang: str) -> list[tuple[int, int, str, str]]:
         for m in places.finditer(norm):
             at = m.start()
             letters = norm[at + skip:at + skip + KEY]
-            categories = seen.get(letters)
-            if categories is None:
-                categories = idx.categories(letters, anywhere)
-            for category in categories:
-                found = where.get(category)
-                if found is None:
-                    where[category] = {at}
-                else:
-                    found.add(at)
+            openings = seen.get(letters)
+            if openings is None:
+                openings = idx.openings(letters, anywhere)
+            for opening, category in openings:
+                if norm.startswith(opening, at + skip):
+                    found = where.get(category)
+                    if found is None:
+                        where[category] = {at}
+                    else:
+                        found.add(at)
     for opening, category in idx.substrings:
         at = norm.find(opening)
         while at >= 0:
