@@ -19,6 +19,7 @@ PAGES = [  # page key (see clamor.auth.PAGES), script, title, icon
     ("standards", "pages/standards.py", "Standards", ":material/verified:"),
     ("team", "pages/team.py", "Team", ":material/groups:"),
     ("templates", "pages/templates.py", "Templates", ":material/article:"),
+    ("knowledge", "pages/knowledge.py", "Knowledge base", ":material/menu_book:"),
     ("audit", "pages/audit.py", "Audit log", ":material/history:"),
     ("sources", "pages/sources.py", "Sources", ":material/cable:"),
 ]

@@ -45,6 +45,7 @@ PAGES: dict[str, frozenset[str]] = {
     "standards": frozenset({"manager", "analyst", "admin"}),
     "team": frozenset({"manager", "admin"}),
     "templates": frozenset({"manager", "admin"}),
+    "knowledge": frozenset({"manager", "admin"}),
     "audit": frozenset({"manager", "admin"}),
     "sources": frozenset({"admin"}),
 }
@@ -65,6 +66,7 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "record_survey": (_DESK, "record survey answers"),
     "import_surveys": (_MANAGERS, "import survey answers"),
     "edit_template": (_MANAGERS, "edit reply templates"),
+    "edit_knowledge": (_MANAGERS, "edit the knowledge base"),
     "acknowledge_alert": (_MANAGERS, "acknowledge alerts"),
     "resolve_alert": (_MANAGERS, "resolve alerts"),
     "note_alert": (_MANAGERS, "add notes to alerts"),

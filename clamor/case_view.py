@@ -13,8 +13,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from clamor import (actions, cases, queries, sources, standards, template_editing, templates,
-                    tone, ui)
+from clamor import (actions, cases, knowledge, queries, sources, standards, template_editing,
+                    templates, tone, ui)
 from clamor.config import Config
 from clamor.store import Store, utcnow
 
@@ -58,7 +58,8 @@ def panel(store: Store, config: Config, mention_id: str, agent: str) -> None:
     _summary(store, config, case)
 
     st.caption("Conversation")
-    for msg in queries.thread(store, mention_id).itertuples():
+    conversation = queries.thread(store, mention_id)
+    for msg in conversation.itertuples():
         with st.container(border=True):
             who = ui.isolate(msg.author or "unknown") + ("  (our account)" if msg.is_own else "")
             st.text(f"{who} · {ui.local_time(msg.created_at)}"
@@ -72,7 +73,9 @@ def panel(store: Store, config: Config, mention_id: str, agent: str) -> None:
         st.info("This case was ignored. Reopen it to answer.")
         _reopen(store, case, agent)
     else:
-        _compose(store, config, case, mention, lang, agent)
+        earlier = [m.text for m in conversation.itertuples()  # the customer's, before this
+                   if not m.is_own and m.id != mention_id and m.created_at <= mention["created_at"]]
+        _compose(store, config, case, mention, lang, agent, earlier)
         _moves(store, config, case, agent)
     with st.expander("Case history (audit)"):
         log = queries.case_events(store, case_ref)
@@ -106,27 +109,35 @@ def _summary(store: Store, config: Config, case: dict) -> None:
 
 
 def _compose(store: Store, config: Config, case: dict, mention: dict, lang: str | None,
-             agent: str) -> None:
+             agent: str, thread: list[str]) -> None:
     mention_id = mention["id"]
+    answer = _suggestions(store, mention, lang, thread)
     lib = library(store)
     category = st.segmented_control(
         "Reply", templates.CATEGORIES, default=templates.CATEGORIES[0],
         format_func=lambda c: templates.CATEGORY_NAMES[c], key=f"cat-{mention_id}",
+        disabled=answer is not None,
     ) or templates.CATEGORIES[0]
     choices = lib.by_category(lang, category) or lib.for_language(lang)
     template = st.selectbox("Template", choices, key=f"tpl-{mention_id}-{category}",
-                            format_func=lambda t: f"{t.title} ({t.lang})")
+                            format_func=lambda t: f"{t.title} ({t.lang})",
+                            disabled=answer is not None)
     etas = lib.eta_choices(template.lang)
     eta_key = None
-    if "eta" in template.variables:
+    if "eta" in template.variables and answer is None:
         eta_key = st.selectbox("We'll be back within", list(etas), index=min(2, len(etas) - 1),
                                format_func=lambda k: f"{k} — {etas[k]}",
                                key=f"eta-{mention_id}")
-    filled = templates.fill(template, author=mention["author"], agent=agent or "{agent}",
-                            eta=etas[eta_key] if eta_key else "", case=case["id"])
-    text = st.text_area("Reply text (edit freely)", value=filled, height=160,
-                        key=f"reply-{mention_id}-{template.id}-{eta_key}-{agent}")
-    _check(text, template.lang, mention["source"])
+    if answer is not None:  # the knowledge base's answer, recorded as kb:<topic>
+        filled, used_id, used_lang = answer.answer, f"kb:{answer.topic}", answer.lang
+        key = f"reply-{mention_id}-kb-{answer.topic}-{answer.lang}-{agent}"
+    else:
+        filled = templates.fill(template, author=mention["author"], agent=agent or "{agent}",
+                                eta=etas[eta_key] if eta_key else "", case=case["id"])
+        used_id, used_lang = template.id, template.lang
+        key = f"reply-{mention_id}-{template.id}-{eta_key}-{agent}"
+    text = st.text_area("Reply text (edit freely)", value=filled, height=160, key=key)
+    _check(text, used_lang, mention["source"])
     st.caption("Copy (button at the top right of the box):")
     st.code(text, language=None, wrap_lines=True)
     poster = sources.reply_poster(config, mention["source"])
@@ -137,7 +148,7 @@ def _compose(store: Store, config: Config, case: dict, mention: dict, lang: str 
                          type="primary"):
                 act(lambda: actions.post_reply(store, mention_id, actor=agent, text=text,
                                                poster=poster, dry_run=False,
-                                               template_id=template.id, lang=template.lang),
+                                               template_id=used_id, lang=used_lang),
                     f"Posted on {mention['source']} · case {case['id']}")
             preview = st.button("Dry run", key=f"dry-{mention_id}",
                                 help="Shows exactly what would be sent; sends nothing.")
@@ -153,8 +164,46 @@ def _compose(store: Store, config: Config, case: dict, mention: dict, lang: str 
                  type="secondary" if poster else "primary",
                  help="Record that this reply was sent (Ctrl+Enter)"):
         act(lambda: actions.respond(store, mention_id, actor=agent, reply_text=text,
-                                    template_id=template.id, lang=template.lang),
+                                    template_id=used_id, lang=used_lang),
             f"Responded · case {case['id']}")
+
+
+def _suggestions(store: Store, mention: dict, lang: str | None,
+                 thread: list[str]) -> knowledge.Entry | None:
+    """The knowledge base's best answers for this post, with why each matched; returns the
+    one the agent chose to answer with (None: answer from a template)."""
+    index = knowledge.index(store)
+    if not len(index):
+        return None
+    mention_id = mention["id"]
+    chosen_key = f"kb-{mention_id}"
+    found = index.suggest(mention["text"], lang, thread=thread)
+    with st.expander(f"Suggested answers ({len(found)})", expanded=bool(found)):
+        if not found:
+            st.text("Nothing in the knowledge base answers this post; managers see it among "
+                    "the knowledge base's gaps.")
+        for s in found:
+            entry = s.entry
+            with st.container(border=True):
+                st.text(entry.question, text_alignment=ui.alignment(entry.lang))
+                # The shared words are the customer's: plain text, never Markdown.
+                st.text(f"Why: {'spelled like' if s.spelled_alike else 'shares'} "
+                        f"{', '.join(map(ui.isolate, s.why))} · "
+                        f"{ui.language_name(entry.lang)}"
+                        + (" (none in the customer's language)" if s.other_language else "")
+                        + (f" · owned by {entry.team}" if entry.team else ""))
+                if st.button("Answer with this", key=f"kb-use-{mention_id}-{entry.topic}"):
+                    st.session_state[chosen_key] = (entry.topic, entry.lang)
+    chosen = st.session_state.get(chosen_key)
+    if chosen is None:
+        return None
+    picked = next((s.entry for s in found if (s.entry.topic, s.entry.lang) == chosen), None)
+    if picked is None:  # the knowledge base changed since
+        st.session_state.pop(chosen_key, None)
+        return None
+    st.button("Answer from a template instead", key=f"kb-drop-{mention_id}",
+              on_click=lambda: st.session_state.pop(chosen_key, None))
+    return picked
 
 
 def _check(text: str, lang: str | None, source: str) -> None:

@@ -207,6 +207,17 @@ def build_parser() -> argparse.ArgumentParser:
     users.add_argument("--sso-only", action="store_true",
                        help="for add: no password; the user signs in with single sign-on only")
 
+    kb = sub.add_parser("kb", help="the knowledge base answers are suggested from",
+                        description="Import, export and list the knowledge base (questions "
+                                    "and answers per topic and language), and list the "
+                                    "customers' questions it does not answer yet.")
+    _common(kb)
+    kb.add_argument("action", choices=["import", "export", "list", "gaps"])
+    kb.add_argument("file", nargs="?", help="for import: a Markdown (.md) or CSV (.csv) file")
+    kb.add_argument("-o", "--output", help="for export: the file to write (.md or .csv)")
+    kb.add_argument("--days", type=int, default=7, help="for gaps: how far back (default 7)")
+    kb.add_argument("--json", action="store_true", help="for gaps and list: print JSON")
+
     surveys = sub.add_parser("surveys", help="import survey answers (CSAT, NPS, CES)",
                              description="Record survey answers from a CSV file with the "
                                          "columns case, kind (csat|nps|ces), score and "
@@ -288,6 +299,7 @@ def _prepare_demo(args) -> None:
     config, store = _open(args)
     try:
         desk.create_users(store, config)
+        desk.load_knowledge(store)
         if not config.sources.demo.enabled or desk.already_done(store):
             return
         print("Preparing the demo: five days of mentions and the team's work on them…",
@@ -495,7 +507,8 @@ def cmd_report(args) -> int:
     if args.report == "response-times":
         from analysis.response_times import response_times
 
-        accounts = args.own_account or [*config.accounts.x, *config.accounts.reddit]
+        accounts = args.own_account or [*config.accounts.x, *config.accounts.reddit,
+                                           *config.accounts.mastodon, *config.accounts.bluesky]
         if not accounts:
             raise UserError("name the support accounts to measure: --own-account HANDLE "
                             "(repeatable), or list them under [accounts] in the config")
@@ -679,6 +692,53 @@ def cmd_users(args) -> int:
     return 0
 
 
+def cmd_kb(args) -> int:
+    import json
+
+    from clamor import knowledge
+
+    _, store = _open(args)
+    try:
+        if args.action == "import":
+            if not args.file:
+                raise UserError("kb import needs a FILE (.md or .csv)")
+            found, problems = knowledge.read_file(args.file)
+            added, changed = knowledge.save(store, found,
+                                            actor=f"import: {Path(args.file).name}")
+            print(f"{added} entries added, {changed} changed, "
+                  f"{len(found) - added - changed} unchanged")
+            for problem in problems[:20]:
+                print(f"skipped {problem}", file=sys.stderr)
+            return 1 if problems else 0
+        if args.action == "export":
+            if not args.output:
+                raise UserError("kb export needs -o FILE (.md or .csv)")
+            out = Path(args.output)
+            current = knowledge.entries(store)
+            text = (knowledge.write_csv(current) if out.suffix.lower() == ".csv"
+                    else knowledge.write_markdown(current))
+            out.write_text(text, encoding="utf-8")
+            print(f"wrote {len(current)} entries to {out}")
+            return 0
+        if args.action == "list":
+            current = knowledge.entries(store)
+            if args.json:
+                print(json.dumps([e.__dict__ for e in current], ensure_ascii=False, indent=1))
+            for e in [] if args.json else current:
+                print(f"{e.topic}\t{e.lang}\t{e.team or '-'}\t{e.question}")
+            return 0
+        found = knowledge.gaps(store, knowledge.index(store), days=args.days)
+        if args.json:
+            print(found.to_json(orient="records", date_format="iso", force_ascii=False))
+        else:
+            for row in found.itertuples():
+                print(f"{row.created_at:%Y-%m-%d %H:%M}\t{row.lang}\t{row.text[:120]!r}")
+            print(f"{len(found)} questions in the last {args.days} days match no entry")
+        return 0
+    except knowledge.KnowledgeError as exc:
+        raise UserError(str(exc)) from None
+
+
 def cmd_surveys(args) -> int:
     from clamor import actions
 
@@ -698,7 +758,7 @@ def cmd_surveys(args) -> int:
 COMMANDS = {"run": cmd_run, "collect": cmd_collect, "import": cmd_import,
             "export": cmd_export, "doctor": cmd_doctor, "eval": cmd_eval,
             "status": cmd_status, "report": cmd_report, "surveys": cmd_surveys,
-            "alerts": cmd_alerts, "users": cmd_users, "backup": cmd_backup,
+            "alerts": cmd_alerts, "users": cmd_users, "kb": cmd_kb, "backup": cmd_backup,
             "restore": cmd_restore, "maintain": cmd_maintain, "bench": cmd_bench}
 
 

@@ -62,7 +62,8 @@ def test_clamor_users_reads_the_password_from_stdin(tmp_path, monkeypatch, capsy
 # Something only the page itself draws, to prove a page drew (or did not draw) its content.
 PAGE_TITLES = {"inbox": "Inbox", "alerts": "Alerts", "overview": "Overview",
                "standards": "Standards", "team": "Team", "templates": "Reply templates",
-               "audit": "Audit log", "sources": "Sources", "explore": "Explore"}
+               "audit": "Audit log", "sources": "Sources", "explore": "Explore",
+               "knowledge": "Knowledge base"}
 
 
 @pytest.mark.parametrize("role", auth.ROLES)
@@ -282,6 +283,11 @@ def _do(action: str, store, config, actor: str, n: int, tmp_path) -> None:
         case "edit_template":
             actions.edit_template(store, actor=actor, template_id=f"t{n}", lang="en",
                                   category="holding", title="Hi", text="Hello", before_text=None)
+        case "edit_knowledge":
+            from clamor import knowledge
+
+            knowledge.save(store, [knowledge.Entry(f"topic-{n}", "en", "Where is my bag?",
+                                                   "At the desk.")], actor=actor, by=actor)
         case "acknowledge_alert":
             alerting.acknowledge(store, _alert(store, n), actor=actor)
         case "resolve_alert":
@@ -302,7 +308,7 @@ REFUSALS = (actions.ActionRefused, auth.NotPermitted)
 def _writes(store) -> int:
     """Rows the actions write (a case opening for the attempt is the test's own doing)."""
     tables = ("surveys", "template_edits", "alert_events", "saved_searches", "posted_replies",
-              "events WHERE kind <> 'opened'")
+              "knowledge_edits", "events WHERE kind <> 'opened'")
     return sum(store.query_rows(f"SELECT count(*) FROM {t}")[0][0] for t in tables)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from importlib import resources
 
 from clamor import actions, queries, standards, template_editing, templates
 from clamor.config import Config, Person
@@ -41,6 +42,20 @@ def create_users(store: Store, config: Config) -> int:
     for name, role in missing:
         auth.add_user(store, name, role, DEMO_PASSWORD)
     return len(missing)
+
+
+def load_knowledge(store: Store) -> int:
+    """The demo's FAQ (clamor/demo/knowledge.md) into an empty knowledge base; returns how
+    many entries were added."""
+    from clamor import knowledge
+
+    if knowledge.entries(store):
+        return 0
+    text = resources.files("clamor.demo").joinpath("knowledge.md").read_text(encoding="utf-8")
+    found, problems = knowledge.read_markdown(text)
+    if problems:  # the shipped file is checked by the tests; say so loudly if it breaks
+        raise knowledge.KnowledgeError("clamor/demo/knowledge.md: " + "; ".join(problems[:3]))
+    return knowledge.save(store, found, actor="demo")[0]
 
 
 def already_done(store: Store) -> bool:
