@@ -463,7 +463,12 @@ def gaps(store: Store, idx: Index, *, days: int = 7, now: dt.datetime | None = N
         return posts.assign(best_score=pd.Series(dtype=float))
     best = []
     for text, lang in zip(posts["text"], posts["lang"], strict=True):
-        found = idx.suggest(text, lang if isinstance(lang, str) else None, k=1, min_score=0.0)
+        lang = lang if isinstance(lang, str) else None
+        if len(terms(text, lang)) < 2:  # "@AerolumeHelp ???" asks nothing an entry could answer
+            best.append(None)
+            continue
+        found = idx.suggest(text, lang, k=1, min_score=0.0)
         best.append(found[0].score if found else 0.0)
     posts["best_score"] = best
+    posts = posts[posts["best_score"].notna()]
     return posts[posts["best_score"] < MIN_SCORE].reset_index(drop=True)

@@ -177,6 +177,7 @@ def test_gaps_are_the_questions_no_entry_answers(store, config, faq):
     _post(store, 1, "@AerolumeHelp my bag did not arrive, what do I do?")
     _post(store, 2, "@AerolumeHelp do you fly to Lisbon next summer?")
     _post(store, 3, "@AerolumeHelp great crew today, thanks")  # no question
+    _post(store, 4, "@AerolumeHelp ???")  # a question with nothing an entry could answer
     pipeline.analyse_pending(store, config)
     found = knowledge.gaps(store, knowledge.Index(knowledge.entries(store)))
     assert list(found["text"]) == ["@AerolumeHelp do you fly to Lisbon next summer?"]
