@@ -20,6 +20,7 @@ PAGES = [  # page key (see clamor.auth.PAGES), script, title, icon
     ("team", "pages/team.py", "Team", ":material/groups:"),
     ("templates", "pages/templates.py", "Templates", ":material/article:"),
     ("knowledge", "pages/knowledge.py", "Knowledge base", ":material/menu_book:"),
+    ("customer", "pages/customer.py", "Customer", ":material/person_search:"),
     ("audit", "pages/audit.py", "Audit log", ":material/history:"),
     ("sources", "pages/sources.py", "Sources", ":material/cable:"),
 ]

@@ -46,6 +46,7 @@ PAGES: dict[str, frozenset[str]] = {
     "team": frozenset({"manager", "admin"}),
     "templates": frozenset({"manager", "admin"}),
     "knowledge": frozenset({"manager", "admin"}),
+    "customer": frozenset({"agent", "manager", "admin"}),
     "audit": frozenset({"manager", "admin"}),
     "sources": frozenset({"admin"}),
 }
@@ -64,6 +65,10 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "ignore": (_DESK, "ignore cases"),
     "reopen": (_DESK, "reopen cases"),
     "record_survey": (_DESK, "record survey answers"),
+    "link_customers": (_DESK, "link a customer's handles"),
+    "note_customer": (_DESK, "write notes about customers"),
+    "export_customer": (_DESK, "export a customer's data"),
+    "erase_customer": (_MANAGERS, "erase a customer's data"),
     "import_surveys": (_MANAGERS, "import survey answers"),
     "edit_template": (_MANAGERS, "edit reply templates"),
     "edit_knowledge": (_MANAGERS, "edit the knowledge base"),

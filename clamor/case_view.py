@@ -13,8 +13,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from clamor import (actions, cases, knowledge, queries, sources, standards, template_editing,
-                    templates, tone, ui)
+from clamor import (actions, cases, customers, knowledge, queries, sources, standards,
+                    template_editing, templates, tone, ui)
 from clamor.config import Config
 from clamor.store import Store, utcnow
 
@@ -94,8 +94,12 @@ def _summary(store: Store, config: Config, case: dict) -> None:
         bits.append(f"{case['messages']} customer messages")
     if case["reopened"]:
         bits.append(f"reopened {case['reopened']}×")
-    st.text(" · ".join(bits))
     now = utcnow()
+    customer = customers.summary(store, customers.customer_key(
+        store, case["source"], case["author"]), now) if case["author"] else None
+    if customer and (repeat := customers.repeat_text(customer["complaints_this_week"])):
+        bits.append(repeat)
+    st.text(" · ".join(bits))
     if case["due_at"] is not None:
         left = (case["due_at"] - now).total_seconds() / 60
         st.text(f"Promised: an answer by {ui.local_time(case['due_at'])} — "
@@ -106,6 +110,30 @@ def _summary(store: Store, config: Config, case: dict) -> None:
         if not pd.isna(timer["due_at"]):
             st.text(f"Next response due {ui.local_time(timer['due_at'])} under "
                     f"“{timer['standard']}”: {ui.time_left(timer['minutes_left'])}")
+    if customer:
+        _customer(customer)
+
+
+def _customer(found: dict) -> None:
+    """The customer at a glance (all their linked handles), and the way to their history."""
+    with st.expander(f"Customer · {found['cases']} case{'s' if found['cases'] != 1 else ''}"):
+        # Handles and notes are the customer's and agents' words: plain text only.
+        st.text(" · ".join(f"{ui.isolate(a)} on {s}" for s, a in found["handles"]))
+        facts = ["languages: " + (", ".join(map(ui.language_name, found["languages"]))
+                                  or "unknown"),
+                 f"complaints this week: {found['complaints_this_week']}"]
+        if found["last_survey"]:
+            facts.append("last " + ", ".join(f"{k.upper()} {v}" for k, v in
+                                              sorted(found["last_survey"].items())))
+        if found["open_promises"]:
+            facts.append(f"open promises: {found['open_promises']}")
+        st.text(" · ".join(facts))
+        for note in found["notes"].itertuples():
+            st.text(f"Note · {note.written_by}, {ui.local_time(note.written_at)}: {note.note}")
+        if st.button("Customer history", key="customer-history",
+                     icon=":material/person_search:"):
+            st.session_state["customer_key"] = found["key"]
+            st.switch_page("pages/customer.py")
 
 
 def _compose(store: Store, config: Config, case: dict, mention: dict, lang: str | None,

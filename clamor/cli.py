@@ -218,6 +218,20 @@ def build_parser() -> argparse.ArgumentParser:
     kb.add_argument("--days", type=int, default=7, help="for gaps: how far back (default 7)")
     kb.add_argument("--json", action="store_true", help="for gaps and list: print JSON")
 
+    customer = sub.add_parser(
+        "customer", help="export or erase one customer's data (privacy requests)",
+        description="Right of access: export everything held about one customer (all their "
+                    "linked handles) as one JSON file. Right to erasure: anonymise it in place "
+                    "(text, handle, links, raw items, search words, notes), audited as done "
+                    "by the command line.")
+    _common(customer)
+    customer.add_argument("action", choices=["export", "erase"])
+    customer.add_argument("source", help="the platform: x, reddit, mastodon, bluesky, web…")
+    customer.add_argument("author", help="the handle as stored, e.g. @maryam or u/maryam")
+    customer.add_argument("-o", "--output", help="for export: the JSON file to write")
+    customer.add_argument("--yes", action="store_true",
+                          help="for erase: yes, erase it (it cannot be undone)")
+
     surveys = sub.add_parser("surveys", help="import survey answers (CSAT, NPS, CES)",
                              description="Record survey answers from a CSV file with the "
                                          "columns case, kind (csat|nps|ces), score and "
@@ -739,6 +753,42 @@ def cmd_kb(args) -> int:
         raise UserError(str(exc)) from None
 
 
+def cmd_customer(args) -> int:
+    import json
+
+    from clamor import customers
+
+    if args.action == "export" and not args.output:
+        raise UserError("customer export needs -o FILE (the JSON file to write)")
+    if args.action == "erase" and not args.yes:
+        raise UserError(f"erasing {args.author} on {args.source} cannot be undone; add --yes "
+                        "to do it (export it first if the customer asked for a copy)")
+    _, store = _open(args)
+    try:
+        if not store.query_rows("SELECT 1 FROM mentions WHERE source = ? AND author = ? "
+                                "LIMIT 1", [args.source, args.author]):
+            raise UserError(f"no post from {args.author} on {args.source} is stored; check "
+                            "the spelling (with @ for X, u/ for Reddit)")
+        key = customers.customer_key(store, args.source, args.author)
+        if args.action == "export":
+            document = customers.export(store, key, by=customers.COMMAND_LINE, checked=False)
+            Path(args.output).write_text(json.dumps(document, ensure_ascii=False, indent=1),
+                                         encoding="utf-8")
+            print(f"wrote {len(document['posts'])} posts, {len(document['cases'])} cases and "
+                  f"{len(document['notes'])} notes of {key} to {args.output}")
+            return 0
+        counts = customers.erase(store, key, by=customers.COMMAND_LINE, checked=False)
+        print(f"erased {counts['posts']} posts in {counts['cases']} cases of "
+              f"{counts['handles']} handle(s); "
+              f"{counts['index_words']} search entries, {counts['notes']} notes and "
+              f"{counts['links']} links removed; now known as {counts['customer']}")
+        return 0
+    except customers.CustomerError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        store.close()
+
+
 def cmd_surveys(args) -> int:
     from clamor import actions
 
@@ -759,7 +809,8 @@ COMMANDS = {"run": cmd_run, "collect": cmd_collect, "import": cmd_import,
             "export": cmd_export, "doctor": cmd_doctor, "eval": cmd_eval,
             "status": cmd_status, "report": cmd_report, "surveys": cmd_surveys,
             "alerts": cmd_alerts, "users": cmd_users, "kb": cmd_kb, "backup": cmd_backup,
-            "restore": cmd_restore, "maintain": cmd_maintain, "bench": cmd_bench}
+            "restore": cmd_restore, "maintain": cmd_maintain, "bench": cmd_bench,
+            "customer": cmd_customer}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from analysis.priority import urgencies
-from clamor import standards
+from clamor import customers, standards
 from clamor.cases import competitor_only_sql
 from clamor.config import Config
 from clamor.store import Store, utcnow
@@ -82,7 +82,7 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
                c.waiting_followers AS author_followers, c.waiting_lang AS lang,
                c.waiting_complaint AS complaint, c.messages_waiting, c.waiting_since,
                c.status, c.owner, c.team, c.due_at, c.opened_at, c.first_response_at,
-               c.escalated_to, c.reopened
+               c.escalated_to, c.reopened, c.author AS customer
         FROM waiting c
         WHERE {' AND '.join(where)}
         ORDER BY c.last_customer_at DESC LIMIT ?
@@ -96,9 +96,15 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     ranked["reach"] = ranked["author_followers"]
     ranked["standard_used"] = standards.used(config, ranked, now) if config is not None \
         else float("nan")
+    # Repeat contact across cases: one grouped query over the candidates' authors, bounded
+    # by the week (clamor.customers.complaints_per_customer).
+    who = list(zip(ranked["source"], ranked["customer"].fillna(""), strict=True))
+    week = customers.complaints_per_customer(store, who, now)
+    ranked["complaints_this_week"] = [week.get(h, 0) for h in who]
+    earlier = (ranked["complaints_this_week"] - ranked["complaint"].astype(int)).clip(lower=0)
     ranked["urgency"] = urgencies(ranked["complaint"], ranked["author_followers"],
                                   ranked["waiting_minutes"], ranked["messages_waiting"],
-                                  ranked["standard_used"])
+                                  ranked["standard_used"], earlier)
     top = ranked.sort_values(["urgency", "case_id"], ascending=[False, True],
                              kind="stable").head(flt.limit).reset_index(drop=True)
     # The shown messages themselves, by id: a handful of index lookups (a join would read
@@ -125,7 +131,8 @@ _INBOX_COLUMNS = [
     "created_at", "matched_terms", "matched_kinds", "in_reply_to", "lang", "sentiment",
     "sentiment_label", "complaint", "complaint_cues", "analysed", "messages_waiting",
     "waiting_since", "status", "owner", "team", "due_at", "opened_at", "first_response_at",
-    "escalated_to", "reopened", "waiting_minutes", "standard_used", "urgency"]
+    "escalated_to", "reopened", "waiting_minutes", "standard_used", "complaints_this_week",
+    "urgency"]
 
 
 def _nobody_as_none(frame: pd.DataFrame) -> pd.DataFrame:
@@ -328,7 +335,7 @@ def case_measures(store: Store, since: dt.datetime | None = None,
         """, [since, since, until, until])
 
 
-# Everything the audit log shows: what was done to cases, to templates and to alerts.
+# Everything the audit log shows: what was done to cases, templates, alerts and customers.
 _AUDIT = """
     SELECT happened_at AS "when", actor AS who, kind AS action, case_id AS object,
            before_value AS before, after_value AS after,
@@ -340,6 +347,9 @@ _AUDIT = """
     UNION ALL
     SELECT happened_at, actor, 'alert ' || action, alert_id, before_value, after_value, note,
            0 FROM alert_events
+    UNION ALL
+    SELECT happened_at, actor, 'customer ' || action, customer, NULL, NULL, detail, 0
+    FROM customer_events
 """
 
 

@@ -5,7 +5,7 @@ template in the customer's language, assign, escalate, resolve or ignore it."""
 import pandas as pd
 import streamlit as st
 
-from clamor import actions, case_view, cases, queries, standards, ui
+from clamor import actions, case_view, cases, customers, queries, standards, ui
 from clamor.config import TERM_KINDS
 from clamor.store import utcnow
 
@@ -87,7 +87,8 @@ def waiting_list(now) -> None:
     frame = queries.inbox(store, flt, now, config)
     st.caption(f"{queries.inbox_count(store):,} unanswered · showing the {len(frame)} most "
                f"urgent (complaints first, then how much of the response standard is gone — "
-               f"or waiting time where none applies —, reach and repeated messages) · "
+               f"or waiting time where none applies —, reach, repeated messages and the "
+               f"customer's other complaints this week) · "
                f"refreshes every {REFRESH} s")
     if frame.empty:
         st.info("Nothing waits for an answer here. New mentions appear as they arrive.")
@@ -119,6 +120,8 @@ def waiting_list(now) -> None:
                 if row.messages_waiting > 1:
                     st.badge(f"{row.messages_waiting} messages waiting", color="red",
                              icon=":material/forum:")
+                if repeat := customers.repeat_text(row.complaints_this_week):
+                    st.badge(repeat, color="red", icon=":material/replay:")
             st.text(f"{row.case_id} · {cases.STATUS_NAMES.get(row.status, row.status)} · "
                     f"{cases.owner_label(row.owner, row.team)} · "
                     f"{ui.isolate(row.author or 'unknown author')} · "

@@ -63,7 +63,7 @@ def test_clamor_users_reads_the_password_from_stdin(tmp_path, monkeypatch, capsy
 PAGE_TITLES = {"inbox": "Inbox", "alerts": "Alerts", "overview": "Overview",
                "standards": "Standards", "team": "Team", "templates": "Reply templates",
                "audit": "Audit log", "sources": "Sources", "explore": "Explore",
-               "knowledge": "Knowledge base"}
+               "knowledge": "Knowledge base", "customer": "Customer"}
 
 
 @pytest.mark.parametrize("role", auth.ROLES)
@@ -296,6 +296,20 @@ def _do(action: str, store, config, actor: str, n: int, tmp_path) -> None:
             alerting.add_note(store, _alert(store, n), actor=actor, note="watching")
         case "save_search":
             explorer.save_search(store, actor, f"search {n}", explorer.Filter(text="bag"))
+        case "link_customers" | "note_customer" | "export_customer" | "erase_customer":
+            from clamor import customers
+
+            key = customers.key_of("x", f"customer{n}")
+            _mention(store, n)
+            if action == "link_customers":
+                _mention(store, n + 100)
+                customers.link(store, key, "x", f"customer{n + 100}", by=actor)
+            elif action == "note_customer":
+                customers.add_note(store, key, "prefers e-mail", by=actor)
+            elif action == "export_customer":
+                customers.export(store, key, by=actor)
+            else:
+                customers.erase(store, key, by=actor)
         case "test_notification" | "backup":
             auth.check(store, actor, action)  # what the page runs before doing either
         case _:
@@ -308,7 +322,8 @@ REFUSALS = (actions.ActionRefused, auth.NotPermitted)
 def _writes(store) -> int:
     """Rows the actions write (a case opening for the attempt is the test's own doing)."""
     tables = ("surveys", "template_edits", "alert_events", "saved_searches", "posted_replies",
-              "knowledge_edits", "events WHERE kind <> 'opened'")
+              "knowledge_edits", "events WHERE kind <> 'opened'", "customer_events",
+              "customer_notes", "customer_links")
     return sum(store.query_rows(f"SELECT count(*) FROM {t}")[0][0] for t in tables)
 
 
