@@ -161,7 +161,7 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log
-        self.log = open(log, "a", encoding="utf-8")
+        self.log = open(log, "w", encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if k not in ("CLAMOR_DB", "CLAMOR_CONFIG")}
         env.update(extra_env or {})
         self.process = subprocess.Popen(
@@ -321,6 +321,7 @@ SETTLED_JS = """([t0, quiet]) => {
 TOAST_JS = """([t0, text]) => (window.__clamorLoad.toasts || []).some(
   ([t, shown]) => t >= t0 && shown.includes(text))"""
 QUIET_MS = 400  # no new run for this long after one ended: the page has settled
+SHORT_QUIET_MS = 150  # the same once the expected element shows (st.rerun's gap is shorter)
 # A refusal that two agents on one case can rightly meet (the other one resolved it first).
 CONFLICT = re.compile(r"reopen it before|is (resolved|ignored)")
 
@@ -350,6 +351,8 @@ class Agent:
     deadline: float
     think_s: float
     rounds: int | None = None  # stop after this many rounds of work (None: at the deadline)
+    shots: Path | None = None  # a screenshot of the page at each error goes here
+    phase: str = ""
     records: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     done: list = field(default_factory=list)     # (case, event kind) the audit log must hold
@@ -387,25 +390,25 @@ class Agent:
         return ms
 
     async def _settle(self, t0: float, expected, timeout: float) -> float:
+        """When the click's result showed and the run that showed it ended: a run started
+        after the click, the expected element (or toast) is there, and the app is not
+        running. Without an expected element: no run for QUIET_MS. (An auto-refresh that
+        starts later is not waited for: on a busy server refreshes can follow each other
+        without a pause.)"""
         deadline = time.monotonic() + timeout
 
         def left() -> float:
             return max(1.0, (deadline - time.monotonic()) * 1000)
 
-        handle = await self.page.wait_for_function(SETTLED_JS, arg=[t0, QUIET_MS],
-                                                   polling=50, timeout=left())
-        end = await handle.json_value()
         if isinstance(expected, Toast):
             await self.page.wait_for_function(TOAST_JS, arg=[t0, expected.text], polling=50,
                                               timeout=left())
         elif expected is not None:
             await expected.first.wait_for(state="visible", timeout=left())
-        if expected is not None:
-            # Shown by a later run (a button's action, then st.rerun): wait for that one too.
-            handle = await self.page.wait_for_function(SETTLED_JS, arg=[t0, QUIET_MS],
-                                                       polling=50, timeout=left())
-            end = await handle.json_value()
-        return float(end) - t0
+        handle = await self.page.wait_for_function(
+            SETTLED_JS, arg=[t0, QUIET_MS if expected is None else SHORT_QUIET_MS],
+            polling=50, timeout=left())
+        return float(await handle.json_value()) - t0
 
     async def _problems(self) -> list[str]:
         page = self.page
@@ -460,12 +463,14 @@ class Agent:
                 try:
                     await self.work(round_)
                 except FlowError:
+                    await self.screenshot()
                     await self.recover()
                 except TimeUp:
                     raise
                 except Exception as exc:  # noqa: BLE001 — a page not as expected: record it
                     first = (str(exc).splitlines() or [""])[0]
                     self._record(f"flow:{self.kind}", 0.0, f"{type(exc).__name__}: {first}"[:300])
+                    await self.screenshot()
                     await self.recover()
                 round_ += 1
         except (FlowError, TimeUp):
@@ -488,6 +493,16 @@ class Agent:
         await self.timed("sign_in",
                          page.get_by_role("button", name="Sign in").click,
                          page.get_by_role("radio", name=re.compile(r"^Waiting for a reply")))
+
+    async def screenshot(self) -> None:
+        if self.shots is None or len(self.errors) > 5:
+            return
+        self.shots.mkdir(parents=True, exist_ok=True)
+        name = f"{self.phase}-{self.index:02d}-{len(self.errors)}-{self.kind}.png"
+        try:
+            await self.page.screenshot(path=str(self.shots / name), timeout=10_000)
+        except Exception:  # noqa: BLE001 — a screenshot is a help, never a failure
+            pass
 
     async def recover(self) -> None:
         """After an error: load the app again and sign in (a new Streamlit session)."""
@@ -601,10 +616,26 @@ class Agent:
         await self.timed("switch_scope", self.page.locator(
             '[data-testid="stRadioOption"]', has_text=label).first.click, chosen)
 
+    async def open_list(self, box) -> None:
+        """Open a selectbox's list of options. A click that lands while the page redraws
+        can leave it closed: try again, as a person would."""
+        from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+        options = self.page.get_by_role("option")
+        for attempt in range(3):
+            await box.click()
+            try:
+                await options.first.wait_for(state="visible", timeout=10_000)
+                return
+            except PlaywrightTimeout:
+                if attempt == 2:
+                    raise
+                await self.page.keyboard.press("Tab")  # leave the box, then click again
+
     async def choose(self, label: str, option: str) -> None:
         """Pick a selectbox option by typing it, as a keyboard user does."""
         box = self.page.get_by_label(label, exact=True)
-        await box.click()
+        await self.open_list(box)
         await box.fill(option)
         await self.timed("choose", self.page.get_by_role("option", name=option,
                                                          exact=True).click)
@@ -613,9 +644,8 @@ class Agent:
         """Another holding-reply template than the one offered first, when there is one."""
         page = self.page
         box = page.get_by_label("Template", exact=True)
-        await box.click()
+        await self.open_list(box)
         options = page.get_by_role("option")
-        await options.first.wait_for(state="visible")
         others = [i for i in range(await options.count())
                   if await options.nth(i).get_attribute("aria-selected") != "true"]
         if not others:
@@ -629,7 +659,7 @@ class Agent:
         page = self.page
         language = self.rng.choice(["English", "Persian", "Arabic", "Thai", "Greek"])
         box = page.get_by_label("Language", exact=True)
-        await box.click()
+        await self.open_list(box)
         await self.timed("filter", page.get_by_role("option", name=language, exact=True).click)
         await page.keyboard.press("Escape")
         await self.think()
@@ -660,7 +690,8 @@ async def warm_up(url: str) -> None:
 
 
 async def run_phase(url: str, names: list[str], password: str, seconds: float,
-                    think_s: float, seed: int, rounds: int | None = None) -> list[Agent]:
+                    think_s: float, seed: int, rounds: int | None = None,
+                    shots: Path | None = None, phase: str = "") -> list[Agent]:
     """len(names) agents at once in one Chromium, each in its own context, for `seconds`
     (or, alone, `rounds` rounds of work within them)."""
     from playwright.async_api import async_playwright
@@ -670,7 +701,7 @@ async def run_phase(url: str, names: list[str], password: str, seconds: float,
         try:
             deadline = time.monotonic() + seconds
             agents = [Agent(browser, url, name, password, i, deadline, think_s, rounds,
-                            rng=random.Random(seed * 1000 + i))
+                            shots, phase, rng=random.Random(seed * 1000 + i))
                       for i, name in enumerate(names)]
 
             async def staggered(agent: Agent) -> None:
@@ -760,12 +791,16 @@ def audit_check(db: Path, agents: list[Agent], since: dt.datetime, token: str) -
 
 
 def _commit() -> str | None:
+    """The commit, with "+changes" when the working tree differs from it (what ran)."""
     try:
         done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=str(ROOT),
                               capture_output=True, text=True, timeout=10)
+        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                 cwd=str(ROOT), capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None
-    return done.stdout.strip() or None
+    commit = done.stdout.strip()
+    return (commit + ("+changes" if changed.stdout.strip() else "")) or None
 
 
 def _fmt(value, unit: str = "") -> str:
@@ -911,6 +946,9 @@ def main(argv: list[str] | None = None) -> int:
         from clamor.config import load_config
 
         names = agent_names(load_config(config), args.sessions)
+        shots = folder / "errors" if args.store or args.keep else None
+        if shots is not None:
+            shutil.rmtree(shots, ignore_errors=True)
         since = dt.datetime.now(dt.timezone.utc)
         server = Server(db, config, folder / "server.log", server_env)
         server.wait_up()
@@ -920,11 +958,12 @@ def main(argv: list[str] | None = None) -> int:
                  f"(at most {baseline_minutes * 60:.0f} s)…")
         u0, bcpu0, t0 = server.usage(), sampler.browser_cpu_s(), time.monotonic()
         alone = asyncio.run(run_phase(server.url, names[:1], password, baseline_minutes * 60,
-                                      args.think, seed=1, rounds=args.baseline_rounds))
+                                      args.think, seed=1, rounds=args.baseline_rounds,
+                                      shots=shots, phase="baseline"))
         u1, bcpu1, t1 = server.usage(), sampler.browser_cpu_s(), time.monotonic()
         progress(f"{args.sessions} agents at once for {args.minutes * 60:.0f} s…")
         crowd = asyncio.run(run_phase(server.url, names, password, args.minutes * 60,
-                                      args.think, seed=2))
+                                      args.think, seed=2, shots=shots, phase="load"))
         u2, bcpu2, t2 = server.usage(), sampler.browser_cpu_s(), time.monotonic()
         result["server"] = {
             "peak_rss_mb": round(u2["peak_rss_mb"], 1), "threads": u2["threads"],
