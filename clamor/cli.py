@@ -370,6 +370,8 @@ def cmd_collect(args) -> int:
 def cmd_import(args) -> int:
     from clamor import pipeline, sources
 
+    if Path(args.file).is_dir():
+        raise UserError(f"{args.file}: is a folder; give the archive file itself")
     if not Path(args.file).is_file():
         raise UserError(f"{args.file}: no such file")
     config, store = _open(args)

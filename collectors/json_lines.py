@@ -29,7 +29,7 @@ def json_lines(path: str | os.PathLike) -> Iterator[JsonLine]:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
                 yield JsonLine(number, problem=f"line {number}: not UTF-8 text",
-                               text=raw.decode("utf-8", "replace"))
+                               text=raw.decode("utf-8", "backslashreplace"))
                 continue
             try:
                 value = json.loads(text)

@@ -679,7 +679,7 @@ def read_archive(path: str | os.PathLike) -> Iterator[ArchiveLine]:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
                 yield ArchiveLine(number, [], f"line {number}: not UTF-8 text",
-                                  text=raw.decode("utf-8", "replace"))
+                                  text=raw.decode("utf-8", "backslashreplace"))
                 continue
             try:
                 obj = json.loads(text)
