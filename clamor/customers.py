@@ -181,7 +181,8 @@ def summary(store: Store, key: str, now: dt.datetime | None = None) -> dict:
 def complaints_by_handle(store: Store, found: list[tuple[str, str]], now: dt.datetime,
                          days: int = REPEAT_DAYS) -> pd.DataFrame:
     """Per handle, the complaints it made in the `days` before `now`: columns source,
-    author, complaint (a case, or an unfiled post, holding a complaint message). Several
+    author, complaints (cases holding a complaint message, and complaints not filed yet; a
+    post filed under no case — one naming only competitors — is not about us). Several
     complaining messages in one case are one complaint — the inbox counts those as messages
     waiting.
 
@@ -202,6 +203,7 @@ def complaints_by_handle(store: Store, found: list[tuple[str, str]], now: dt.dat
         FROM posts p JOIN h ON h.source = p.source AND h.author = p.author
         JOIN analysis a ON a.seq = p.seq AND a.complaint
         LEFT JOIN case_mentions f ON f.mention_id = p.id
+        WHERE f.mention_id IS NULL OR f.case_id IS NOT NULL  -- not filed yet, or a case
         GROUP BY ALL
         """, [sources, authors, now, days, now, authors])
 
@@ -394,15 +396,21 @@ def _bare(author: str) -> str:
     return re.sub(r"^(?:@|/?u/)", "", author)
 
 
-def _scrubber(found: list[tuple[str, str]], names: dict[tuple[str, str], str]):
-    """A function replacing each handle (with or without @ or u/, any case, as a whole word)
-    by its pseudonym."""
+def _scrubber(found: list[tuple[str, str]], names: dict[tuple[str, str], str], *,
+              raw: bool = False):
+    """A function replacing each handle by its pseudonym: written as a handle (@maryam,
+    u/maryam, any case) in text; in raw items and links also as a whole JSON string
+    ("maryam") or a path segment (/maryam/). The bare word alone is left in text: "Maryam at
+    the gate was kind" may be about someone else."""
     patterns = []
     for handle in found:
-        bare = _bare(handle[1])
-        if bare:
-            patterns.append((re.compile(r"(?<![\w.])(?:@|/?u/)?" + re.escape(bare)
-                                        + r"(?![\w])", re.IGNORECASE), names[handle]))
+        bare = re.escape(_bare(handle[1]))
+        if not bare:
+            continue
+        forms = [r"(?<![\w.])(?:@|/?u/)" + bare + r"(?![\w])"]
+        if raw:
+            forms += [r'(?<=")' + bare + r'(?=")', r"(?<=/)" + bare + r"(?=[/?#\"]|$)"]
+        patterns.append((re.compile("|".join(forms), re.IGNORECASE), names[handle]))
 
     def scrub(text):
         if not isinstance(text, str):
@@ -432,7 +440,7 @@ def erase(store: Store, key: str, *, by: str, checked: bool = True) -> dict:
         names = {h: "erased-" + hashlib.sha256(f"{salt}:{h[0]}:{h[1]}".encode())
                  .hexdigest()[:10] for h in found}
         pseudonym = names[found[0]]
-        scrub = _scrubber(found, names)
+        scrub, scrub_raw = _scrubber(found, names), _scrubber(found, names, raw=True)
         sources, authors = _handle_lists(found)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE erasing AS
@@ -444,8 +452,7 @@ def erase(store: Store, key: str, *, by: str, checked: bool = True) -> dict:
                                 ).fetchone()[0] for table in ("search_words", "search_recent"))
         # Other posts that name them: our replies in their threads, and any post whose
         # indexed words include the handle.
-        handle_words = sorted({w for _, a in found for w in tokens.words(a)}
-                              | {tokens.normal_form(_bare(a)) for _, a in found})
+        handle_words = sorted({w for _, a in found for w in tokens.words(a)})
         naming = con.execute(
             """
             SELECT m.id, m.seq, m.text, m.raw::VARCHAR, m.url FROM mentions m
@@ -457,15 +464,17 @@ def erase(store: Store, key: str, *, by: str, checked: bool = True) -> dict:
             """, [handle_words, handle_words]).fetchall()
         named = 0
         for mention_id, seq, text, raw, url in naming:
-            new = (scrub(text), scrub(raw), scrub(url))
-            if new != (text, raw, url):
-                named += 1
-                con.execute("UPDATE mentions SET text = ?, raw = ?::JSON, url = ? WHERE id = ?",
-                            [new[0], new[1], new[2], mention_id])
-            if seq is not None:
+            new = (scrub(text), scrub_raw(raw), scrub_raw(url))
+            if new == (text, raw, url):
+                continue
+            named += 1
+            con.execute("UPDATE mentions SET text = ?, raw = ?::JSON, url = ? WHERE id = ?",
+                        [*new, mention_id])
+            gone = sorted(set(tokens.words(text)) - set(tokens.words(new[0])))
+            if seq is not None and gone:  # the handle's words, no longer in the post
                 for table in ("search_words", "search_recent"):
                     con.execute(f"DELETE FROM {table} WHERE seq = ? AND word = ANY(?)",
-                                [seq, handle_words])
+                                [seq, gone])
         # Their posts, anonymised in place.
         for (source, author), name in names.items():
             con.execute("UPDATE mentions SET text = ?, url = NULL, raw = NULL, author = ? "
@@ -499,7 +508,7 @@ def erase(store: Store, key: str, *, by: str, checked: bool = True) -> dict:
                 replies += 1
                 con.execute("UPDATE posted_replies SET text = ? WHERE id = ?",
                             [scrub(row[1]), row[0]])
-        elsewhere = _scrub_small_tables(con, found, scrub)
+        elsewhere = _scrub_small_tables(con, found, scrub_raw)
         notes = con.execute("DELETE FROM customer_notes WHERE customer = ?",
                             [key]).fetchone()[0]
         links = con.execute("DELETE FROM customer_links WHERE customer = ?",

@@ -225,6 +225,15 @@ def test_erasure_leaves_nothing_to_find_and_the_standards_still_add_up(desk, con
     assert explorer.count(desk, explorer.Filter(author="maryam_r7")) == 0
 
 
+def test_erasure_replaces_the_handle_not_a_name_that_happens_to_match():
+    scrub = customers._scrubber([("x", "@tom")], {("x", "@tom"): "erased-1"})
+    assert scrub("Tom at the gate was kind; thanks @Tom and u/tom!") == \
+        "Tom at the gate was kind; thanks erased-1 and erased-1!"
+    raw = customers._scrubber([("x", "@tom")], {("x", "@tom"): "erased-1"}, raw=True)
+    assert raw('{"username": "tom", "url": "https://x.com/tom/status/1", "n": "tomas"}') == \
+        '{"username": "erased-1", "url": "https://x.com/erased-1/status/1", "n": "tomas"}'
+
+
 def test_only_managers_and_admins_erase(desk):
     auth.add_user(desk, "Eleni Markou", "agent", "aerolume-demo")
     with pytest.raises(auth.NotPermitted, match="only managers, admins may erase"):

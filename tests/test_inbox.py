@@ -191,6 +191,31 @@ def test_a_customer_who_writes_again_moves_up(store, config):
     assert urgency(False, 10**9, 10**6, messages=99) < urgency(True, 0, 0)
 
 
+def test_a_third_complaint_this_week_outranks_an_otherwise_equal_first(store, config):
+    """Repeat contact across cases: the customer complained in two earlier cases this week."""
+    from clamor import pipeline
+    from collectors.base import Mention
+
+    now = dt.datetime.now(dt.timezone.utc)
+    text = "@AerolumeHelp my refund still has not arrived, where is my money??"
+
+    def post(n, author, hours_ago):
+        return Mention(source="x", native_id=str(n), author=author, author_followers=100,
+                       text=text, created_at=now - dt.timedelta(hours=hours_ago))
+
+    earlier = [post(1, "@again", 100), post(2, "@again", 50)]  # two earlier cases
+    # @first has even waited a few minutes longer (and has the older case number)
+    kept, own, _ = pipeline.prepare(earlier + [post(3, "@again", 1), post(4, "@first", 1.1)],
+                                    config)
+    store.insert_mentions(kept, own=own, collector="t", version="1")
+    pipeline.analyse_pending(store, config)
+    for m in earlier:
+        actions.respond(store, m.id, actor="Sara", reply_text="Sorry about that.")
+    frame = queries.inbox(store, now=now)
+    assert frame["id"].tolist() == ["x:3", "x:4"]
+    assert frame["complaints_this_week"].tolist() == [3, 1]
+
+
 def test_a_case_near_its_standard_outranks_one_that_merely_waited_longer(store):
     """Age counts against the response standard that applies, on its clock."""
     from clamor import pipeline
