@@ -40,6 +40,10 @@ POST_WEIGHT = 2       # a word of the post itself, as much as two of the earlier
 # over the words' 3- and 4-letter pieces adds this much of its score (0.3: the middle of the
 # range that helped on the labelled set; 0 is words alone).
 SPELLING_WEIGHT = 0.3
+# A word in more than half of a language's entries ("Aerolume", "book", "flight") says nothing
+# about which one a post asks about: left out, as in most search engines, once there are
+# enough entries to tell (MIN_ENTRIES).
+COMMON_SHARE, MIN_ENTRIES = 0.5, 8
 _STEMMERS = {"en": "english", "el": "greek", "ar": "arabic", "fa": "persian"}
 _TOPIC = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 _ARABIC_LETTERS = str.maketrans({"ی": "ي", "ک": "ك"})
@@ -338,6 +342,16 @@ class _Shelf:
     spelling: object = field(default=None, repr=False)
     pieces: list[frozenset[str]] = field(default_factory=list, repr=False)  # per entry
     piece_vocabulary: frozenset[str] = frozenset()
+    common: frozenset[str] = frozenset()  # stems left out: in most of the entries
+
+
+def _common(read: list[tuple[list, list]]) -> frozenset[str]:
+    """The stems found in more than COMMON_SHARE of the entries."""
+    counts: dict[str, int] = {}
+    for question, rest in read:
+        for stem in {s for s, _ in question} | {s for s, _ in rest}:
+            counts[stem] = counts.get(stem, 0) + 1
+    return frozenset(s for s, n in counts.items() if n > COMMON_SHARE * len(read))
 
 
 class Index:
@@ -351,10 +365,13 @@ class Index:
             by_lang.setdefault(entry.lang, []).append(entry)
         self.shelves: dict[str, _Shelf] = {}
         for lang, group in by_lang.items():
+            read = [(terms(e.question, lang), terms(" ".join((*e.tags, e.answer)), lang))
+                    for e in group]
+            common = _common(read) if len(group) >= MIN_ENTRIES else frozenset()
             corpus, spelled = [], []
-            for entry in group:
-                question = terms(entry.question, lang)
-                rest = terms(" ".join((*entry.tags, entry.answer)), lang)
+            for question, rest in read:
+                question = [(s, w) for s, w in question if s not in common]
+                rest = [(s, w) for s, w in rest if s not in common]
                 corpus.append([s for s, _ in question] * QUESTION_WEIGHT + [s for s, _ in rest])
                 spelled.append([p for _, w in question for p in _pieces(w)] * QUESTION_WEIGHT
                                + [p for _, w in rest for p in _pieces(w)])
@@ -365,7 +382,7 @@ class Index:
             per_entry = [frozenset(doc) for doc in spelled]
             self.shelves[lang] = _Shelf(group, retriever,
                                         frozenset(s for doc in corpus for s in doc), spelling,
-                                        per_entry, frozenset().union(*per_entry))
+                                        per_entry, frozenset().union(*per_entry), common)
 
     def __len__(self) -> int:
         return sum(len(shelf.entries) for shelf in self.shelves.values())
@@ -385,8 +402,9 @@ class Index:
         else:
             return []
         shelf = self.shelves[shelf_lang]
-        asked = terms(text, shelf_lang)
-        earlier = [t for message in thread for t in terms(message, shelf_lang)]
+        asked = [t for t in terms(text, shelf_lang) if t[0] not in shelf.common]
+        earlier = [t for message in thread for t in terms(message, shelf_lang)
+                   if t[0] not in shelf.common]
         words = {stem: word for stem, word in [*earlier, *asked]}  # the post's own spelling
         stems = [s for s, _ in asked if s in shelf.vocabulary]
         # The earlier messages help find the topic ("any news??" under a lost-bag thread);
