@@ -141,11 +141,13 @@ def _compose(store: Store, config: Config, case: dict, mention: dict, lang: str 
     mention_id = mention["id"]
     answer = _suggestions(store, mention, lang, thread)
     lib = library(store)
+    needed, why = templates.needed_category(case)
     category = st.segmented_control(
-        "Reply", templates.CATEGORIES, default=templates.CATEGORIES[0],
+        "Reply", templates.CATEGORIES, default=needed,
         format_func=lambda c: templates.CATEGORY_NAMES[c], key=f"cat-{mention_id}",
         disabled=answer is not None,
-    ) or templates.CATEGORIES[0]
+    ) or needed
+    st.caption(f"This case needs: {templates.CATEGORY_NAMES[needed].lower()} ({why}).")
     choices = lib.by_category(lang, category) or lib.for_language(lang)
     template = st.selectbox("Template", choices, key=f"tpl-{mention_id}-{category}",
                             format_func=lambda t: f"{t.title} ({t.lang})",

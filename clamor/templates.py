@@ -9,6 +9,8 @@ Templates that managers edit in the dashboard are laid over the bundled ones wit
 
 from __future__ import annotations
 
+import datetime as dt
+
 import re
 import tomllib
 from collections.abc import Iterable
@@ -29,6 +31,21 @@ CATEGORY_NAMES = {
     "follow_up": "24-hour follow-up",
 }
 VARIABLES = ("author", "agent", "eta", "case")
+
+
+def needed_category(case: dict) -> tuple[str, str]:
+    """The kind of reply a case needs now, and why in a few words: a holding reply while
+    nobody has answered; an apology when the customer wrote again after our answer or a
+    promised time has passed; otherwise the resolution. The reply editor opens on it."""
+    if case.get("first_response_at") is None:
+        return "acknowledge", "nobody has answered yet"
+    due, now = case.get("due_at"), dt.datetime.now(dt.timezone.utc)
+    if due is not None and due < now:
+        return "apology", "the time we promised has passed"
+    last_ours, last_theirs = case.get("last_response_at"), case.get("last_customer_at")
+    if last_ours is not None and last_theirs is not None and last_theirs > last_ours:
+        return "apology", "they wrote again after our answer"
+    return "resolution", "answered; the customer waits for the solution"
 FALLBACK_LANGUAGE = "en"
 # Platform length limits an agent must see before copying a reply: X 280, Bluesky 300,
 # Mastodon 500 (the default; an instance may allow more). Counted in code points, which is

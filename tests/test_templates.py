@@ -153,3 +153,19 @@ def test_mastodon_and_bluesky_replies_have_their_length_limits():
     assert templates.over_limit("x" * 301, "bluesky") == 1
     assert templates.over_limit("x" * 500, "mastodon") is None
     assert templates.over_limit("x" * 501, "mastodon") == 1
+
+
+def test_the_reply_editor_opens_on_the_kind_of_reply_the_case_needs():
+    import datetime as dt
+
+    now = dt.datetime.now(dt.timezone.utc)
+    hour = dt.timedelta(hours=1)
+    fresh = {"first_response_at": None, "due_at": None}
+    assert templates.needed_category(fresh)[0] == "acknowledge"
+    answered = {"first_response_at": now - 2 * hour, "last_response_at": now - 2 * hour,
+                "last_customer_at": now - 3 * hour, "due_at": now + hour}
+    assert templates.needed_category(answered)[0] == "resolution"
+    assert templates.needed_category({**answered, "due_at": now - hour}) == (
+        "apology", "the time we promised has passed")
+    assert templates.needed_category({**answered, "last_customer_at": now - hour}) == (
+        "apology", "they wrote again after our answer")
