@@ -3,17 +3,26 @@ browser context and signed in as their own user, against a real `clamor run` ser
 store of 1 M synthetic mentions (clamor.benchmark's builder), while the demo collector feeds
 new mentions every few seconds and the scheduler analyses and files them.
 
-Every interaction is timed from the click until the page has settled (Streamlit is no longer
-running and the element the agent waits for is visible). Errors are counted: exceptions,
-Streamlit error boxes, timeouts, browser console errors. The same work is first done by one
-session alone (the baseline of this run); the table gives per interaction kind the count,
-p50, p95, max and errors, and p95 with N sessions against p95 alone. Also reported: the
-server's peak RSS and CPU, mentions collected, analysed and filed during the run, actions
-recorded against the audit log (lost updates), and the machine's load.
+Each agent loops over a desk's work: pick a view (all waiting, mine, unassigned), open a case,
+choose a holding-reply template, assign it to themself, set its status, mark it responded;
+every other case, open it again from their promises and resolve it; now and then filter the
+list by language and complaints, and visit the Overview. (Agents do not see the Explore
+page's search: the inbox filters are their search.)
 
-Usage: python bench/load.py [--sessions 20] [--minutes 5] [--mentions 1000000]
-                            [--store DIR] [--keep] [--json]
-Writes bench/results/load.json. Exits 1 if any error happened.
+Every interaction is timed from the click until its result shows (the element or toast the
+agent waits for) and the Streamlit run that drew it has ended (the app's script state, as
+Streamlit's own end-to-end tests read it). Errors are counted: exception boxes, error boxes,
+timeouts (60 s), browser console errors, a lost connection. One agent alone first does every
+kind of interaction: the baseline of this run. The table gives per kind the count, p50, p95,
+max and errors, and p95 with N agents against p95 alone. Also reported: the server's peak RSS,
+its CPU and its wait for a CPU (the machine may be shared), the browser's CPU, mentions
+collected, analysed and filed during the run, every confirmed action looked up in the audit
+log afterwards (lost updates), and the load average.
+
+Usage: python bench/load.py [--sessions 20] [--minutes 5] [--mentions 1000000] [--store DIR]
+           [--keep] [--json] [--think S] [--feed-every S] [--baseline-rounds R]
+           [--server-env STREAMLIT_RUNNER_POST_SCRIPT_GC=false]
+Writes bench/results/load.json (--output). Exits 1 if any error happened.
 """
 
 from __future__ import annotations
