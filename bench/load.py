@@ -362,6 +362,7 @@ class Agent:
     rounds: int | None = None  # stop after this many rounds of work (None: at the deadline)
     shots: Path | None = None  # a screenshot of the page at each error goes here
     phase: str = ""
+    timeout_s: float = 60.0  # an interaction that takes longer is a timeout error
     records: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     done: list = field(default_factory=list)     # (case, event kind) the audit log must hold
@@ -373,7 +374,8 @@ class Agent:
 
     # -- timing and errors
 
-    async def timed(self, kind: str, trigger, expected=None, timeout: float = 60.0) -> float:
+    async def timed(self, kind: str, trigger, expected=None, timeout: float | None = None
+                    ) -> float:
         from playwright.async_api import Error as PlaywrightError
 
         page = self.page
@@ -382,6 +384,7 @@ class Agent:
         started = time.monotonic()
         if started > self.deadline:
             raise TimeUp
+        timeout = timeout or self.timeout_s
         try:
             t0 = await page.evaluate(MARK_JS)
             await trigger()
@@ -700,7 +703,8 @@ async def warm_up(url: str) -> None:
 
 async def run_phase(url: str, names: list[str], password: str, seconds: float,
                     think_s: float, seed: int, rounds: int | None = None,
-                    shots: Path | None = None, phase: str = "") -> list[Agent]:
+                    shots: Path | None = None, phase: str = "",
+                    timeout_s: float = 60.0) -> list[Agent]:
     """len(names) agents at once in one Chromium, each in its own context, for `seconds`
     (or, alone, `rounds` rounds of work within them)."""
     from playwright.async_api import async_playwright
@@ -710,7 +714,7 @@ async def run_phase(url: str, names: list[str], password: str, seconds: float,
         try:
             deadline = time.monotonic() + seconds
             agents = [Agent(browser, url, name, password, i, deadline, think_s, rounds,
-                            shots, phase, rng=random.Random(seed * 1000 + i))
+                            shots, phase, timeout_s, rng=random.Random(seed * 1000 + i))
                       for i, name in enumerate(names)]
 
             async def staggered(agent: Agent) -> None:
@@ -918,6 +922,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds an agent pauses between interactions, ±50 %% (1)")
     parser.add_argument("--feed-every", type=float, default=3.0,
                         help="seconds between new posts in the collector's stream (3)")
+    parser.add_argument("--timeout", type=float, default=60.0,
+                        help="seconds after which an interaction counts as a timeout (60)")
     parser.add_argument("--json", action="store_true", help="print the JSON result")
     parser.add_argument("--output", default=str(RESULTS), help=f"JSON file ({RESULTS})")
     args = parser.parse_args(argv)
@@ -942,7 +948,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict = {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "commit": _commit(), "cpu_count": os.cpu_count(), "think_s": args.think,
-        "feed_every_s": args.feed_every, "server_env": server_env,
+        "feed_every_s": args.feed_every, "server_env": server_env, "timeout_s": args.timeout,
         "store": str(folder) if args.store or args.keep else None,
         "loadavg_before": [round(x, 2) for x in os.getloadavg()]}
     try:
@@ -968,11 +974,12 @@ def main(argv: list[str] | None = None) -> int:
         u0, bcpu0, t0 = server.usage(), sampler.browser_cpu_s(), time.monotonic()
         alone = asyncio.run(run_phase(server.url, names[:1], password, baseline_minutes * 60,
                                       args.think, seed=1, rounds=args.baseline_rounds,
-                                      shots=shots, phase="baseline"))
+                                      shots=shots, phase="baseline", timeout_s=args.timeout))
         u1, bcpu1, t1 = server.usage(), sampler.browser_cpu_s(), time.monotonic()
         progress(f"{args.sessions} agents at once for {args.minutes * 60:.0f} s…")
         crowd = asyncio.run(run_phase(server.url, names, password, args.minutes * 60,
-                                      args.think, seed=2, shots=shots, phase="load"))
+                                      args.think, seed=2, shots=shots, phase="load",
+                                      timeout_s=args.timeout))
         u2, bcpu2, t2 = server.usage(), sampler.browser_cpu_s(), time.monotonic()
         result["server"] = {
             "peak_rss_mb": round(u2["peak_rss_mb"], 1), "threads": u2["threads"],
