@@ -282,6 +282,11 @@ def cmd_run(args) -> int:
         # stdin. --open opens the browser itself, once the server answers.
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
+        # Streamlit runs a full garbage collection after every script run, auto-refreshes
+        # included; with the analysis models loaded each one took 170-270 ms and, with 20
+        # agents, about 60 % of the server's time (bench/load.py under py-spy). Python's own
+        # collector still runs as usual; Clamor's page runs make little cyclic garbage.
+        "--runner.postScriptGC", "false",
     ]
     if args.secrets:
         secrets = Path(args.secrets).resolve()

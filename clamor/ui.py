@@ -8,13 +8,14 @@ Mention text, author names and URLs are untrusted: they are only ever shown with
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import math
 from urllib.parse import urlparse
 
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from clamor import auth, config, runtime
+from clamor import auth, config, knowledge, runtime
 from clamor.config import ConfigError
 from clamor.store import StoreBusy
 
@@ -40,7 +41,14 @@ _CSS = """
 
 @st.cache_resource(show_spinner="Opening the database…")
 def _runtime() -> runtime.Runtime:
-    return runtime.load()
+    loaded = runtime.load()
+    # The knowledge base's index (and the Thai dictionary and stemmers it loads) is built
+    # now, not while an agent waits for the first case panel.
+    knowledge.index(loaded.store)
+    # What is loaded by now lives as long as the process: keep it out of every later
+    # collection's walk (each full collection walked the whole heap, models included).
+    gc.freeze()
+    return loaded
 
 
 def get_runtime() -> runtime.Runtime:

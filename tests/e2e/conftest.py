@@ -123,6 +123,16 @@ def page():
         browser.close()
 
 
+def settled(page, timeout: float = 30_000) -> None:
+    """Wait until the app has finished its current run (Streamlit's own end-to-end tests read
+    the stApp element's data-test-script-state): a widget clicked while a run is still going
+    is redrawn when the run ends, and an open dropdown closes."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("stApp")).to_have_attribute(
+        "data-test-script-state", "notRunning", timeout=timeout)
+
+
 DEMO_PASSWORD = "aerolume-demo"  # clamor.demo.desk.DEMO_PASSWORD, as the sign-in page shows
 
 
