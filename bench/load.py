@@ -635,7 +635,11 @@ class Agent:
 
         options = self.page.get_by_role("option")
         for attempt in range(3):
-            await box.click()
+            if attempt == 0:
+                await box.click()
+            else:  # from the keyboard: a click can land while the sticky panel scrolls
+                await box.focus()
+                await box.press("ArrowDown")
             try:
                 await options.first.wait_for(state="visible", timeout=10_000)
                 return
