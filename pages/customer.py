@@ -17,7 +17,9 @@ store = rt.store
 
 st.title("Customer")
 if st.session_state.get("customer_done"):
-    st.success(st.session_state.pop("customer_done"))
+    # The message may name a handle (anyone's choice, "_like_this_"): text, never Markdown.
+    with st.container(border=True):
+        st.text("✓ " + st.session_state.pop("customer_done"))
 
 
 def show(key: str | None) -> None:
