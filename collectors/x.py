@@ -65,6 +65,7 @@ from collectors.base import (
     parse_time,
     with_retries,
 )
+from collectors.json_lines import json_lines
 
 NAME = "x"
 VERSION = "1"
@@ -670,39 +671,27 @@ def read_archive(path: str | os.PathLike) -> Iterator[ArchiveLine]:
     `includes`, `meta`), or one post (`twarc2 flatten`, twarc 1). A line that cannot be read
     is reported with its number and kept as text; it never stops the lines after it."""
     query = f"archive:{Path(path).name}"
-    with open(path, "rb") as handle:
-        for number, line in enumerate(handle, start=1):  # splits on b"\n" only
-            raw = line.rstrip(b"\r\n")
-            if not raw.strip():
-                continue
+    for line in json_lines(path):
+        number, text, obj = line.number, line.text, line.value
+        if line.problem:  # not UTF-8, or not JSON
+            yield ArchiveLine(number, [], line.problem, text=text)
+        elif not isinstance(obj, dict):
+            yield ArchiveLine(number, [], f"line {number}: not a JSON object", text=text)
+        elif "data" in obj:
             try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                yield ArchiveLine(number, [], f"line {number}: not UTF-8 text",
-                                  text=raw.decode("utf-8", "backslashreplace"))
-                continue
-            try:
-                obj = json.loads(text)
-            except (ValueError, RecursionError):  # (RecursionError: nested too deeply)
-                yield ArchiveLine(number, [], f"line {number}: not JSON", text=text)
-                continue
-            if not isinstance(obj, dict):
-                yield ArchiveLine(number, [], f"line {number}: not a JSON object", text=text)
-            elif "data" in obj:
-                try:
-                    yield ArchiveLine(number, flatten(obj, query, what=f"line {number}"))
-                except SourceError as exc:
-                    yield ArchiveLine(number, [], f"line {number}: {exc}", text=text)
-            elif _is_post(obj):
-                item = {**obj, "_query": query}
-                if isinstance(obj.get("author"), dict):  # twarc2 flatten puts the author here
-                    item["_author"] = obj["author"]
-                yield ArchiveLine(number, [item])
-            elif isinstance(obj.get("meta"), dict) and obj["meta"].get("result_count") == 0:
-                yield ArchiveLine(number, [])  # a page with no posts: nothing to read
-            else:
-                yield ArchiveLine(number, [], f"line {number}: has no data{_errors_said(obj)}",
-                                  text=text)
+                yield ArchiveLine(number, flatten(obj, query, what=f"line {number}"))
+            except SourceError as exc:
+                yield ArchiveLine(number, [], f"line {number}: {exc}", text=text)
+        elif _is_post(obj):
+            item = {**obj, "_query": query}
+            if isinstance(obj.get("author"), dict):  # twarc2 flatten puts the author here
+                item["_author"] = obj["author"]
+            yield ArchiveLine(number, [item])
+        elif isinstance(obj.get("meta"), dict) and obj["meta"].get("result_count") == 0:
+            yield ArchiveLine(number, [])  # a page with no posts: nothing to read
+        else:
+            yield ArchiveLine(number, [], f"line {number}: has no data{_errors_said(obj)}",
+                              text=text)
 
 
 # -- replies (opt-in) ----------------------------------------------------------------------
