@@ -14,6 +14,9 @@ from clamor.config import DEMO_CONFIG, load_config
 from clamor.store import Store
 from collectors.replay import ReplayCollector
 
+# A real PostgreSQL server: the fixtures postgres_server and postgres_db (issue 10).
+from tests.conftest_postgres import postgres_db, postgres_server  # noqa: F401
+
 NOW = dt.datetime(2026, 11, 20, 14, 0, tzinfo=dt.timezone.utc)
 
 
