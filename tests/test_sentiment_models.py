@@ -21,11 +21,12 @@ LANGS = ("fa", "ar", "th", "el")
 NAMES = {"pos": "positive", "neg": "negative", "neu": "neutral"}
 
 # Held-out macro-F1 measured when the shipped charlr-*-2 models were trained (2026-11-26;
-# scripts/train_sentiment.py and `make eval` print it; ar and el retrained the same day):
-# fa 0.636, ar 0.530, th 0.655, el 0.666. The floors are those minus 0.03, so a retrain that loses a little still passes
-# and one that breaks something (hashing, normalisation, export) does not. Persian counts its
-# neutral answers as misses: its set (subtitles) has no neutral rows.
-HELD_OUT_F1 = {"fa": 0.636, "ar": 0.530, "th": 0.655, "el": 0.666}
+# scripts/train_sentiment.py and `make eval` print it; fa, ar and el retrained the same
+# day): fa 0.653, ar 0.530, th 0.655, el 0.666. The floors are those minus 0.03, so a
+# retrain that loses a little still passes and one that breaks something (hashing,
+# normalisation, export) does not. Persian counts its neutral answers as misses: its set
+# (subtitles) has no neutral rows.
+HELD_OUT_F1 = {"fa": 0.653, "ar": 0.530, "th": 0.655, "el": 0.666}
 F1_FLOOR = {lang: round(f1 - 0.03, 3) for lang, f1 in HELD_OUT_F1.items()}
 
 
