@@ -16,7 +16,7 @@ from pathlib import Path
 
 from clamor import auth, cases, tone
 from clamor.config import Config
-from clamor.store import Store, utcnow
+from clamor.store import Store, take_numbers, utcnow
 from collectors.base import Poster  # (native id, text, dry_run) -> {"platform_id"} or
 #                                     {"would_send"} for a dry run
 
@@ -51,11 +51,11 @@ def _case_of_mention(con, mention_id: str, now: dt.datetime) -> str:
     con.execute("DELETE FROM case_mentions WHERE mention_id = ? AND case_id IS NULL",
                 [mention_id])
     con.execute("DELETE FROM filing_queue WHERE mention_id = ?", [mention_id])
-    (number,) = con.execute("SELECT nextval('case_number')").fetchone()
-    case = f"C-{number}"
+    case = f"C-{take_numbers(con, 'case_number')[0]}"
     con.execute(
         "INSERT INTO cases (id, mention_id, source, author, conversation_id, status, "
-        "opened_at, last_customer_at, messages) VALUES (?, ?, ?, ?, ?, 'new', ?, ?, 1)",
+        "opened_at, last_customer_at, messages, waiting_cues, waiting_kinds) "
+        "VALUES (?, ?, ?, ?, ?, 'new', ?, ?, 1, [], [])",
         [case, mention_id, source, author, conversation, created, created])
     con.execute("INSERT INTO case_mentions VALUES (?, ?, 'customer')", [mention_id, case])
     cases.refresh_waiting(con, [case])
@@ -85,9 +85,10 @@ def _event(con, case: str, mention_id: str, kind: str, actor: str, at: dt.dateti
            before: str | None = None, after: str | None = None, template_id: str | None = None,
            reply_text: str | None = None, note: str | None = None) -> None:
     con.execute(
-        "INSERT INTO events (case_id, mention_id, kind, actor, happened_at, template_id, "
-        "reply_text, note, before_value, after_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [case, mention_id, kind, actor, at, template_id, reply_text, note, before, after])
+        "INSERT INTO events (id, case_id, mention_id, kind, actor, happened_at, template_id, "
+        "reply_text, note, before_value, after_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [take_numbers(con, "events_id")[0], case, mention_id, kind, actor, at, template_id,
+         reply_text, note, before, after])
 
 
 def _who(actor: str, doing: str) -> str:
@@ -184,9 +185,10 @@ def _audit_post(store: Store, mention_id: str, source: str, actor: str, text: st
                 dry_run: bool, platform_id: str | None, outcome: str) -> None:
     with store.transaction() as con:
         con.execute(
-            "INSERT INTO posted_replies (mention_id, source, actor, posted_at, text, dry_run, "
-            "platform_id, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [mention_id, source, actor, utcnow(), text, dry_run, platform_id, outcome],
+            "INSERT INTO posted_replies (id, mention_id, source, actor, posted_at, text, "
+            "dry_run, platform_id, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [take_numbers(con, "posted_replies_id")[0], mention_id, source, actor, utcnow(),
+             text, dry_run, platform_id, outcome],
         )
 
 
@@ -379,9 +381,10 @@ def _record_survey(con, case_ref: str, kind: str, score: int, actor: str,
     if not isinstance(score, int) or not low <= score <= high:
         raise ActionRefused(f"a {kind.upper()} answer is a whole number from {low} to {high}")
     case = _load(con, case_ref)
-    con.execute("INSERT INTO surveys (case_id, kind, score, answered_at, recorded_by, "
-                "recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
-                [case["id"], kind, score, answered_at or now, actor, now])
+    con.execute("INSERT INTO surveys (id, case_id, kind, score, answered_at, recorded_by, "
+                "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [take_numbers(con, "surveys_id")[0], case["id"], kind, score,
+                 answered_at or now, actor, now])
     _event(con, case["id"], case["mention_id"], "survey", actor, now, after=f"{kind} {score}")
 
 
@@ -436,10 +439,10 @@ def edit_template(store: Store, *, actor: str, template_id: str, lang: str, cate
     with store.transaction() as con:
         _permit(con, actor, "edit_template")
         con.execute(
-            "INSERT INTO template_edits (template_id, lang, category, title, text, edited_by, "
-            "edited_at, before_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [template_id.strip(), lang, category, title.strip(), text.strip(), actor, utcnow(),
-             before_text])
+            "INSERT INTO template_edits (id, template_id, lang, category, title, text, "
+            "edited_by, edited_at, before_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [take_numbers(con, "template_edits_id")[0], template_id.strip(), lang, category,
+             title.strip(), text.strip(), actor, utcnow(), before_text])
 
 
 def _iso(value: dt.datetime | None) -> str | None:

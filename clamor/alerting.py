@@ -21,7 +21,7 @@ import pandas as pd
 from analysis import spikes
 from clamor import auth, notify, queries, standards
 from clamor.config import LANGUAGE_NAMES, Config
-from clamor.store import Store, utcnow
+from clamor.store import Store, take_numbers, utcnow
 
 SYSTEM = "Clamor"
 LOOKBACK = dt.timedelta(hours=24)  # what each scheduled run re-evaluates
@@ -228,8 +228,7 @@ def _save(store: Store, alert: Alert, now: dt.datetime) -> tuple[str, bool]:
             [e.kind, alert.series_set, e.start - dt.timedelta(minutes=spikes.BIN_MINUTES),
              e.end or now]).fetchone()
         if row is None:
-            (number,) = con.execute("SELECT nextval('alert_number')").fetchone()
-            alert_id = f"A-{number}"
+            alert_id = f"A-{take_numbers(con, 'alert_number')[0]}"
             con.execute(
                 "INSERT INTO alerts (id, kind, series, status, severity, started_at, ended_at, "
                 "peak_at, observed, expected, spread, statistic, threshold, latest_at, "

@@ -572,8 +572,8 @@ def _file_cases(store, end: dt.datetime) -> dict:
             WHERE m.is_own
         """)
         (cases,) = con.execute("SELECT count(*) FROM bench_cases").fetchone()
-        con.execute("DROP SEQUENCE case_number")
-        con.execute(f"CREATE SEQUENCE case_number START {10001 + cases}")
+        con.execute("UPDATE counters SET value = ? WHERE name = 'case_number'",
+                    [10000 + cases])
         con.execute("DROP TABLE bench_filing")
         con.execute("DROP TABLE bench_cases")
         from clamor import cases as casework

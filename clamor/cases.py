@@ -25,7 +25,7 @@ import pandas as pd
 
 from clamor.config import COMPETITOR, LEAST_LOADED, Config, Person, RoutingRule
 from clamor.hours import BusinessHours
-from clamor.store import Store, utcnow
+from clamor.store import Store, take_numbers, utcnow
 
 OPEN_STATUSES = ("new", "acknowledged", "in_progress", "waiting_on_customer")
 CLOSED_STATUSES = ("resolved", "ignored")
@@ -331,9 +331,7 @@ def _file_customers(con, config: Config, new: pd.DataFrame, window: dt.timedelta
     shifts = on_shift_now(config, now)
     # Case numbers for the whole batch in one statement, in filing order.
     wanted = sum(f.opened for f in filings)
-    numbers = iter(sorted(n for (n,) in con.execute(
-        "SELECT nextval('case_number') FROM range(?)", [wanted]).fetchall())) if wanted \
-        else iter(())
+    numbers = iter(take_numbers(con, "case_number", wanted))
     opened, events = [], []
     for filing in filings:
         case = filing.case
@@ -377,7 +375,9 @@ def _file_customers(con, config: Config, new: pd.DataFrame, window: dt.timedelta
         })
         con.register("opened", frame)
         try:
-            con.execute("INSERT INTO cases BY NAME SELECT * FROM opened")
+            # (the lists spelled out: a team store has no list defaults)
+            con.execute("INSERT INTO cases BY NAME SELECT *, []::VARCHAR[] AS waiting_cues, "
+                        "[]::VARCHAR[] AS waiting_kinds FROM opened")
         finally:
             con.unregister("opened")
 
@@ -585,9 +585,11 @@ def _append_events(con, events: list[tuple]) -> None:
                                           "happened_at", "before_value", "after_value",
                                           "note"])
     frame["happened_at"] = pd.to_datetime(frame["happened_at"], utc=True)
+    frame = frame.sort_values("happened_at", kind="stable")  # ids in the order things happened
+    frame.insert(0, "id", take_numbers(con, "events_id", len(frame)))
     con.register("new_events", frame)
     try:
-        con.execute("INSERT INTO events BY NAME SELECT * FROM new_events ORDER BY happened_at")
+        con.execute("INSERT INTO events BY NAME SELECT * FROM new_events")
     finally:
         con.unregister("new_events")
 

@@ -23,8 +23,11 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", help="DuckDB file (default: $CLAMOR_DB or data/clamor.duckdb; "
+    parser.add_argument("--db", help="DuckDB file, or a team store ducklake:postgres:CONNINFO "
+                                     "(default: $CLAMOR_DB or data/clamor.duckdb; "
                                      "data/demo.duckdb with --demo)")
+    parser.add_argument("--data-path", metavar="FOLDER",
+                        help="a team store's Parquet folder (default: $CLAMOR_DATA_PATH)")
     parser.add_argument("--config", help="TOML config file (default: $CLAMOR_CONFIG or "
                                          "./clamor.toml; the demo brand's with --demo)")
     parser.add_argument("--demo", action="store_true",
@@ -45,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="address to bind (default 127.0.0.1: this machine only)")
     run.add_argument("--open", action="store_true",
                      help="open the dashboard in this machine's browser, if it has one")
+    run.add_argument("--no-scheduler", action="store_true",
+                     help="serve the dashboard only (a replica of a team store, whose "
+                          "`clamor worker`s collect)")
     run.add_argument("--secrets", metavar="FILE",
                      help="Streamlit secrets file to read (single sign-on settings; default: "
                           ".streamlit/secrets.toml here or in your home folder)")
@@ -112,6 +118,27 @@ def build_parser() -> argparse.ArgumentParser:
                     "checkpoint the database. The app also runs it every night; run it by "
                     "hand after a large import.")
     _common(maintain)
+    maintain.add_argument("--keep-snapshots", type=int, default=60, metavar="MINUTES",
+                          help="team store: keep this much history for readers under way "
+                               "(default 60)")
+
+    worker = sub.add_parser(
+        "worker", help="collect and analyse on schedule, without the dashboard",
+        description="Run the scheduler (collectors, analysis, alerts, nightly upkeep) without "
+                    "the dashboard, until stopped. Against a team store any number of workers "
+                    "and dashboards run at once; each job runs in one worker at a time.")
+    _common(worker)
+
+    migrate = sub.add_parser(
+        "migrate", help="copy a DuckDB file into a new team store",
+        description="Copy every table of the embedded database (--db) into a new, empty "
+                    "DuckLake team store (--to, with --to-data-path or $CLAMOR_DATA_PATH). "
+                    "Stop the dashboard first: the copy reads the file.")
+    _common(migrate)
+    migrate.add_argument("--to", required=True, metavar="ducklake:postgres:CONNINFO",
+                         help="the team store to fill")
+    migrate.add_argument("--to-data-path", metavar="FOLDER",
+                         help="its Parquet folder (default: $CLAMOR_DATA_PATH)")
 
     bench = sub.add_parser(
         "bench", help="measure Clamor on a synthetic store (1 M mentions by default)",
@@ -248,19 +275,20 @@ class UserError(Exception):
 
 def _open(args):
     from clamor.config import ConfigError, config_path, load_config
-    from clamor.store import Store, StoreBusy, db_path
+    from clamor.store import LakeError, Store, StoreBusy, store_location
 
     try:
         config = load_config(config_path(args.config, demo=args.demo))
-        store = Store(db_path(args.db, demo=args.demo))
-    except (ConfigError, StoreBusy) as exc:
+        store = Store(store_location(args.db, demo=args.demo),
+                      data_path=getattr(args, "data_path", None))
+    except (ConfigError, StoreBusy, LakeError) as exc:
         raise UserError(str(exc)) from None
     return config, store
 
 
 def cmd_run(args) -> int:
     from clamor.config import ConfigError, config_path, load_config
-    from clamor.store import db_path
+    from clamor.store import LakeError, parse_location, store_location
 
     cfg_path = config_path(args.config, demo=args.demo)
     try:
@@ -271,10 +299,21 @@ def cmd_run(args) -> int:
         _prepare_demo(args)
     env = dict(os.environ)
     env["CLAMOR_CONFIG"] = str(cfg_path.resolve())
-    env["CLAMOR_DB"] = str(db_path(args.db, demo=args.demo).resolve())
+    try:
+        location = parse_location(store_location(args.db, demo=args.demo), args.data_path)
+    except LakeError as exc:
+        raise UserError(str(exc)) from None
+    if location.is_lake:
+        env["CLAMOR_DB"] = store_location(args.db, demo=args.demo)
+        env["CLAMOR_DATA_PATH"] = str(location.data_path.resolve())
+    else:
+        env["CLAMOR_DB"] = str(location.path.resolve())
     env["CLAMOR_DEMO"] = "1" if args.demo else "0"
-    print(f"Clamor on http://{args.host}:{args.port} · database {env['CLAMOR_DB']} · "
-          f"config {env['CLAMOR_CONFIG']} · Ctrl+C stops it", flush=True)
+    if args.no_scheduler:
+        env["CLAMOR_SCHEDULER"] = "0"
+    print(f"Clamor on http://{args.host}:{args.port} · database {location.display()} · "
+          f"config {env['CLAMOR_CONFIG']}"
+          f"{' · no scheduler' if args.no_scheduler else ''} · Ctrl+C stops it", flush=True)
     command = [
         sys.executable, "-m", "clamor.serve", "run", str(APP),
         "--server.port", str(args.port), "--server.address", args.host,
@@ -455,12 +494,58 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_worker(args) -> int:
+    from clamor import scheduler, sources
+
+    config, store = _open(args)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    running = scheduler.start(store, config, sources.collectors(config, demo=args.demo))
+    jobs = ", ".join(job.id for job in running.get_jobs())
+    print(f"Clamor worker on {store.name} · jobs {jobs} · Ctrl+C stops it", flush=True)
+    if not store.lake:
+        print("(an embedded DuckDB file: while this worker holds it, no dashboard can open "
+              "it; a team runs a team store, README \"Running a team\")", flush=True)
+    try:
+        while not stop.wait(1):
+            pass
+    finally:
+        scheduler.stop_all()  # waits for a job under way, so what it took is committed
+        store.close()
+    print("worker stopped", flush=True)
+    return 0
+
+
+def cmd_migrate(args) -> int:
+    from clamor import teamstore
+    from clamor.store import LakeError, StoreBusy, db_path
+
+    try:
+        report = teamstore.copy_into_lake(db_path(args.db, demo=args.demo), args.to,
+                                          args.to_data_path, progress=print)
+    except (LakeError, StoreBusy, teamstore.NotEmpty) as exc:
+        raise UserError(str(exc)) from None
+    print(f"copied {report['rows']:,} rows in {len(report['tables'])} tables into "
+          f"{report['to']}")
+    return 0
+
+
 def cmd_maintain(args) -> int:
+    import datetime as dt
+
     _, store = _open(args)
     started = time.monotonic()
-    entries = store.compact_search_words()
-    print(f"search index re-sorted: {entries:,} word entries "
+    try:
+        report = store.maintain(dt.timedelta(minutes=args.keep_snapshots))
+    finally:
+        store.close()
+    print(f"search index re-sorted: {report['search_entries']:,} word entries "
           f"({time.monotonic() - started:.1f} s)")
+    if "parquet_files_before" in report:
+        print(f"team store: small writes moved to Parquet, files merged, snapshots older than "
+              f"{args.keep_snapshots} min forgotten; Parquet files "
+              f"{report['parquet_files_before']:,} → {report['parquet_files_after']:,}")
     return 0
 
 
@@ -500,7 +585,7 @@ def cmd_status(args) -> int:
     from clamor import queries, sources
 
     config, store = _open(args)
-    print(f"database: {store.path}")
+    print(f"database: {store.name}")
     print(f"config:   {config.path}")
     runs = queries.last_runs(store).set_index("source")
     for status in sources.statuses(config, demo=args.demo):
@@ -615,14 +700,16 @@ def cmd_alerts(args) -> int:
 
 
 def cmd_backup(args) -> int:
+    from clamor.store import LakeError
+
     _, store = _open(args)
     try:
         written = store.backup(args.output)
-    except FileExistsError as exc:
+    except (FileExistsError, LakeError) as exc:
         raise UserError(str(exc)) from None
     finally:
         store.close()
-    print(f"wrote a backup of {store.path} to {written}")
+    print(f"wrote a backup of {store.name} to {written}")
     return 0
 
 
@@ -817,6 +904,7 @@ COMMANDS = {"run": cmd_run, "collect": cmd_collect, "import": cmd_import,
             "status": cmd_status, "report": cmd_report, "surveys": cmd_surveys,
             "alerts": cmd_alerts, "users": cmd_users, "kb": cmd_kb, "backup": cmd_backup,
             "restore": cmd_restore, "maintain": cmd_maintain, "bench": cmd_bench,
+            "worker": cmd_worker, "migrate": cmd_migrate,
             "customer": cmd_customer}
 
 

@@ -294,7 +294,8 @@ def link(store: Store, key: str, source: str, author: str, *, by: str,
         members = handles(con, joining) + handles(con, target)
         now = utcnow()
         for s, a in dict.fromkeys(members):
-            con.execute("INSERT OR REPLACE INTO customer_links VALUES (?, ?, ?, ?, ?)",
+            con.execute("DELETE FROM customer_links WHERE source = ? AND author = ?", [s, a])
+            con.execute("INSERT INTO customer_links VALUES (?, ?, ?, ?, ?)",
                         [s, a, target, actor, now])
         con.execute("UPDATE customer_notes SET customer = ? WHERE customer = ?",
                     [target, joining])

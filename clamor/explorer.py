@@ -515,7 +515,9 @@ def save_search(store: Store, owner: str, name: str, flt: Filter) -> None:
         raise ValueError("a saved search needs a name")
     with store.transaction() as con:
         auth.permit(con, owner, "save_search")
-        con.execute("INSERT OR REPLACE INTO saved_searches VALUES (?, ?, ?, ?)",
+        con.execute("DELETE FROM saved_searches WHERE owner = ? AND name = ?",
+                    [owner, name[:120]])
+        con.execute("INSERT INTO saved_searches VALUES (?, ?, ?, ?)",
                     [owner, name[:120], flt.to_json(), utcnow()])
 
 

@@ -444,7 +444,7 @@ _INDEXES: dict[str, tuple[tuple, Index]] = {}
 
 def index(store: Store) -> Index:
     """The store's knowledge base, indexed; rebuilt only when it has changed."""
-    key = str(store.path)
+    key = store.name
     now = version(store)
     cached = _INDEXES.get(key)
     if cached is None or cached[0] != now:

@@ -1,7 +1,8 @@
 """What the dashboard process holds: the config, the store, and the running scheduler.
 
 `clamor run` passes its choices to the Streamlit process in environment variables
-(CLAMOR_DB, CLAMOR_CONFIG, CLAMOR_DEMO); `load` reads them back and opens everything once.
+(CLAMOR_DB — a file or a team store —, CLAMOR_DATA_PATH, CLAMOR_CONFIG, CLAMOR_DEMO,
+CLAMOR_SCHEDULER); `load` reads them back and opens everything once.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 from clamor import scheduler, sources
 from clamor.config import Config, config_path, load_config
-from clamor.store import Store, db_path
+from clamor.store import Store, store_location
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,11 @@ def demo_from_env() -> bool:
 def load(*, start_scheduler: bool = True) -> Runtime:
     """Open config and store from the environment and start the scheduler (once).
 
-    Raises ConfigError or StoreBusy with a sentence for the user.
+    Raises ConfigError, StoreBusy or LakeError with a sentence for the user.
     """
     demo = demo_from_env()
     config = load_config(config_path(demo=demo))
-    store = Store(db_path(demo=demo))
+    store = Store(store_location(demo=demo))  # a team store's data path: CLAMOR_DATA_PATH
     if start_scheduler and os.environ.get("CLAMOR_SCHEDULER", "1") != "0":
         scheduler.start(store, config, sources.collectors(config, demo=demo))
     return Runtime(config, store, demo)

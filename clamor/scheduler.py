@@ -5,20 +5,28 @@ an APScheduler BackgroundScheduler. Streamlit reruns page scripts constantly and
 modules when code changes, so the scheduler is kept in a registry that survives re-imports
 (an attribute of the `sys` module, one entry per database file) and is started exactly once
 per process; jobs have fixed ids, so starting again can never double a job.
+
+In a team store (clamor/lake.py) several processes run these jobs: `clamor worker`s and any
+dashboard started with its scheduler. Each job then runs under a lease named by its id, so
+one collector job per source (and one analysis pass, one alert run) runs at a time across
+them; a worker that finds the lease held skips that tick, and a dead worker's lease expires
+after LEASE_SECONDS, when the next tick elsewhere takes the job over.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import sys
 import threading
+from typing import Any, Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from clamor.config import Config
 from clamor.pipeline import analyse_pending, collect_once
-from clamor.store import Store
+from clamor.store import LeaseLost, Store
 from collectors.base import Collector
 
 log = logging.getLogger(__name__)
@@ -27,6 +35,9 @@ ALERTS_JOB = "alerts"
 MAINTAIN_JOB = "maintain"
 _REGISTRY = "_clamor_schedulers"
 _LOCK = threading.Lock()
+# How long a worker's hold on a job lasts without renewal (it is renewed every third of it
+# while the job runs): how long a dead worker's job waits before another takes it over.
+LEASE_SECONDS = float(os.environ.get("CLAMOR_LEASE_SECONDS", "120"))
 
 
 def job_id(collector: Collector) -> str:
@@ -43,9 +54,23 @@ def _registry() -> dict[str, BackgroundScheduler]:
 _ANALYSING = threading.Lock()
 
 
+def _leased(store: Store, job: str, work: Callable[..., Any], *args: Any) -> Any:
+    """Run `work` if no other process runs `job` now (always, in an embedded store)."""
+    try:
+        with store.leased(job, LEASE_SECONDS) as mine:
+            if not mine:
+                log.debug("%s runs in another worker; skipped here", job)
+                return None
+            return work(*args)
+    except LeaseLost as exc:
+        log.warning("%s: %s", job, exc)
+        return None
+
+
 def _collect_then_analyse(store: Store, collector: Collector, config: Config) -> None:
-    report = collect_once(store, collector, config)
-    if report.inserted:
+    report = _leased(store, f"collect:{collector.name}", collect_once, store, collector,
+                     config)
+    if report is not None and report.inserted:
         # New mentions reach the inbox analysed now, not at the next analysis tick. (Jobs must
         # not call the scheduler itself: its shutdown waits for jobs while holding its lock.)
         _analyse(store, config)
@@ -56,7 +81,7 @@ def _analyse(store: Store, config: Config) -> None:
     if not _ANALYSING.acquire(blocking=False):
         return
     try:
-        analyse_pending(store, config)
+        _leased(store, ANALYSIS_JOB, analyse_pending, store, config)
     except Exception:  # keep the job alive; the next tick retries the same mentions
         log.exception("analysis pass failed")
     finally:
@@ -67,21 +92,21 @@ def _alerts(store: Store, config: Config) -> None:
     from clamor import alerting  # detection pulls in pandas-heavy code only when it runs
 
     try:
-        alerting.run(store, config)
+        _leased(store, ALERTS_JOB, alerting.run, store, config)
     except Exception:  # keep the job alive; the next run looks at the same day again
         log.exception("alert detection failed")
 
 
 def _maintain(store: Store) -> None:
     try:
-        store.compact_search_words()
+        _leased(store, MAINTAIN_JOB, store.maintain)
     except Exception:  # lookups still work unsorted, only slower; try again tomorrow
         log.exception("search index maintenance failed")
 
 
 def start(store: Store, config: Config, collectors: list[Collector]) -> BackgroundScheduler:
     """Start the scheduler for this database, or return the one already running."""
-    key = str(store.path.resolve())
+    key = store.name
     with _LOCK:
         running = _registry().get(key)
         if running is not None and running.running:
@@ -125,7 +150,7 @@ def start(store: Store, config: Config, collectors: list[Collector]) -> Backgrou
 
 
 def running_for(store: Store) -> BackgroundScheduler | None:
-    scheduler = _registry().get(str(store.path.resolve()))
+    scheduler = _registry().get(store.name)
     return scheduler if scheduler is not None and scheduler.running else None
 
 

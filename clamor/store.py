@@ -1,9 +1,14 @@
-"""The DuckDB store: the one writer of Clamor's database file.
+"""The store: Clamor's one way into its database, embedded or shared by a team.
 
-DuckDB lets a single process hold a database file, so the dashboard, the scheduler's jobs and
-the CLI share one `Store` per process. Every thread reads through its own cursor; writes go
-through one lock and are bulk (Arrow) inserts, idempotent on the mention id, with a
-collector's cursor saved in the same transaction as the rows it covers.
+Embedded (the default, `duckdb:PATH`): DuckDB lets a single process hold a database file, so
+the dashboard, the scheduler's jobs and the CLI share one `Store` per process. Team
+(`ducklake:postgres:…`, clamor/lake.py): several processes share a DuckLake store, and the
+same SQL runs on it; where the lake lacks what the file has (keys, indexes, sequences) the
+store keeps the rule itself, and says so where it does.
+
+Every thread reads through its own cursor; writes go through one lock (in a team, one
+PostgreSQL advisory lock across processes) and are bulk (Arrow) inserts, idempotent on the
+mention id, with a collector's cursor saved in the same transaction as the rows it covers.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import datetime as dt
 import json
 import os
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -22,6 +27,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from clamor import lake
+from clamor.lake import LakeError, LeaseLost, Location  # noqa: F401 (callers catch these here)
 from collectors.base import Mention, is_utf8
 
 DEFAULT_DB = Path("data") / "clamor.duckdb"
@@ -32,13 +39,35 @@ class StoreBusy(Exception):
     """Another process holds the database file."""
 
 
-def db_path(explicit: str | os.PathLike | None = None, *, demo: bool = False) -> Path:
-    """Which file to open: `--db`, then `CLAMOR_DB`, then data/clamor.duckdb (demo.duckdb)."""
+def store_location(explicit: str | os.PathLike | None = None, *, demo: bool = False) -> str:
+    """Which store to open: `--db`, then `CLAMOR_DB`, then data/clamor.duckdb (demo.duckdb).
+    A DuckDB file path (optionally `duckdb:PATH`) or a team store `ducklake:postgres:…`."""
     if explicit:
-        return Path(explicit)
+        return str(explicit)
     if os.environ.get("CLAMOR_DB"):
-        return Path(os.environ["CLAMOR_DB"])
-    return DEMO_DB if demo else DEFAULT_DB
+        return os.environ["CLAMOR_DB"]
+    return str(DEMO_DB if demo else DEFAULT_DB)
+
+
+def db_path(explicit: str | os.PathLike | None = None, *, demo: bool = False) -> Path:
+    """The embedded database file a command works on (see store_location)."""
+    location = lake.parse_location(store_location(explicit, demo=demo), "-")
+    if location.is_lake:
+        raise LakeError("this command works on an embedded DuckDB file, not a team store")
+    return location.path
+
+
+def take_numbers(con: duckdb.DuckDBPyConnection, name: str, count: int = 1) -> list[int]:
+    """The next `count` numbers of a counter (case and alert references, row ids), taken
+    inside the caller's write transaction: no gaps, and in a team no two processes get the
+    same number, since one writer runs at a time (DuckLake has no sequences)."""
+    if count <= 0:
+        return []
+    con.execute("UPDATE counters SET value = value + ? WHERE name = ?", [count, name])
+    row = con.execute("SELECT value FROM counters WHERE name = ?", [name]).fetchone()
+    if row is None:
+        raise KeyError(f"no counter {name!r}")
+    return list(range(row[0] - count + 1, row[0] + 1))
 
 
 def _raw_json(raw: Any, *, lossless: bool = False) -> str:
@@ -116,19 +145,39 @@ def _mention_table(
 
 
 class Store:
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._root = duckdb.connect(str(self.path))
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise StoreBusy(
-                    f"{self.path} is open in another Clamor process (DuckDB lets one process "
-                    "hold a database file). Stop that process (the dashboard, `clamor run`) "
-                    "or use another --db."
-                ) from None
-            raise
+    def __init__(self, location: str | os.PathLike | Location, *,
+                 data_path: str | os.PathLike | None = None):
+        """Open (creating if need be) the store at `location`: a DuckDB file path, or a
+        team store `ducklake:postgres:CONNINFO` whose Parquet files go to `data_path` (else
+        CLAMOR_DATA_PATH). Raises StoreBusy or LakeError with a sentence for the user."""
+        if not isinstance(location, Location):
+            location = lake.parse_location(location, data_path)
+        self.location = location
+        self.lake = location.is_lake
+        self.path = location.path  # the embedded file; None for a team store
+        self._coordinator = lake.Coordinator(location.catalog) if self.lake else None
+        if self.lake:
+            self.name = location.display()
+            self._root = duckdb.connect()  # in memory: the lake is attached to it
+            try:
+                lake.attach(self._root, location)
+            except BaseException:
+                self._coordinator.close()
+                raise
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.name = str(self.path.resolve())
+            try:
+                self._root = duckdb.connect(str(self.path))
+            except duckdb.IOException as exc:
+                if "lock" in str(exc).lower():
+                    raise StoreBusy(
+                        f"{self.path} is open in another Clamor process (DuckDB lets one "
+                        "process hold a database file). Stop that process (the dashboard, "
+                        "`clamor run`), use another --db, or run a team store (README, "
+                        "\"Running a team\")."
+                    ) from None
+                raise
         self._write_lock = threading.RLock()
         self._local = threading.local()
         self.filed_at = float("-inf")  # when the analysis pass last looked for unfiled mentions
@@ -141,28 +190,86 @@ class Store:
         """This thread's cursor on the shared database."""
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
-            cursor = self._local.cursor = self._root.cursor()
+            cursor = self._root.cursor()
+            if self.lake:  # a cursor starts on the in-memory database, not the lake
+                cursor.execute(f"USE {lake.LAKE}")
+            self._local.cursor = cursor
         return cursor
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One write transaction; only one runs at a time in this process."""
-        with self._write_lock:
+        """One write transaction; only one runs at a time in this process, and in a team
+        store only one across all processes (so it starts from every write before it)."""
+        with self._write_lock, (self._coordinator.writing() if self.lake else nullcontext()):
             con = self.con
             con.execute("BEGIN TRANSACTION")
             try:
                 yield con
+                self._check_lease()
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")
 
+    # -- leases (team store) -------------------------------------------------------------
+
+    @contextmanager
+    def leased(self, job: str, seconds: float) -> Iterator[bool]:
+        """Run a job only where no other process runs it (team store): yields False when
+        another worker holds `job`'s lease, else True while this thread holds it; the lease
+        is renewed in the background, and a transaction that commits after it was lost (this
+        worker stalled past `seconds` and another took over) is rolled back with LeaseLost.
+        In an embedded store there is one process: always True."""
+        if not self.lake:
+            yield True
+            return
+        coordinator = self._coordinator
+        if not coordinator.take(job, seconds):
+            yield False
+            return
+        stop = threading.Event()
+
+        def renew() -> None:
+            while not stop.wait(seconds / 3):
+                try:
+                    if not coordinator.take(job, seconds):
+                        return  # taken over: the next commit fails in _check_lease
+                except LakeError:
+                    pass  # the catalog is unreachable now; try again at the next beat
+
+        beat = threading.Thread(target=renew, name=f"lease {job}", daemon=True)
+        beat.start()
+        self._local.lease = job
+        try:
+            yield True
+        finally:
+            self._local.lease = None
+            stop.set()
+            beat.join()
+            coordinator.release(job)
+
+    def _check_lease(self) -> None:
+        job = getattr(self._local, "lease", None)
+        if job and not self._coordinator.holds(job):
+            raise LeaseLost(f"the lease on {job} expired and another worker took it over; "
+                            "this worker's uncommitted work is dropped (that worker redoes it)")
+
+    def leases(self) -> list[tuple]:
+        """Job leases in a team store: job, holder, taken_at, expires_at."""
+        return self._coordinator.leases() if self.lake else []
+
     def close(self) -> None:
         self._root.close()
+        if self._coordinator is not None:
+            self._coordinator.close()
 
     def backup(self, target: str | os.PathLike) -> Path:
         """A consistent copy of the whole database in a new file, taken by this process while
         it keeps running (writers wait for it; readers do not)."""
+        if self.lake:
+            raise LakeError(
+                "a team store is backed up where it lives: pg_dump of the catalog database "
+                "plus a copy of the data folder (README, \"Running a team\")")
         target = Path(target)
         if target.exists():
             raise FileExistsError(f"{target} exists already; choose a new file name")
@@ -187,6 +294,8 @@ class Store:
 
     def migrate(self) -> int:
         """Apply the numbered SQL files in clamor/migrations that this file has not seen."""
+        if self.lake:
+            return self._migrate_lake()
         with self._write_lock:
             con = self.con
             con.execute(
@@ -194,11 +303,7 @@ class Store:
                 "(version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMPTZ)"
             )
             done = {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
-            files = sorted(
-                (f for f in resources.files("clamor.migrations").iterdir()
-                 if f.name.endswith(".sql")),
-                key=lambda f: f.name,
-            )
+            files = self._migration_files()
             new: list[int] = []
             for f in files:
                 version = int(f.name.split("_", 1)[0])
@@ -225,6 +330,44 @@ class Store:
                 # the file would no longer open.
                 con.execute("CHECKPOINT")
             return len(files)
+
+    @staticmethod
+    def _migration_files() -> list:
+        return sorted((f for f in resources.files("clamor.migrations").iterdir()
+                       if f.name.endswith(".sql")), key=lambda f: f.name)
+
+    def _migrate_lake(self) -> int:
+        """A new team store gets the schema an embedded database has after every migration
+        (read from one made in memory, less keys, indexes and sequences) and the counters
+        it starts from; a store made by an older Clamor gets the migrations it lacks, which
+        from 012 on must run on DuckLake as written (no keys, indexes or sequences)."""
+        files = self._migration_files()
+        with self.transaction() as con:
+            made = con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? "
+                "AND table_name = 'schema_migrations'", [lake.LAKE]).fetchone()[0]
+            if not made:
+                model = Store(":memory:")
+                try:
+                    for statement in lake.schema_statements(model.con):
+                        con.execute(statement)
+                    for table in ("schema_migrations", "counters"):
+                        con.register("model_rows", model.query_df(f"SELECT * FROM {table}"))
+                        try:
+                            con.execute(f"INSERT INTO {table} SELECT * FROM model_rows")
+                        finally:
+                            con.unregister("model_rows")
+                finally:
+                    model.close()
+                return len(files)
+            done = {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
+            for f in files:
+                version = int(f.name.split("_", 1)[0])
+                if version not in done:
+                    con.execute(f.read_text(encoding="utf-8"))
+                    con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                                [version, f.name, utcnow()])
+        return len(files)
 
     # -- collection ----------------------------------------------------------------------
 
@@ -273,18 +416,36 @@ class Store:
             if unique:
                 con.register("incoming", table)
                 try:
-                    inserted = con.execute(  # seq: the mention's number in the search index
-                        "INSERT INTO mentions SELECT *, nextval('mention_seq') FROM incoming "
-                        "ON CONFLICT DO NOTHING"
-                    ).fetchone()[0]
+                    inserted = self._insert_new_mentions(con)
                 finally:
                     con.unregister("incoming")
             if save_cursor:
-                con.execute(
-                    "INSERT OR REPLACE INTO cursors VALUES (?, ?, ?, ?)",
-                    [collector, cursor_query, cursor, utcnow()],
-                )
+                con.execute("DELETE FROM cursors WHERE source = ? AND query = ?",
+                            [collector, cursor_query])
+                con.execute("INSERT INTO cursors VALUES (?, ?, ?, ?)",
+                            [collector, cursor_query, cursor, utcnow()])
         return int(inserted)
+
+    def _insert_new_mentions(self, con: duckdb.DuckDBPyConnection) -> int:
+        """Insert the mentions in `incoming` that are not stored yet, each numbered (seq: its
+        number in the search index and the analysis pass's order)."""
+        if not self.lake:  # the primary key's index finds the stored ones
+            return con.execute("INSERT INTO mentions SELECT *, nextval('mention_seq') "
+                               "FROM incoming ON CONFLICT DO NOTHING").fetchone()[0]
+        # No keys in a lake: leave out the stored ones by an anti-join. Numbers are taken in
+        # the one write transaction running, so they grow in commit order, which the
+        # analysis pass relies on (it takes what is numbered above the last one analysed).
+        con.execute("CREATE OR REPLACE TEMP TABLE new_mentions AS SELECT * FROM incoming i "
+                    "WHERE NOT EXISTS (SELECT 1 FROM mentions m WHERE m.id = i.id)")
+        try:
+            (count,) = con.execute("SELECT count(*) FROM new_mentions").fetchone()
+            if count:
+                first = take_numbers(con, "mention_seq", count)[0]
+                con.execute("INSERT INTO mentions SELECT *, ? - 1 + row_number() OVER () "
+                            "FROM new_mentions", [first])
+            return int(count)
+        finally:
+            con.execute("DROP TABLE temp.new_mentions")
 
     def save_unreadable(self, source: str, items: Sequence[tuple[str, Any]]) -> None:
         """Keep raw items that could not be read, with the reason, so nothing is lost."""
@@ -313,10 +474,11 @@ class Store:
     ) -> None:
         with self.transaction() as con:
             con.execute(
-                "INSERT INTO collector_runs (source, started_at, finished_at, status, fetched, "
-                "inserted, duplicates, unreadable, unmatched, message, rate_remaining, "
-                "rate_reset_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [source, started_at, utcnow(), status, fetched, inserted, duplicates,
+                "INSERT INTO collector_runs (id, source, started_at, finished_at, status, "
+                "fetched, inserted, duplicates, unreadable, unmatched, message, "
+                "rate_remaining, rate_reset_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [take_numbers(con, "collector_runs_id")[0], source, started_at, utcnow(),
+                 status, fetched, inserted, duplicates,
                  unreadable, unmatched, message, rate_remaining, rate_reset_at],
             )
 
@@ -379,13 +541,17 @@ class Store:
         with self.transaction() as con:
             con.register("incoming", rows)
             try:
-                con.execute(
-                    "INSERT OR REPLACE INTO analysis BY NAME SELECT * FROM incoming"
-                )
+                if self.lake:  # no key to replace on: a re-analysed mention's row goes first
+                    con.execute("DELETE FROM analysis WHERE mention_id IN "
+                                "(SELECT mention_id FROM incoming)")
+                    con.execute("INSERT INTO analysis BY NAME SELECT * FROM incoming")
+                else:
+                    con.execute("INSERT OR REPLACE INTO analysis BY NAME SELECT * FROM incoming")
                 self._add_hourly(con, "JOIN incoming a ON a.seq = m.seq")
                 # analysed: now to be filed into cases (clamor/cases.py takes them off)
-                con.execute("INSERT OR IGNORE INTO filing_queue "
-                            "SELECT seq, mention_id FROM incoming WHERE seq IS NOT NULL")
+                con.execute("INSERT INTO filing_queue SELECT seq, mention_id FROM incoming i "
+                            "WHERE seq IS NOT NULL AND NOT EXISTS "
+                            "(SELECT 1 FROM filing_queue q WHERE q.seq = i.seq)")
             finally:
                 con.unregister("incoming")
             if "words" in results.columns:
@@ -405,21 +571,30 @@ class Store:
 
     def _add_hourly(self, con: duckdb.DuckDBPyConnection, joined: str) -> None:
         facts = self._HOURLY.format(joined=joined)
-        con.execute(f"""
-            INSERT INTO hourly_mentions
-            SELECT hour, source, lang, sentiment_label, complaint, is_own, count(*)
-            FROM ({facts}) GROUP BY ALL
-            ON CONFLICT DO UPDATE SET mentions = mentions + EXCLUDED.mentions
-        """)
-        con.execute(f"""
-            INSERT INTO hourly_terms
-            SELECT hour, term, source, lang, sentiment_label, complaint, is_own, count(*)
+        # MERGE, not ON CONFLICT: the same statement runs on a team store, which has no keys.
+        keys = ("hour", "source", "lang", "sentiment_label", "complaint", "is_own")
+        self._merge_counts(con, "hourly_mentions", keys, f"""
+            SELECT hour, source, lang, sentiment_label, complaint, is_own, count(*) AS mentions
+            FROM ({facts}) GROUP BY ALL""")
+        self._merge_counts(con, "hourly_terms", keys[:1] + ("term",) + keys[1:], f"""
+            SELECT hour, term, source, lang, sentiment_label, complaint, is_own,
+                   count(*) AS mentions
             FROM (SELECT * EXCLUDE (matched_terms), unnest(list_distinct(matched_terms))
                              AS term
                   FROM ({facts}))
-            GROUP BY ALL
-            ON CONFLICT DO UPDATE SET mentions = mentions + EXCLUDED.mentions
-        """)
+            GROUP BY ALL""")
+
+    @staticmethod
+    def _merge_counts(con: duckdb.DuckDBPyConnection, table: str, keys: tuple[str, ...],
+                      counted: str) -> None:
+        """Add `counted` (the key columns and `mentions`) to the counts in `table`."""
+        on = " AND ".join(f"t.{k} = c.{k}" for k in keys)  # key columns are NOT NULL
+        columns = ", ".join(keys + ("mentions",))
+        values = ", ".join(f"c.{k}" for k in keys + ("mentions",))
+        con.execute(f"""
+            MERGE INTO {table} t USING ({counted}) c ON {on}
+            WHEN MATCHED THEN UPDATE SET mentions = t.mentions + c.mentions
+            WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({values})""")
 
     def rebuild_hourly(self) -> None:
         """Count every analysed mention again (after a re-analysis, or a restore)."""
@@ -469,8 +644,51 @@ class Store:
             con.execute("ALTER TABLE search_words_sorted RENAME TO search_words")
             con.execute("DELETE FROM search_recent")
             (entries,) = con.execute("SELECT count(*) FROM search_words").fetchone()
-        self.con.execute("CHECKPOINT")
+        if not self.lake:  # (a lake's files are rewritten by `clamor maintain`)
+            self.con.execute("CHECKPOINT")
         return int(entries)
+
+    # -- maintenance ---------------------------------------------------------------------
+
+    KEEP_SNAPSHOTS = dt.timedelta(hours=1)  # a team store's history kept for readers under way
+    # A team store's file is rewritten without its deleted rows once this share of them is
+    # deleted: cases and counters change all day, so their files would otherwise carry a
+    # delete file per night for ever (DuckLake's default waits for 95 %).
+    REWRITE_DELETED = 0.05
+
+    def maintain(self, keep_snapshots: dt.timedelta | None = None) -> dict[str, Any]:
+        """Nightly upkeep (`clamor maintain`, and the scheduler at 03:30 UTC): re-sort the
+        search index; in a team store also move small writes kept in the catalog out to
+        Parquet, merge small files, forget snapshots older than `keep_snapshots` and delete
+        the files no snapshot reads any more. Returns what it found and did."""
+        report: dict[str, Any] = {"search_entries": self.compact_search_words()}
+        if not self.lake:
+            return report
+        keep = self.KEEP_SNAPSHOTS if keep_snapshots is None else keep_snapshots
+        report["parquet_files_before"] = self.parquet_files()
+        with self._write_lock, self._coordinator.writing():  # writers wait; readers do not
+            con = self.con
+            # In DuckLake's recommended order: small writes out of the catalog, old
+            # snapshots forgotten, files with deleted rows rewritten, small files merged,
+            # and then the files no snapshot reads any more deleted.
+            con.execute(f"CALL ducklake_flush_inlined_data('{lake.LAKE}')")
+            con.execute(f"CALL ducklake_expire_snapshots('{lake.LAKE}', older_than => ?)",
+                        [utcnow() - keep])
+            con.execute(f"CALL ducklake_rewrite_data_files('{lake.LAKE}', "
+                        f"delete_threshold => {self.REWRITE_DELETED})")
+            con.execute(f"CALL ducklake_merge_adjacent_files('{lake.LAKE}')")
+            con.execute(f"CALL ducklake_expire_snapshots('{lake.LAKE}', older_than => ?)",
+                        [utcnow() - keep])
+            con.execute(f"CALL ducklake_cleanup_old_files('{lake.LAKE}', older_than => ?)",
+                        [utcnow() - keep])
+        report["parquet_files_after"] = self.parquet_files()
+        return report
+
+    def parquet_files(self) -> int:
+        """How many Parquet files a team store's data folder holds (0 for a DuckDB file)."""
+        if not self.lake:
+            return 0
+        return sum(1 for _ in self.location.data_path.rglob("*.parquet"))
 
     def unindexed_mentions(self, limit: int) -> pd.DataFrame | None:
         """Analysed mentions from before the search index existed, next to index (seq,

@@ -17,7 +17,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 
 from clamor import auth, config, knowledge, runtime
 from clamor.config import ConfigError
-from clamor.store import StoreBusy
+from clamor.store import LakeError, StoreBusy
 
 RTL_LANGUAGES = {"fa", "ar", "he", "ur"}
 LANGUAGE_NAMES = {**config.LANGUAGE_NAMES, None: "unknown"}
@@ -55,7 +55,7 @@ def get_runtime() -> runtime.Runtime:
     """The process's runtime; on a config or database problem, say so and stop the page."""
     try:
         return _runtime()
-    except (ConfigError, StoreBusy) as exc:
+    except (ConfigError, StoreBusy, LakeError) as exc:
         st.error(str(exc))
         st.stop()
         raise  # unreachable: st.stop ends the script

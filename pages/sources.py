@@ -103,9 +103,14 @@ def source_table() -> None:
 source_table()
 
 st.subheader("Backup", anchor=False)
-st.caption("A consistent copy of the whole database, taken while Clamor keeps running. "
-           "Restore one with `clamor restore FILE` after stopping the dashboard.")
-if st.button("Back up now", key="backup"):
+if store.lake:
+    st.caption("This is a team store (DuckLake): back it up where it lives, with pg_dump of "
+               "its catalog database and a copy of its data folder (README, \"Running a "
+               "team\").")
+else:
+    st.caption("A consistent copy of the whole database, taken while Clamor keeps running. "
+               "Restore one with `clamor restore FILE` after stopping the dashboard.")
+if not store.lake and st.button("Back up now", key="backup"):
     folder = store.path.parent / "backups"
     target = folder / f"{store.path.stem}-{utcnow():%Y%m%d-%H%M%S}.duckdb"
     try:
