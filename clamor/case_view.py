@@ -55,6 +55,7 @@ def panel(store: Store, config: Config, mention_id: str, agent: str) -> None:
         st.subheader(f"Case {case_ref}")
         st.button("Close", key="close-panel", on_click=close, shortcut="Esc",
                   help="Close the case panel (Esc)")
+    _changed_meanwhile(store, case_ref, agent)
     _summary(store, config, case)
 
     st.caption("Conversation")
@@ -83,6 +84,30 @@ def panel(store: Store, config: Config, mention_id: str, agent: str) -> None:
         surveys = queries.case_surveys(store, case_ref)
         if not surveys.empty:
             st.dataframe(surveys, hide_index=True, width="stretch")
+
+
+# What an event did, as the notice below says it.
+_DID = {"assigned": "assigned", "escalated": "escalated", "followed_up": "followed up",
+        "ignored": "ignored", "promised": "answered", "reopened": "reopened",
+        "resolved": "resolved", "responded": "answered", "status": "changed the status of",
+        "survey": "recorded a survey answer on"}
+
+
+def _changed_meanwhile(store: Store, case_ref: str, agent: str) -> None:
+    """Say so when someone else changed the case while this agent had it open (on this
+    dashboard or another replica): what they did is below, and an action the agent meant
+    for the old state did not happen. One notice per change."""
+    latest = queries.latest_event(store, case_ref)
+    seen = st.session_state.setdefault("case_seen", {})
+    before = seen.get(case_ref)
+    seen[case_ref] = latest["id"] if latest else None
+    if before is None or latest is None or latest["id"] == before or latest["actor"] == agent:
+        return
+    who = "The customer's new message" if latest["kind"] == "reopened" and \
+        latest["actor"] == cases.SYSTEM else latest["actor"]
+    st.warning(f"{ui.escape_markdown(who)} {_DID.get(latest['kind'], latest['kind'])} this case at "
+               f"{ui.local_time(latest['happened_at'])} while you had it open; this is how "
+               "it stands now.", icon=":material/sync:")
 
 
 def _summary(store: Store, config: Config, case: dict) -> None:

@@ -288,7 +288,8 @@ def _open(args):
 
 def cmd_run(args) -> int:
     from clamor.config import ConfigError, config_path, load_config
-    from clamor.store import LakeError, parse_location, store_location
+    from clamor.lake import LakeError, parse_location
+    from clamor.store import store_location
 
     cfg_path = config_path(args.config, demo=args.demo)
     try:

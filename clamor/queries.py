@@ -241,6 +241,15 @@ def case_events(store: Store, case_id: str) -> pd.DataFrame:
         "reply_text FROM events WHERE case_id = ? ORDER BY happened_at, id", [case_id])
 
 
+def latest_event(store: Store, case_id: str) -> dict | None:
+    """The case's newest event (id, kind, actor, happened_at), or None."""
+    rows = store.query_rows(
+        "SELECT id, kind, actor, happened_at FROM events WHERE case_id = ? "
+        "ORDER BY id DESC LIMIT 1", [case_id])
+    return dict(zip(("id", "kind", "actor", "happened_at"), rows[0], strict=True)) \
+        if rows else None
+
+
 def case_surveys(store: Store, case_id: str) -> pd.DataFrame:
     return store.query_df(
         "SELECT kind, score, answered_at, recorded_by FROM surveys WHERE case_id = ? "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import math
+import re
 from urllib.parse import urlparse
 
 import streamlit as st
@@ -175,6 +176,15 @@ def sentence(exc: Exception) -> str:
     text = str(exc).strip()
     text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def escape_markdown(text: str) -> str:
+    """A desk name (a user, a team) set inside a Markdown message (st.warning and kin render
+    Markdown) so it shows as written."""
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def page_style() -> None:
