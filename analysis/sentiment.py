@@ -293,7 +293,7 @@ def label(score: float | None) -> str:
 
 # --- Character n-gram models --------------------------------------------------------------
 
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 _REPEATS = re.compile(r"(.)\1{3,}", re.DOTALL)
 _SPACES = re.compile(r"[\s_]+")
 _LINKS_AND_HANDLES = re.compile(r"https?://\S+|www\.\S+|@[\w.]+")

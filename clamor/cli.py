@@ -122,6 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
                           help="team store: keep this much history for readers under way "
                                "(default 60)")
 
+    rescore = sub.add_parser(
+        "rescore", help="score again what older sentiment models scored",
+        description="After an upgrade or a retraining (scripts/train_sentiment.py), score "
+                    "again every analysed mention whose sentiment came from another model "
+                    "than the one shipped now; the complaint flags that read it follow.")
+    _common(rescore)
+    rescore.add_argument("--dry-run", action="store_true",
+                         help="only say how many mentions per language would be re-scored")
+
     worker = sub.add_parser(
         "worker", help="collect and analyse on schedule, without the dashboard",
         description="Run the scheduler (collectors, analysis, alerts, nightly upkeep) without "
@@ -492,6 +501,28 @@ def cmd_export(args) -> int:
     count = explorer.export(store, flt, args.format, args.output, progress)
     print("", file=sys.stderr)
     print(f"wrote {count} mention(s) to {args.output} ({args.format})")
+    return 0
+
+
+def cmd_rescore(args) -> int:
+    from clamor import pipeline
+
+    config, store = _open(args)
+    try:
+        stale = store.stale_scores(pipeline.current_models())
+        if not stale:
+            print("every analysed mention is scored by the current models")
+            return 0
+        models = pipeline.current_models()
+        for lang, count in stale.items():
+            print(f"{lang}: {count:,} mention(s) scored by an older model than {models[lang]}")
+        if args.dry_run:
+            return 0
+        started = time.monotonic()
+        done = pipeline.rescore(store, config)
+    finally:
+        store.close()
+    print(f"re-scored {done:,} mention(s) in {time.monotonic() - started:.1f} s")
     return 0
 
 
@@ -905,7 +936,7 @@ COMMANDS = {"run": cmd_run, "collect": cmd_collect, "import": cmd_import,
             "status": cmd_status, "report": cmd_report, "surveys": cmd_surveys,
             "alerts": cmd_alerts, "users": cmd_users, "kb": cmd_kb, "backup": cmd_backup,
             "restore": cmd_restore, "maintain": cmd_maintain, "bench": cmd_bench,
-            "worker": cmd_worker, "migrate": cmd_migrate,
+            "worker": cmd_worker, "migrate": cmd_migrate, "rescore": cmd_rescore,
             "customer": cmd_customer}
 
 

@@ -258,7 +258,7 @@ class Coordinator:
                 SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at,
                     taken_at = CASE WHEN l.holder = EXCLUDED.holder THEN l.taken_at
                                     ELSE EXCLUDED.taken_at END
-                WHERE l.holder = EXCLUDED.holder OR l.expires_at < now()
+                WHERE l.holder = EXCLUDED.holder OR l.expires_at <= now()
             RETURNING holder""", [job, self.holder, dt.timedelta(seconds=seconds)])
         return bool(rows)
 
@@ -268,10 +268,13 @@ class Coordinator:
             [job, self.holder]))
 
     def release(self, job: str) -> None:
-        self._lease_sql("DELETE FROM clamor_leases WHERE job = %s AND holder = %s RETURNING 1",
-                        [job, self.holder])
+        """Let the job go (it expires now); the row stays, saying who ran it last."""
+        self._lease_sql("UPDATE clamor_leases SET expires_at = now() WHERE job = %s "
+                        "AND holder = %s RETURNING 1", [job, self.holder])
 
     def leases(self) -> list[tuple]:
-        """Every lease: job, holder, taken_at, expires_at (for `clamor doctor` and tests)."""
+        """Every job's lease: job, holder (the last one when idle), taken_at, expires_at,
+        running (held now)."""
         return self._lease_sql(
-            "SELECT job, holder, taken_at, expires_at FROM clamor_leases ORDER BY job", [])
+            "SELECT job, holder, taken_at, expires_at, expires_at > now() AS running "
+            "FROM clamor_leases ORDER BY job", [])

@@ -298,6 +298,33 @@ def analyse_pending(store: Store, config: Config, now: dt.datetime | None = None
 FILING_IDLE_SECONDS = 60
 
 
+def current_models() -> dict[str, str]:
+    """Language → the sentiment model this Clamor scores it with."""
+    return {lang: model for lang, (model, _) in sentiment.SCORERS.items()}
+
+
+def rescore(store: Store, config: Config, progress=lambda _: None) -> int:
+    """Score again, with the models this Clamor ships, every analysed mention whose score
+    came from another model (after an upgrade or a retraining): sentiment and the complaint
+    verdict that reads it; language and search words stay. Then the hourly counts and what
+    each case waits on are brought up to date. Returns how many were re-scored."""
+    current = current_models()
+    done, after = 0, 0
+    while True:
+        batch = store.stale_batch(current, after, config.analysis.batch_size)
+        if batch.empty:
+            break
+        after = int(batch["seq"].max())
+        results = analyse(batch.drop(columns=["seq"]), config.watchlist.languages, utcnow())
+        done += store.save_rescored(results)
+        progress(done)
+    if done:
+        store.rebuild_hourly()
+        with store.transaction() as con:
+            cases.refresh_waiting(con, None)
+    return done
+
+
 BACKFILL_BATCH = 20_000
 
 

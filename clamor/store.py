@@ -255,7 +255,7 @@ class Store:
                             "this worker's uncommitted work is dropped (that worker redoes it)")
 
     def leases(self) -> list[tuple]:
-        """Job leases in a team store: job, holder, taken_at, expires_at."""
+        """Job leases in a team store: job, holder, taken_at, expires_at, running."""
         return self._coordinator.leases() if self.lake else []
 
     def close(self) -> None:
@@ -557,6 +557,44 @@ class Store:
             if "words" in results.columns:
                 self._add_words(con, results)
                 self._flush_search_words(con)
+        return len(results)
+
+    # -- re-scoring after a model change --------------------------------------------------
+
+    _STALE = """
+        FROM analysis a JOIN mentions m ON m.id = a.mention_id
+        JOIN (SELECT unnest(?) AS lang, unnest(?) AS model) c ON c.lang = a.lang
+        WHERE a.sentiment_model IS DISTINCT FROM c.model
+    """
+
+    def stale_scores(self, current: dict[str, str]) -> dict[str, int]:
+        """Analysed mentions per language whose sentiment came from another model than
+        `current` (language → model name) names."""
+        return dict(self.query_rows(
+            f"SELECT a.lang, count(*) {self._STALE} GROUP BY a.lang ORDER BY a.lang",
+            [list(current), list(current.values())]))
+
+    def stale_batch(self, current: dict[str, str], after_seq: int, limit: int
+                    ) -> pd.DataFrame:
+        """The next stale mentions by number (id, seq, text, source_lang, is_own)."""
+        return self.query_df(
+            f"SELECT m.id, m.seq, m.text, m.source_lang, m.is_own {self._STALE} "
+            "AND m.seq > ? ORDER BY m.seq LIMIT ?",
+            [list(current), list(current.values()), after_seq, limit])
+
+    def save_rescored(self, results: pd.DataFrame) -> int:
+        """Replace the sentiment and complaint columns of analysed mentions (results: the
+        analysis table's columns); their language and search words stay."""
+        columns = ("sentiment", "sentiment_label", "sentiment_model", "complaint",
+                   "complaint_score", "complaint_cues", "analysed_at", "analysis_version")
+        with self.transaction() as con:
+            con.register("rescored", results[["mention_id", *columns]])
+            try:
+                con.execute(
+                    f"UPDATE analysis SET {', '.join(f'{c} = r.{c}' for c in columns)} "
+                    "FROM rescored r WHERE analysis.mention_id = r.mention_id")
+            finally:
+                con.unregister("rescored")
         return len(results)
 
     # -- the explorer's search index and hourly counts -----------------------------------

@@ -102,6 +102,23 @@ def source_table() -> None:
 
 source_table()
 
+if store.lake:
+    st.subheader("Workers", anchor=False)
+    st.caption(f"A team store: {ui.escape_markdown(store.name)}. Each job runs in one "
+               "process at a time, the one holding its lease; a lease not renewed by its "
+               "expiry is taken over by another worker (`clamor worker`).")
+    leases = pd.DataFrame(store.leases(),
+                          columns=["job", "worker", "taken", "until", "running"])
+    if leases.empty:
+        st.text("No worker has run a job yet.")
+    else:
+        leases["state"] = ["running" if running else "idle" for running in leases["running"]]
+        for column in ("taken", "until"):
+            leases[column] = [ui.local_time(at) for at in leases[column]]
+        st.dataframe(leases[["job", "state", "worker", "taken", "until"]], hide_index=True,
+                     column_config={"worker": "worker (host:process:run)",
+                                    "until": "held until / released at"})
+
 st.subheader("Backup", anchor=False)
 if store.lake:
     st.caption("This is a team store (DuckLake): back it up where it lives, with pg_dump of "

@@ -85,8 +85,8 @@ def test_each_language_has_its_scorer_and_unknown_ones_stay_unscored():
     )
     assert scores[0][1] == "positive" and scores[0][0] > 0.5
     assert scores[1][1] == "negative" and scores[1][0] < -0.5
-    assert scores[2][1:] == ("positive", "charlr-fa-2") and scores[2][0] > 0.3
-    assert scores[3][1:] == ("negative", "charlr-el-2") and scores[3][0] < -0.3
+    assert scores[2][1:] == ("positive", "charlr-fa-3") and scores[2][0] > 0.3
+    assert scores[3][1:] == ("negative", "charlr-el-3") and scores[3][0] < -0.3
     # A language without a model is unscored, never a made-up neutral 0.0.
     assert sentiment.score(["Das war super"], ["de"]) == [(None, "unscored", None)]
 

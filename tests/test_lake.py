@@ -256,3 +256,34 @@ def test_a_worker_that_lost_its_lease_commits_nothing(postgres_db, tmp_path):
 def test_a_team_store_is_not_backed_up_as_a_file(team, tmp_path):
     with pytest.raises(LakeError, match="pg_dump"):
         team.backup(tmp_path / "copy.duckdb")
+
+
+# -- the dashboard on a team store ----------------------------------------------------------
+
+@pytest.mark.parametrize("page", ["pages/inbox.py", "pages/overview.py", "pages/explore.py",
+                                  "pages/standards.py", "pages/team.py", "pages/alerts.py",
+                                  "pages/audit.py", "pages/sources.py", "pages/knowledge.py",
+                                  "pages/templates.py", "pages/customer.py"])
+def test_every_page_runs_on_a_team_store(page, seeded_db, postgres_db, tmp_path, monkeypatch):
+    import streamlit as st
+
+    from clamor import teamstore
+    from clamor.config import DEMO_CONFIG
+    from tests.conftest import run
+
+    location = f"ducklake:postgres:{postgres_db}"
+    teamstore.copy_into_lake(seeded_db, location, tmp_path / "lake")
+    for name, value in {"CLAMOR_DB": location, "CLAMOR_DATA_PATH": str(tmp_path / "lake"),
+                        "CLAMOR_CONFIG": str(DEMO_CONFIG), "CLAMOR_DEMO": "1",
+                        "CLAMOR_SCHEDULER": "0"}.items():
+        monkeypatch.setenv(name, value)
+    st.cache_resource.clear()
+    try:
+        at = run(page)
+        if page == "pages/sources.py":
+            assert any("team store" in c.value for c in at.caption)
+    finally:
+        from clamor import ui
+
+        ui._runtime().store.close()
+        st.cache_resource.clear()

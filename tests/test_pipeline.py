@@ -89,7 +89,7 @@ def test_analysis_marks_every_mention_once(demo_store, config):
     assert unscored == 0
     models = {row[0] for row in demo_store.query_rows(
         "SELECT DISTINCT sentiment_model FROM analysis WHERE lang <> 'en'")}
-    assert models == {"charlr-fa-2", "charlr-ar-2", "charlr-th-2", "charlr-el-2"}
+    assert models == {"charlr-fa-3", "charlr-ar-3", "charlr-th-3", "charlr-el-3"}
 
 
 class RateLimitedSource(PageSource):
@@ -223,3 +223,24 @@ def test_analysis_in_worker_processes_gives_the_same_results(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "same"
     assert "analysis workers failed" not in done.stderr, "the workers did not run"
+
+
+def test_a_model_change_re_scores_on_demand(demo_store, config):
+    # As if these Persian and Greek scores came from an older model.
+    demo_store.con.execute("UPDATE analysis SET sentiment_model = 'charlr-' || lang || '-1', "
+                           "sentiment = 0.99, sentiment_label = 'positive' "
+                           "WHERE lang IN ('fa', 'el')")
+    stale = demo_store.stale_scores(pipeline.current_models())
+    assert set(stale) == {"fa", "el"} and all(n > 10 for n in stale.values())
+    hourly = "SELECT sum(mentions) FILTER (sentiment_label = 'positive') FROM hourly_mentions"
+    done = pipeline.rescore(demo_store, config)
+    assert done == sum(stale.values())
+    assert demo_store.stale_scores(pipeline.current_models()) == {}
+    rows = demo_store.query_rows("SELECT DISTINCT sentiment_model FROM analysis "
+                                 "WHERE lang IN ('fa', 'el') ORDER BY 1")
+    assert rows == [("charlr-el-3",), ("charlr-fa-3",)]
+    # The hourly counts follow the new labels.
+    labels = demo_store.query_rows("SELECT count(*) FILTER (sentiment_label = 'positive') "
+                                   "FROM analysis")[0][0]
+    assert demo_store.query_rows(hourly)[0][0] == labels
+    assert pipeline.rescore(demo_store, config) == 0  # nothing left to do

@@ -91,9 +91,10 @@ def test_two_workers_share_a_store_and_one_takes_over_when_the_other_is_killed(
                 return None
         watcher = wait_for("the team store", open_store, timeout=60)
 
-        def collecting_holder():
-            for job, holder, *_ in watcher.leases():
-                if job == "collect:demo":
+        def collecting_holder(running_now: bool = True):
+            """The worker collecting now (or, with running_now=False, who did last)."""
+            for job, holder, _, _, running in watcher.leases():
+                if job == "collect:demo" and (running or not running_now):
                     return holder
             return None
 
@@ -111,7 +112,8 @@ def test_two_workers_share_a_store_and_one_takes_over_when_the_other_is_killed(
 
         # The survivor takes the job over once the dead worker's lease expires.
         wait_for("the survivor to collect",
-                 lambda: (collecting_holder() or "").split(":")[1:2] == [str(survivor.pid)],
+                 lambda: (collecting_holder(running_now=False) or "").split(":")[1:2]
+                 == [str(survivor.pid)],
                  timeout=60, every=0.2)
         wait_for("every mention", lambda: stored() >= expected, timeout=90)
         wait_for("the analysis pass", lambda: queries.pending_analysis_count(watcher) == 0
