@@ -260,20 +260,34 @@ def test_a_team_store_is_not_backed_up_as_a_file(team, tmp_path):
 
 # -- the dashboard on a team store ----------------------------------------------------------
 
+@pytest.fixture(scope="module")
+def demo_lake(postgres_server, seeded_db, tmp_path_factory):
+    """A team store holding the demo's analysed history, shared by the page tests (they
+    only read it, or act on it as the dashboard does)."""
+    import uuid
+
+    from clamor import teamstore
+
+    name = f"pages_{uuid.uuid4().hex[:12]}"
+    location = f"ducklake:postgres:{postgres_server.new_database(name)}"
+    data = tmp_path_factory.mktemp("lake")
+    teamstore.copy_into_lake(seeded_db, location, data)
+    yield location, data
+    postgres_server.drop_database(name)
+
+
 @pytest.mark.parametrize("page", ["pages/inbox.py", "pages/overview.py", "pages/explore.py",
                                   "pages/standards.py", "pages/team.py", "pages/alerts.py",
                                   "pages/audit.py", "pages/sources.py", "pages/knowledge.py",
                                   "pages/templates.py", "pages/customer.py"])
-def test_every_page_runs_on_a_team_store(page, seeded_db, postgres_db, tmp_path, monkeypatch):
+def test_every_page_runs_on_a_team_store(page, demo_lake, monkeypatch):
     import streamlit as st
 
-    from clamor import teamstore
     from clamor.config import DEMO_CONFIG
     from tests.conftest import run
 
-    location = f"ducklake:postgres:{postgres_db}"
-    teamstore.copy_into_lake(seeded_db, location, tmp_path / "lake")
-    for name, value in {"CLAMOR_DB": location, "CLAMOR_DATA_PATH": str(tmp_path / "lake"),
+    location, data = demo_lake
+    for name, value in {"CLAMOR_DB": location, "CLAMOR_DATA_PATH": str(data),
                         "CLAMOR_CONFIG": str(DEMO_CONFIG), "CLAMOR_DEMO": "1",
                         "CLAMOR_SCHEDULER": "0"}.items():
         monkeypatch.setenv(name, value)
