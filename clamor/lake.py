@@ -68,8 +68,15 @@ class Location:
         """The location as users see it, with any password left out."""
         if not self.is_lake:
             return str(self.path)
-        shown = re.sub(r"password\s*=\s*\S+", "password=…", self.catalog or "")
-        return f"{LAKE_PREFIX}{shown} (data {self.data_path})"
+        return f"{LAKE_PREFIX}{redact(self.catalog or '')} (data {self.data_path})"
+
+
+def redact(text: str) -> str:
+    """Text that may hold a libpq connection string, with its password left out (both the
+    key=value form and the postgresql://user:password@host form)."""
+    text = re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1…", text,
+                  flags=re.IGNORECASE)
+    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1…@", text)
 
 
 def parse_location(text: str | os.PathLike, data_path: str | os.PathLike | None = None
@@ -139,7 +146,9 @@ def attach(con: duckdb.DuckDBPyConnection, location: Location) -> None:
 
 
 def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    """An error's first line, with any password it quotes left out."""
+    text = str(exc).strip()
+    return redact(text.splitlines()[0]) if text else type(exc).__name__
 
 
 # -- schema ----------------------------------------------------------------------------------

@@ -33,6 +33,9 @@ def controls(status: sources.SourceStatus) -> None:
             if st.button("Run now", key=f"run-{status.name}"):
                 if scheduler.run_now(store, status.name):
                     st.toast(f"{status.label}: running now")
+                elif store.lake:
+                    st.toast(f"{status.label} runs in the team's workers (`clamor worker`), "
+                             "not in this dashboard; it runs at their next tick")
                 else:
                     st.toast(f"{status.label} is not scheduled in this process")
             if st.button("Pause", key=f"pause-{status.name}"):

@@ -58,6 +58,14 @@ def test_locations_are_read_in_the_issue_s_words(tmp_path, monkeypatch):
         lake.parse_location("ducklake:postgres:", tmp_path)
 
 
+def test_a_password_in_the_location_is_never_shown(tmp_path):
+    for catalog in ("dbname=c host=db password=Pl4nted", "dbname=c password = 'Pl 4nted'",
+                    "postgresql://clamor:Pl4nted@db:5432/c"):
+        location = lake.parse_location(f"ducklake:postgres:{catalog}", tmp_path)
+        assert "Pl4nted" not in location.display() and "4nted" not in location.display()
+        assert location.catalog == catalog  # (libpq still gets it)
+
+
 def test_an_unreachable_catalog_is_a_sentence(tmp_path):
     with pytest.raises(LakeError, match="PostgreSQL catalog"):
         Store("ducklake:postgres:dbname=nowhere host=127.0.0.1 port=1 connect_timeout=2",
