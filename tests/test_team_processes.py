@@ -22,7 +22,7 @@ from clamor.config import DEMO_CONFIG
 from clamor.store import Store
 
 LIVE_LINES = 90          # arriving over the first LIVE_SPAN minutes of the run
-LIVE_SPAN = 0.5
+LIVE_SPAN = 0.3
 PAST_LINES = 30          # there at once
 
 
@@ -216,7 +216,7 @@ def test_maintenance_folds_a_day_of_small_writes_into_few_files(demo_db, postgre
         copied = team.parquet_files()
         mentions = [m for (m,) in team.query_rows(
             "SELECT mention_id FROM case_mentions WHERE case_id IS NOT NULL "
-            "AND role = 'customer' ORDER BY mention_id LIMIT 40")]
+            "AND role = 'customer' ORDER BY mention_id LIMIT 15")]
         for n, mention in enumerate(mentions):  # a shift of triage, one action at a time
             actions.respond(team, mention, actor="Eleni Markou", reply_text=f"On it ({n})")
         # Small writes stay in the catalog: a shift leaves no file per action.
