@@ -48,10 +48,27 @@ class Term(_Strict):
     kind: TermKind                         # brand | product | staff | company | competitor
     aliases: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    # The company this name stands for in share of voice, when terms are counted per company:
+    # by default a competitor is its own company and every other term is ours (the brand's).
+    company: str | None = None
+
+    @field_validator("company")
+    @classmethod
+    def _named_company(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("is empty: write the company's name, or leave the key out")
+        return value.strip() if value else value
 
     @property
     def spellings(self) -> tuple[str, ...]:
         return (self.term, *self.aliases)
+
+    def company_name(self, brand: str) -> str:
+        """The company this term names: `company` if set, else the term itself for a
+        competitor and the brand's name (ours) for any other kind."""
+        if self.company:
+            return self.company
+        return self.term if self.kind == COMPETITOR else brand
 
 
 class Watchlist(_Strict):

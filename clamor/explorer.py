@@ -9,7 +9,8 @@ Built for millions of mentions on one machine:
   sorted by word, plus search_recent: see analysis/tokens.py and migration 006) rather than
   scanning every text;
 - trends and shares read the hourly counts (hourly_mentions, hourly_terms) when the filter
-  only names what those counts are kept by, and the mentions themselves otherwise;
+  only names what those counts are kept by and the analyst's time zone cuts days on whole
+  UTC hours, and the mentions themselves otherwise;
 - lists join the analysis after choosing the page of mentions when they can.
 """
 
@@ -17,7 +18,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
+import re
+import zoneinfo
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +37,10 @@ GRAINS = ("hour", "day", "week")
 SENTIMENTS = ("positive", "neutral", "negative", "unscored", "pending")
 CASE_STATES = ("new", "acknowledged", "in_progress", "waiting_on_customer", "resolved",
                "ignored", "none")
-SHARE_KINDS = ("brand", "competitor")  # share of voice: our brand names against theirs
+# Share of voice: the names of companies (ours: brand, products, the company itself; theirs:
+# competitors). Staff names are about us but are people, not the company's voice.
+SHARE_KINDS = ("brand", "product", "company", "competitor")
+UTC = "UTC"
 
 
 @dataclass(frozen=True)
@@ -212,7 +219,12 @@ _FROM = "mentions m LEFT JOIN analysis a ON a.seq = m.seq"
 
 
 def _on_the_hour(moment: dt.datetime | None) -> bool:
-    return moment is None or (moment.minute, moment.second, moment.microsecond) == (0, 0, 0)
+    """Whether a moment starts a UTC hour (Tehran's midnight is 20:30 UTC: it does not)."""
+    if moment is None:
+        return True
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc)
+    return (moment.minute, moment.second, moment.microsecond) == (0, 0, 0)
 
 
 def _counted_hourly(flt: Filter, *, by_term: bool = False) -> bool:
@@ -241,6 +253,82 @@ def _hourly_conditions(flt: Filter, *, by_term: bool = False) -> tuple[list[str]
         params.append(flt.complaint)
     _period_conditions(flt, "h.hour", where, params)
     return where, params
+
+
+# -- time zones -----------------------------------------------------------------------------
+
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*")
+
+
+def time_zone(name: str | None) -> str:
+    """A time zone's IANA name (Europe/Athens), checked; None or '' is UTC."""
+    name = (name or UTC).strip()
+    if _ZONE_NAME.fullmatch(name):
+        try:
+            zoneinfo.ZoneInfo(name)
+            return name
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    raise ValueError(f"unknown time zone {name!r}: use a name such as Europe/Athens or "
+                     "Asia/Tehran")
+
+
+def _bucket(grain: str, column: str, tz: str) -> str:
+    """SQL for the instant the hour/day/week (from Monday) holding `column` starts, in the
+    zone `tz`. The zone, a checked name (time_zone), is written into the SQL: it sits in the
+    SELECT list, ahead of the WHERE clause's parameters."""
+    grain, tz = _grain(grain), time_zone(tz)
+    local = f"timezone('{tz}', {column})"
+    if grain == "hour":
+        # A local hour is a UTC hour shifted by the zone's minutes (:30 in Tehran and India,
+        # :45 in Nepal). Counted back from the instant, the hour repeated when the clocks go
+        # back stays two hours rather than one bucket of two.
+        return f"date_trunc('minute', {column}) - to_minutes(minute({local}))"
+    return f"timezone('{tz}', date_trunc('{grain}', {local}))"
+
+
+def bucket_end(start: dt.datetime, grain: str, tz: str = UTC) -> dt.datetime:
+    """Where the bucket starting at `start` ends: an hour later, or the next local midnight
+    (a day is 23 or 25 hours long when the clocks change), the next Monday's for a week."""
+    if _grain(grain) == "hour":
+        return start + dt.timedelta(hours=1)
+    zone = zoneinfo.ZoneInfo(time_zone(tz))
+    local = start.astimezone(zone).date() + dt.timedelta(days=1 if grain == "day" else 7)
+    return dt.datetime.combine(local, dt.time(), zone).astimezone(dt.timezone.utc)
+
+
+@functools.lru_cache(maxsize=256)
+def _whole_hour_offsets(tz: str, first: dt.date, last: dt.date) -> bool:
+    zone = zoneinfo.ZoneInfo(tz)
+    day = first
+    while day <= last:  # an offset holds for months: one look a day finds each
+        if dt.datetime.combine(day, dt.time(12), zone).utcoffset() % dt.timedelta(hours=1):
+            return False
+        day += dt.timedelta(days=1)
+    return True
+
+
+def local_hours_are_utc_hours(store: Store, flt: Filter, tz: str) -> bool:
+    """Whether every local hour, day and week of the filter's period starts on a UTC hour
+    in zone `tz`, so that the hourly counts (kept per UTC hour) add up to them: Athens,
+    summer time included, yes; Tehran (+03:30) and India (+05:30), never; a zone that
+    changed its offset (Caracas was -04:30 until 2016) only outside that time."""
+    tz = time_zone(tz)
+    if tz == UTC:
+        return True
+    since, until = flt.period()
+    if since is None or until is None:
+        first, last = store.query_rows("SELECT min(hour), max(hour) FROM hourly_mentions")[0]
+        if first is None:
+            return True  # nothing counted: nothing to add up
+        since, until = since or first, until or last
+    return _whole_hour_offsets(tz, since.date() - dt.timedelta(days=1),
+                               until.date() + dt.timedelta(days=1))
+
+
+def _hourly_answers(store: Store, flt: Filter, tz: str, *, by_term: bool = False) -> bool:
+    """Whether the hourly counts answer for this filter, counted in buckets of zone `tz`."""
+    return _counted_hourly(flt, by_term=by_term) and local_hours_are_utc_hours(store, flt, tz)
 
 
 # -- lists and counts -----------------------------------------------------------------------
@@ -350,14 +438,15 @@ def _grain(grain: str) -> str:
     return grain
 
 
-def trend(store: Store, flt: Filter, grain: str = "day") -> pd.DataFrame:
-    """Mentions per hour/day/week (UTC) and sentiment label, with the complaints among
-    them: columns bucket, sentiment_label, mentions, complaints."""
+def trend(store: Store, flt: Filter, grain: str = "day", tz: str = UTC) -> pd.DataFrame:
+    """Mentions per hour/day/week (of the time zone `tz`) and sentiment label, with the
+    complaints among them: columns bucket (the instant it starts), sentiment_label,
+    mentions, complaints."""
     grain = _grain(grain)
-    if _counted_hourly(flt):
+    if _hourly_answers(store, flt, tz):
         where, params = _hourly_conditions(flt)
         sql = f"""
-            SELECT date_trunc('{grain}', h.hour) AS bucket, h.sentiment_label,
+            SELECT {_bucket(grain, 'h.hour', tz)} AS bucket, h.sentiment_label,
                    sum(h.mentions)::BIGINT AS mentions,
                    coalesce(sum(h.mentions) FILTER (WHERE h.complaint), 0)::BIGINT
                        AS complaints
@@ -367,7 +456,7 @@ def trend(store: Store, flt: Filter, grain: str = "day") -> pd.DataFrame:
     else:
         where, params, _ = _conditions(flt)
         sql = f"""
-            SELECT date_trunc('{grain}', m.created_at) AS bucket,
+            SELECT {_bucket(grain, 'm.created_at', tz)} AS bucket,
                    coalesce(a.sentiment_label, 'pending') AS sentiment_label,
                    count(*) AS mentions,
                    count(*) FILTER (WHERE a.complaint) AS complaints
@@ -401,38 +490,98 @@ def term_kinds(config) -> dict[str, str]:
     return {t.term: t.kind for t in listening_terms(config)}
 
 
+@dataclass(frozen=True)
+class Company:
+    """One company in share of voice: its name, whether it is ours, and the watchlist terms
+    (canonical spellings, as mentions are tagged) that name it."""
+
+    name: str
+    ours: bool
+    terms: tuple[str, ...]
+
+
+def companies(config) -> tuple[Company, ...]:
+    """The companies share of voice compares, ours first, then as the watchlist lists them.
+    Each brand, product, company and competitor term names its `company` (default: ours,
+    under the brand's name, for all but competitors; a competitor is its own company); our
+    own handles (@AerolumeHelp) name the brand. Staff names are left out."""
+    from clamor.config import COMPETITOR
+    from clamor.pipeline import listening_terms
+
+    named: dict[str, list[str]] = {}
+    ours: dict[str, bool] = {}
+    for term in listening_terms(config):
+        if term.kind not in SHARE_KINDS:
+            continue
+        name = term.company_name(config.brand.name)
+        if term.term not in named.setdefault(name, []):
+            named[name].append(term.term)
+        ours[name] = ours.get(name, False) or term.kind != COMPETITOR
+    found = [Company(name, ours[name], tuple(terms)) for name, terms in named.items()]
+    return tuple(sorted(found, key=lambda c: not c.ours))  # stable: the config's order
+
+
 def share_of_voice(store: Store, flt: Filter, grain: str = "day",
-                   kinds: tuple[str, ...] = SHARE_KINDS,
-                   term_kinds: dict[str, str] | None = None) -> pd.DataFrame:
-    """Mentions per bucket of each term of the given kinds (brand and competitor names), and
-    each one's share of the bucket: columns bucket, term, kind, mentions, share. A mention
-    naming two of them counts for both. `term_kinds` is the watchlist's term -> kind (the
-    config; a mention's matched kinds are a set, not one per term); without it every term
-    counts, of kind ''."""
-    grain = _grain(grain)
-    wanted = [t for t, k in term_kinds.items() if k in kinds] if term_kinds else None
-    if _counted_hourly(flt, by_term=True):
+                   companies: tuple[Company, ...] | list[Company] | None = None,
+                   tz: str = UTC) -> pd.DataFrame:
+    """Mentions per bucket (of time zone `tz`) naming each company, and its share of the
+    bucket's: columns bucket, company, ours, mentions, share. A mention counts once for
+    each company it names: "Aerolume's app beats Skyvane and Nordhavn Air" is one mention of
+    us and one of each competitor, and naming Aerolume and SkyPoints is one mention of us.
+    The filter's terms, if any, narrow the names counted. Without `companies` every term
+    the mentions are tagged with counts as a company of its own (not ours).
+
+    The hourly counts per term answer when each company has one term (and the filter and
+    the zone allow: see _hourly_answers); a company of several terms needs the mentions
+    themselves, since a mention naming two of them is in the counts of both."""
+    grain, tz = _grain(grain), time_zone(tz)
+    term_company: dict[str, str] | None = None
+    ours: dict[str, bool] = {}
+    if companies is not None:
+        term_company = {}
+        for company in companies:
+            for term in company.terms:
+                if not flt.terms or term in flt.terms:
+                    term_company.setdefault(term, company.name)
+                    ours.setdefault(company.name, company.ours)
+        if not term_company:
+            return pd.DataFrame({"bucket": pd.Series([], dtype="datetime64[us, UTC]"),
+                                 "company": [], "ours": [], "mentions": [], "share": []})
+    wanted = list(term_company) if term_company is not None else None
+    one_term_each = term_company is None or len(set(term_company.values())) \
+        == len(term_company)
+    if one_term_each and _hourly_answers(store, flt, tz, by_term=True):
         where, params = _hourly_conditions(flt, by_term=True)
-        sql = f"""
-            SELECT date_trunc('{grain}', h.hour) AS bucket, h.term,
+        if wanted is not None:
+            where.append("list_contains(?::VARCHAR[], h.term)")
+            params.append(wanted)
+        frame = store.query_df(f"""
+            SELECT {_bucket(grain, 'h.hour', tz)} AS bucket, h.term AS company,
                    sum(h.mentions)::BIGINT AS mentions
             FROM hourly_terms h WHERE {' AND '.join(where)}
-              AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], h.term))
-            GROUP BY ALL
-        """
+            GROUP BY ALL""", params)
+        if term_company is not None:
+            frame["company"] = frame["company"].map(term_company)
     else:
-        where, params, _ = _conditions(flt)
-        sql = f"""
-            SELECT bucket, term, count(*) AS mentions FROM (
-                SELECT date_trunc('{grain}', m.created_at) AS bucket,
-                       unnest(list_distinct(m.matched_terms)) AS term
-                FROM {_FROM} WHERE {' AND '.join(where)})
-            WHERE ?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], term)
-            GROUP BY ALL
-        """
-    frame = store.query_df(f"SELECT * FROM ({sql}) ORDER BY bucket, mentions DESC, term",
-                           [*params, wanted, wanted])
-    frame.insert(2, "kind", [(term_kinds or {}).get(t, "") for t in frame["term"]])
+        where, params, uses_analysis = _conditions(flt)
+        if wanted is None:
+            named, named_params = "list_distinct(m.matched_terms)", []
+        else:
+            # each tagged term that names a company, as its company, once per company
+            named = ("list_distinct(list_transform("
+                     "list_filter(m.matched_terms, t -> list_contains(?::VARCHAR[], t)), "
+                     "t -> (?::VARCHAR[])[list_position(?::VARCHAR[], t)]))")
+            named_params = [wanted, [term_company[t] for t in wanted], wanted]
+        source = _FROM if uses_analysis else "mentions m"
+        frame = store.query_df(f"""
+            SELECT bucket, company, count(*) AS mentions FROM (
+                SELECT {_bucket(grain, 'm.created_at', tz)} AS bucket,
+                       unnest({named}) AS company
+                FROM {source} WHERE {' AND '.join(where)})
+            GROUP BY ALL""", [*named_params, *params])
+    frame = frame.sort_values(["bucket", "mentions", "company"],
+                              ascending=[True, False, True]).reset_index(drop=True)
+    frame.insert(2, "ours", [ours.get(c, False) for c in frame["company"]])
     totals = frame.groupby("bucket")["mentions"].transform("sum")
     frame["share"] = frame["mentions"] / totals if len(frame) else []
     return frame
@@ -605,20 +754,19 @@ def export(store: Store, flt: Filter, fmt: str, path: str | Path,
     return written
 
 
-_GRAIN_SPAN = {"hour": dt.timedelta(hours=1), "day": dt.timedelta(days=1),
-               "week": dt.timedelta(days=7)}
-
-
 def behind(flt: Filter, *, grain: str | None = None, bucket: dt.datetime | None = None,
            sentiment: str | None = None, lang: str | None = None, term: str | None = None,
-           author: str | None = None, source: str | None = None, word: str | None = None,
-           complaint: bool | None = None) -> Filter:
+           terms: tuple[str, ...] | None = None, author: str | None = None,
+           source: str | None = None, word: str | None = None,
+           complaint: bool | None = None, tz: str = UTC) -> Filter:
     """The filter for the mentions behind one mark of a chart: the analyst's filter
-    narrowed to the mark's time bucket, sentiment, language, term, author or word."""
+    narrowed to the mark's time bucket (of zone `tz`), sentiment, language, term, any of
+    `terms` (a company's names, within the filter's own terms if it has any), author or
+    word."""
     changes: dict = {}
     if bucket is not None and grain:
         since, until = flt.period()
-        start, end = bucket, bucket + _GRAIN_SPAN[_grain(grain)]
+        start, end = bucket, bucket_end(bucket, grain, tz)
         changes.update(days=None, since=max(start, since) if since else start,
                        until=min(end, until) if until else end)
     if sentiment:
@@ -627,6 +775,10 @@ def behind(flt: Filter, *, grain: str | None = None, bucket: dt.datetime | None 
         changes["languages"] = (lang,)
     if term:
         changes["terms"] = (term,)
+    if terms:
+        # (a company the chart shows has a term within the filter's, if it has terms)
+        changes["terms"] = tuple(t for t in terms if t in flt.terms) or tuple(terms) \
+            if flt.terms else tuple(terms)
     if author:
         changes["author"] = author
     if source:

@@ -3,7 +3,9 @@ matching mentions, trends, share of voice, top authors and words, the language m
 chart opens its table and the mentions behind a clicked mark; saved searches; exports."""
 
 import datetime as dt
+import shutil
 import tempfile
+import zoneinfo
 from pathlib import Path
 
 import altair as alt
@@ -23,15 +25,30 @@ PERIODS = {"24 hours": 1, "7 days": 7, "30 days": 30, "90 days": 90, "1 year": 3
 COMPLAINT = {"any": None, "complaints": True, "not complaints": False}
 VIEWS = ["Mentions", "Trends", "Share of voice", "Authors", "Words", "Languages"]
 PAGE_SIZE = 50
+LARGE_DOWNLOAD = 500_000_000  # bytes
 SENTIMENT_COLOURS = alt.Scale(domain=list(explorer.SENTIMENTS),
                               range=["#2e7d32", "#9e9e9e", "#c62828", "#7e57c2", "#e0e0e0"])
 TERMS = [t.term for t in config.watchlist.terms]
 TERM_KINDS = explorer.term_kinds(config)
+COMPANIES = explorer.companies(config)
 KINDS = sorted({t.kind for t in config.watchlist.terms})
 LANGS = [*config.watchlist.languages, "und"]
 SOURCES = ["x", "reddit", "web", "demo", *(s for s in ("mastodon", "bluesky"))]
 
 st.title("Explore")
+
+
+def browser_zone() -> str:
+    """The analyst's browser's time zone (UTC when the browser does not say, or names one
+    this machine does not know)."""
+    try:
+        return explorer.time_zone(getattr(st.context, "timezone", None))
+    except ValueError:
+        return explorer.UTC
+
+
+ZONES = sorted(zoneinfo.available_timezones() | {explorer.UTC, browser_zone()})
+st.session_state.setdefault("x_tz", browser_zone())
 
 
 # -- the filter ---------------------------------------------------------------------------
@@ -44,9 +61,10 @@ def load(flt: Filter) -> None:
         state["x_period"] = next((k for k, v in PERIODS.items() if v == flt.days), "all time")
     elif flt.since or flt.until:
         state["x_period"] = "dates…"
-        start = (flt.since or dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)).date()
-        end = ((flt.until or explorer.last_days(1)[1]) - dt.timedelta(seconds=1)).date()
-        state["x_dates"] = (start, end)
+        local = zoneinfo.ZoneInfo(state.get("x_tz", explorer.UTC))
+        start = (flt.since or dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
+        end = (flt.until or explorer.last_days(1)[1]) - dt.timedelta(seconds=1)
+        state["x_dates"] = (start.astimezone(local).date(), end.astimezone(local).date())
     else:
         state["x_period"] = "all time"
     state["x_sources"] = list(flt.sources)
@@ -66,7 +84,7 @@ if pending is not None:
     load(pending)
 
 saved = explorer.saved_searches(store, user.name)
-top = st.columns([3, 2, 2])
+top = st.columns([3, 2, 2, 2])
 text = top[0].text_input(
     "Search", key="x_text", placeholder='refund "lost bag" -delay #aerolume deliver*',
     help="Every word must appear (in any case, with or without accents); \"quoted words\" "
@@ -75,6 +93,10 @@ text = top[0].text_input(
 period = top[1].selectbox("Period", list(PERIODS), index=2, key="x_period")
 choice = top[2].selectbox("Saved searches", ["—", *saved], key="x_saved",
                           help="Searches you saved here; only you see yours.")
+tz = top[3].selectbox("Time zone", ZONES, key="x_tz",
+                      help="Days, weeks and hours in the charts, the dates you pick and the "
+                           "times shown are this zone's (your browser's unless you choose).")
+zone = zoneinfo.ZoneInfo(tz)
 if choice != "—" and st.session_state.get("x_loaded") != choice:
     st.session_state["x_loaded"] = choice
     st.session_state["x_load"] = saved[choice]
@@ -83,13 +105,13 @@ if choice != "—" and st.session_state.get("x_loaded") != choice:
 since = until = None
 days = PERIODS[period]
 if days == "dates":
-    today = dt.datetime.now(dt.timezone.utc).date()
-    picked = st.date_input("From – to (UTC)", value=(today - dt.timedelta(days=30), today),
-                           key="x_dates")
+    today = dt.datetime.now(zone).date()
+    picked = st.date_input(f"From – to (days in {tz})",
+                           value=(today - dt.timedelta(days=30), today), key="x_dates")
     if isinstance(picked, (tuple, list)) and len(picked) == 2:
-        since = dt.datetime.combine(picked[0], dt.time(), dt.timezone.utc)
-        until = dt.datetime.combine(picked[1], dt.time(), dt.timezone.utc) + \
-            dt.timedelta(days=1)
+        # local days: from the first day's midnight to the midnight after the last
+        since = dt.datetime.combine(picked[0], dt.time(), zone)
+        until = dt.datetime.combine(picked[1] + dt.timedelta(days=1), dt.time(), zone)
     days = None
 
 with st.expander("Filters", expanded=False):
@@ -145,9 +167,9 @@ complaints = explorer.count(store, explorer.behind(flt, complaint=True)) \
 cols[1].metric("Complaints among them",
                f"{complaints:,} ({complaints / total:.0%})" if total else "0")
 since_shown, until_shown = flt.period()
-cols[2].caption("Period (UTC): " + (
-    f"{since_shown:%Y-%m-%d %H:%M} – {until_shown:%Y-%m-%d %H:%M}" if since_shown
-    else "all time"))
+cols[2].caption(f"Period ({tz}): " + (
+    f"{since_shown.astimezone(zone):%Y-%m-%d %H:%M} – "
+    f"{until_shown.astimezone(zone):%Y-%m-%d %H:%M}" if since_shown else "all time"))
 
 
 # -- views --------------------------------------------------------------------------------
@@ -156,6 +178,7 @@ def mention_table(frame: pd.DataFrame, key: str, height: int = 420) -> None:
     """Mentions as an analyst's table: the text is cell text, never Markdown or HTML, and
     only plain web addresses are links."""
     shown = frame.assign(
+        created_at=pd.to_datetime(frame["created_at"], utc=True).dt.tz_convert(tz),
         url=[ui.safe_link(u) for u in frame["url"]],
         language=[ui.language_name(None if c == "und" else c) for c in frame["lang"]],
         terms=[", ".join(t) for t in frame["matched_terms"]],
@@ -166,7 +189,7 @@ def mention_table(frame: pd.DataFrame, key: str, height: int = 420) -> None:
        "case_id", "case_status", "terms", "author_followers", "url"]]
     st.dataframe(shown, hide_index=True, width="stretch", height=height, key=key,
                  column_config={
-                     "created_at": st.column_config.DatetimeColumn("When (UTC)",
+                     "created_at": st.column_config.DatetimeColumn(f"When ({tz})",
                                                                    format="YYYY-MM-DD HH:mm"),
                      "text": st.column_config.TextColumn("Text", width="large"),
                      "author": "Author", "source": "Source", "language": "Language",
@@ -199,10 +222,14 @@ LABEL_FORMATS = {"hour": "%Y-%m-%d %H:00", "day": "%Y-%m-%d", "week": "week of %
 
 
 def labelled(data: pd.DataFrame, grain: str) -> tuple[pd.DataFrame, dict, list[str]]:
-    """Buckets as labels for an ordinal axis (one bar per bucket, however few), the way
-    back from a clicked label to its bucket, and the labels in time order."""
-    labels = [pd.Timestamp(b).tz_convert("UTC").strftime(LABEL_FORMATS[grain])
-              for b in data["bucket"]]
+    """Buckets as labels for an ordinal axis (one bar per bucket, however few) in the
+    analyst's time zone, the way back from a clicked label to its bucket (an instant), and
+    the labels in time order."""
+    local = [pd.Timestamp(b).tz_convert(tz) for b in data["bucket"]]
+    fmt = LABEL_FORMATS[grain]
+    if len({t.strftime(fmt) for t in local}) < len(set(local)):
+        fmt += " (%Z)"  # the hour that repeats when the clocks go back, told apart
+    labels = [t.strftime(fmt) for t in local]
     back = {label: pd.Timestamp(b).tz_convert("UTC").to_pydatetime()
             for label, b in zip(labels, data["bucket"], strict=True)}
     order = [label for _, label in sorted(set(zip(data["bucket"], labels, strict=True)))]
@@ -211,7 +238,7 @@ def labelled(data: pd.DataFrame, grain: str) -> tuple[pd.DataFrame, dict, list[s
 
 def bucket_axis(grain: str, order: list[str]) -> alt.X:
     """The time axis of a chart over labelled buckets (see `labelled`), in time order."""
-    return alt.X("label:O", sort=order, title=f"{grain.capitalize()} (UTC)",
+    return alt.X("label:O", sort=order, title=f"{grain.capitalize()} ({tz})",
                  axis=alt.Axis(labelAngle=-30, labelOverlap=True))
 
 
@@ -234,7 +261,7 @@ def view_mentions() -> None:
 def view_trends() -> None:
     grain = st.segmented_control("Per", list(explorer.GRAINS), default="day",
                                  key="x_grain") or "day"
-    data = explorer.trend(store, flt, grain)
+    data = explorer.trend(store, flt, grain, tz)
     if data.empty:
         st.info("Nothing to chart for these filters.")
         return
@@ -261,45 +288,52 @@ def view_trends() -> None:
     mark = picked(event, "pick")
     if mark and mark.get("label") in back:
         behind_mark(explorer.behind(flt, grain=grain, bucket=back[mark["label"]],
-                                    sentiment=mark.get("sentiment_label")),
+                                    sentiment=mark.get("sentiment_label"), tz=tz),
                     f"{mark['label']} ({mark.get('sentiment_label', 'all')})", "x-trend")
 
 
 def view_share() -> None:
     grain = st.segmented_control("Per", ["day", "week"], default="week",
                                  key="x_share_grain") or "week"
-    data = explorer.share_of_voice(store, flt, grain, term_kinds=TERM_KINDS)
+    data = explorer.share_of_voice(store, flt, grain, COMPANIES, tz)
     if data.empty:
-        st.info("No brand or competitor term in these mentions. Competitors are watchlist "
-                "terms of kind \"competitor\" in clamor.toml.")
+        st.info("No company is named in these mentions. Share of voice compares our brand, "
+                "products and company terms with watchlist terms of kind \"competitor\" "
+                "(clamor.toml; `company` groups a competitor's several names).")
         return
+    data["side"] = data["ours"].map({True: "ours", False: "competitor"})
     data, back, order = labelled(data, grain)
-    totals = data.groupby(["term", "kind"], as_index=False)["mentions"].sum()
+    totals = data.groupby(["company", "side"], as_index=False)["mentions"].sum()
     totals["share"] = totals["mentions"] / totals["mentions"].sum()
     cols = st.columns(min(len(totals), 6))
     for col, row in zip(cols, totals.sort_values("mentions", ascending=False)
                         .itertuples(), strict=False):
-        col.metric(f"{row.term} ({row.kind})", f"{row.share:.0%}")
+        col.metric(f"{row.company} ({row.side})", f"{row.share:.0%}")
         col.caption(f"{row.mentions:,} mentions")
     st.subheader(f"Share of voice per {grain}", anchor=False)
-    st.caption("Click a bar to see the mentions behind it.")
-    pick = alt.selection_point(name="pick", fields=["label", "term"])
+    st.caption("Each company's share of the mentions naming a company: a post naming two "
+               "competitors counts for each, a post naming us twice (the brand and the app) "
+               "once. Click a bar to see the mentions behind it.")
+    pick = alt.selection_point(name="pick", fields=["label", "company"])
     chart = alt.Chart(data).mark_bar().encode(
         x=bucket_axis(grain, order),
         y=alt.Y("mentions:Q", stack="normalize", title="Share of voice",
                 axis=alt.Axis(format="%")),
-        color=alt.Color("term:N", title="Name"),
+        color=alt.Color("company:N", title="Company",
+                        sort=[c.name for c in COMPANIES]),
+        order=alt.Order("ours:N", sort="descending"),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.45)),
-        tooltip=[alt.Tooltip("label:O", title=grain), "term:N", "kind:N", "mentions:Q",
+        tooltip=[alt.Tooltip("label:O", title=grain), "company:N", "side:N", "mentions:Q",
                  alt.Tooltip("share:Q", format=".0%")],
     ).add_params(pick)
     event = st.altair_chart(chart, width="stretch", on_select="rerun", key="x-share")
-    table_toggle(data.drop(columns=["label"]), "x-share")
+    table_toggle(data.drop(columns=["label", "ours"]), "x-share")
     mark = picked(event, "pick")
-    if mark and mark.get("label") in back:
+    named = {c.name: c.terms for c in COMPANIES}
+    if mark and mark.get("label") in back and mark.get("company") in named:
         behind_mark(explorer.behind(flt, grain=grain, bucket=back[mark["label"]],
-                                    term=mark.get("term")),
-                    f"{mark.get('term')} in {mark['label']}", "x-share")
+                                    terms=named[mark["company"]], tz=tz),
+                    f"{mark['company']} in {mark['label']}", "x-share")
 
 
 def view_authors() -> None:
@@ -409,6 +443,9 @@ with st.expander(f"Export these {total:,} mentions"):
                "that starts with = + - or @ gets a ' in front, so a spreadsheet does not run "
                "it as a formula; Parquet keeps every text exactly.")
     if st.button("Prepare the file", key="x_export", disabled=total == 0):
+        earlier = st.session_state.pop("x_file", None)
+        if earlier:  # one prepared file per analyst at a time
+            shutil.rmtree(Path(earlier[0]).parent, ignore_errors=True)
         bar = st.progress(0.0, text="Writing…")
         out = Path(tempfile.mkdtemp(prefix="clamor-export-")) / f"mentions.{fmt}"
 
@@ -421,8 +458,17 @@ with st.expander(f"Export these {total:,} mentions"):
     if st.session_state.get("x_file"):
         path, fmt_done, written = st.session_state["x_file"]
         if Path(path).exists():
+            size = Path(path).stat().st_size
+            # The file is read when the button is clicked (not on every rerun of the page):
+            # Streamlit serves a download from memory, so a click holds one copy of it
+            # there while it is served.
             st.download_button(
-                f"Download {written:,} mentions ({fmt_done})", Path(path).read_bytes(),
+                f"Download {written:,} mentions ({fmt_done}, {size / 1e6:,.1f} MB)",
+                lambda: Path(path).read_bytes(),
                 file_name=f"clamor-mentions-{dt.date.today():%Y%m%d}.{fmt_done}",
                 mime="text/csv" if fmt_done == "csv" else "application/octet-stream",
-                key="x_download")
+                key="x_download", on_click="ignore")
+            if size > LARGE_DOWNLOAD:
+                st.caption("A file this large passes through the dashboard's memory while it "
+                           "downloads; on the server, `clamor export` writes the same file "
+                           "straight to disk.")

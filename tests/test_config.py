@@ -246,3 +246,23 @@ def test_a_config_that_is_no_config_file_gets_a_sentence(tmp_path, content, expe
         path.write_bytes(content)
     with pytest.raises(ConfigError, match=re.escape(expected)):
         load_config(path)
+
+
+def test_a_term_names_a_company_for_share_of_voice(tmp_path):
+    config = load_config(DEMO_CONFIG)
+    brand = config.brand.name
+    by_term = {t.term: t.company_name(brand) for t in config.watchlist.terms}
+    # without `company`: our terms are the brand's, a competitor is its own company
+    assert by_term["SkyPoints"] == by_term["Aerolume Group"] == "Aerolume"
+    assert by_term["Skyvane"] == "Skyvane"
+    # a competitor's app counts for its maker; existing files need no change
+    text = VALID.replace('term = "Nordhavn Air"', 'term = "Nordhavn Air"\ncompany = "Nordhavn"')
+    config = load_config(write(tmp_path, text))
+    (nordhavn,) = [t for t in config.watchlist.terms if t.term == "Nordhavn Air"]
+    assert nordhavn.company_name(brand) == "Nordhavn"
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text.replace('company = "Nordhavn"', 'company = " "')))
+    assert "company" in str(err.value) and "empty" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text.replace('company = "Nordhavn"', 'firm = "Nordhavn"')))
+    assert "firm" in str(err.value)

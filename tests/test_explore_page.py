@@ -119,3 +119,54 @@ def test_the_words_view_shows_hashtags_and_watchlist_terms(app_env):
     for shown in ("hashtags", "watchlist terms"):
         at = analyst_run(x_view="Words", x_words_kind=shown, x_period="all time")
         assert not at.error, (shown, [e.value for e in at.error])
+
+
+def test_share_of_voice_compares_our_company_with_each_competitor(app_env):
+    at = analyst_run(x_view="Share of voice", x_period="all time")
+    assert not at.error
+    labels = {m.label for m in at.metric}
+    assert {"Aerolume (ours)", "Skyvane (competitor)", "Nordhavn Air (competitor)"} <= labels
+    assert not any("SkyPoints" in label for label in labels)  # a product of ours, not a company
+
+
+def test_an_analyst_in_tehran_sees_tehran_days(app_env):
+    import zoneinfo
+
+    at = analyst_run(x_tz="Asia/Tehran", x_period="dates…",
+                     x_dates=(dt.date(2020, 1, 1), dt.date.today()))
+    tehran = zoneinfo.ZoneInfo("Asia/Tehran")
+    local_days = Filter(since=dt.datetime(2020, 1, 1, tzinfo=tehran),
+                        until=dt.datetime.combine(dt.date.today() + dt.timedelta(days=1),
+                                                  dt.time(), tehran))
+    store = Store(app_env)
+    try:
+        expected = explorer.count(store, local_days)
+    finally:
+        store.close()
+    assert metric(at, "Matching mentions") == f"{expected:,}"
+    assert any(c.value.startswith("Period (Asia/Tehran): 2020-01-01 00:00")
+               for c in at.caption)
+    for view in ("Trends", "Share of voice"):
+        at.segmented_control(key="x_view").set_value(view).run()
+        assert not at.exception and not at.error, view
+
+
+def test_the_prepared_export_is_read_only_when_downloaded(app_env, monkeypatch):
+    at = analyst_run(x_text="refund", x_fmt="parquet")
+    at.button(key="x_export").click().run()
+    path, fmt, written = at.session_state["x_file"]
+    assert fmt == "parquet" and written == len(pd.read_parquet(path)) > 0
+    reads = []
+    from pathlib import Path
+
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes",
+                        lambda self: reads.append(self) or original(self))
+    at.text_input(key="x_save_name").set_value("anything").run()  # any rerun
+    assert not at.exception
+    assert [b for b in at.get("download_button")]  # still offered
+    assert str(path) not in map(str, reads)  # not read into memory on each rerun
+    # preparing another file removes the earlier one
+    at.radio(key="x_fmt").set_value("csv").run()
+    at.button(key="x_export").click().run()
+    assert not Path(path).exists() and at.session_state["x_file"][1] == "csv"

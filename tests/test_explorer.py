@@ -3,6 +3,7 @@ counts, share of voice, saved searches and exports — each checked against a pl
 the same mentions."""
 
 import datetime as dt
+import zoneinfo
 
 import pandas as pd
 import pytest
@@ -153,25 +154,178 @@ def test_a_search_trend_reads_the_mentions(demo_store):
         explorer.trend(demo_store, flt, "fortnight")
 
 
-def test_share_of_voice(demo_store, config):
-    term_kinds = {t.term: t.kind for t in config.watchlist.terms}
-    share = explorer.share_of_voice(demo_store, Filter(), "week", term_kinds=term_kinds)
-    assert {"Aerolume", "Skyvane", "Nordhavn Air"} <= set(share["term"])
-    assert set(share["kind"]) == {"brand", "competitor"}
+def naming(frame: pd.DataFrame, terms) -> pd.Series:
+    """Which of these mentions name any of `terms`."""
+    return pd.Series([bool(set(t) & set(terms)) for t in frame["matched_terms"]],
+                     index=frame.index)
+
+
+def test_share_of_voice_compares_companies(demo_store, config):
+    companies = explorer.companies(config)
+    ours = companies[0]
+    assert (ours.name, ours.ours) == ("Aerolume", True)
+    # our brand, products, the group and our own handles are us; staff are not counted
+    assert {"Aerolume", "SkyPoints", "Aerolume app", "FlexFare", "Aerolume Group",
+            "@AerolumeHelp"} <= set(ours.terms)
+    assert "Dana Karimi" not in ours.terms
+    assert [(c.name, c.ours, c.terms) for c in companies[1:]] == [
+        ("Skyvane", False, ("Skyvane",)), ("Nordhavn Air", False, ("Nordhavn Air",))]
+    share = explorer.share_of_voice(demo_store, Filter(), "week", companies)
+    assert set(share["company"]) == {"Aerolume", "Skyvane", "Nordhavn Air"}
+    assert set(share.loc[share["ours"], "company"]) == {"Aerolume"}
     for _, bucket in share.groupby("bucket"):
         assert bucket["share"].sum() == pytest.approx(1.0)
-    # each term's mentions, counted from the mentions themselves
+    # each company's mentions, counted from the mentions themselves: a mention naming the
+    # brand and a product (or our handle) is one mention of us
     frame = customer_texts(demo_store)
-    for term in ("Aerolume", "Skyvane"):
-        expected = sum(term in set(terms) for terms in frame["matched_terms"])
-        assert share.loc[share["term"] == term, "mentions"].sum() == expected
-    # the mentions themselves (a search) and the hourly counts agree
-    searched = explorer.share_of_voice(demo_store, Filter(text="aerolume"), "week",
-                                       term_kinds=term_kinds)
-    assert not explorer._counted_hourly(Filter(text="aerolume"), by_term=True)
-    assert searched["mentions"].sum() <= share["mentions"].sum()
-    mixed = "Aerolume app"  # a product: a mention naming it and a competitor counts once each
-    assert mixed not in set(share["term"])
+    for company in companies:
+        expected = naming(frame, company.terms).sum()
+        assert share.loc[share["company"] == company.name, "mentions"].sum() == expected
+    several = sum(len(set(t) & set(ours.terms)) > 1 for t in frame["matched_terms"])
+    assert several > 0  # the demo does name us twice in one post
+    # a search reads the mentions themselves, and finds fewer
+    searched = explorer.share_of_voice(demo_store, Filter(text="refund"), "week", companies)
+    assert 0 < searched["mentions"].sum() < share["mentions"].sum()
+
+
+def test_one_term_per_company_reads_the_hourly_counts(demo_store, config, monkeypatch):
+    competitors = [c for c in explorer.companies(config) if not c.ours]
+    flt = Filter()
+    hourly = explorer.share_of_voice(demo_store, flt, "day", competitors)
+    # the same through the mentions themselves (every case state, and none)
+    everything = Filter(case_states=explorer.CASE_STATES)
+    raw = explorer.share_of_voice(demo_store, everything, "day", competitors)
+    pd.testing.assert_frame_equal(hourly, raw)
+    # and the hourly counts were what answered the first
+    monkeypatch.setattr(explorer, "_conditions", lambda *a, **k: pytest.fail("raw rows"))
+    explorer.share_of_voice(demo_store, flt, "day", competitors)
+    # without companies every term is its own (what `clamor bench` measures)
+    per_term = explorer.share_of_voice(demo_store, flt, "day")
+    assert {"Aerolume", "SkyPoints", "Skyvane"} <= set(per_term["company"])
+
+
+def mention(i, terms, kinds, text="", minutes=0):
+    return Mention(source="x", native_id=f"sov{i}", text=text or f"post {i}",
+                   author=f"@fan{i}", created_at=T0 + dt.timedelta(minutes=minutes),
+                   matched_terms=terms, matched_kinds=kinds)
+
+
+def test_a_mention_counts_once_for_each_company_it_names(store):
+    from clamor.config import parse_config
+
+    config = parse_config({
+        "brand": {"name": "Aerolume"},
+        "watchlist": {"terms": [
+            {"term": "Aerolume", "kind": "brand"},
+            {"term": "SkyPoints", "kind": "product"},
+            {"term": "SkyJet", "kind": "competitor"},
+            {"term": "JetPal", "kind": "competitor", "company": "SkyJet"},  # SkyJet's app
+            {"term": "Nordhavn Air", "kind": "competitor"}]}})
+    companies = explorer.companies(config)
+    assert [(c.name, c.terms) for c in companies] == [
+        ("Aerolume", ("Aerolume", "SkyPoints")), ("SkyJet", ("SkyJet", "JetPal")),
+        ("Nordhavn Air", ("Nordhavn Air",))]
+    store.insert_mentions([
+        mention(1, ("Aerolume", "SkyPoints"), ("brand", "product")),      # us, once
+        mention(2, ("SkyJet", "Nordhavn Air"), ("competitor",)),          # each, once
+        mention(3, ("SkyJet", "JetPal"), ("competitor",)),                # SkyJet, once
+        mention(4, ("Aerolume", "JetPal"), ("brand", "competitor")),      # us and SkyJet
+    ], collector="test", version="t")
+    pipeline.analyse_pending(store, config)
+    share = explorer.share_of_voice(store, Filter(), "day", companies)
+    assert dict(zip(share["company"], share["mentions"], strict=True)) == {
+        "Aerolume": 2, "SkyJet": 3, "Nordhavn Air": 1}
+    assert share["share"].sum() == pytest.approx(1.0)
+    # the mentions behind SkyJet's bar: those naming any of its names
+    (day,) = set(share["bucket"])
+    behind = explorer.behind(Filter(), grain="day", bucket=day.to_pydatetime(),
+                             terms=companies[1].terms)
+    assert explorer.count(store, behind) == 3
+    # the filter's terms narrow the names counted, and the mentions behind a bar
+    only_app = Filter(terms=("JetPal", "Aerolume"))
+    narrowed = explorer.share_of_voice(store, only_app, "day", companies)
+    assert dict(zip(narrowed["company"], narrowed["mentions"], strict=True)) == {
+        "Aerolume": 2, "SkyJet": 2}
+    assert explorer.behind(only_app, terms=companies[1].terms).terms == ("JetPal",)
+    assert explorer.share_of_voice(store, Filter(terms=("Nope",)), "day", companies).empty
+
+
+TEHRAN = "Asia/Tehran"
+
+
+def local_days(frame: pd.DataFrame, tz: str) -> dict:
+    """Mentions per local day in zone `tz`, read plainly with pandas."""
+    days = frame["created_at"].dt.tz_convert(tz).dt.floor("D", ambiguous=False,
+                                                           nonexistent="shift_forward")
+    return {d.tz_convert("UTC"): n for d, n in days.value_counts().items()}
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Europe/Athens", TEHRAN, "Asia/Kolkata"])
+def test_trends_count_the_analysts_local_days(demo_store, tz):
+    frame = customer_texts(demo_store)
+    daily = explorer.trend(demo_store, Filter(), "day", tz)
+    got = daily.groupby("bucket")["mentions"].sum()
+    assert {pd.Timestamp(b).tz_convert("UTC"): n for b, n in got.items()} \
+        == local_days(frame, tz)
+    # every bucket starts at a local midnight
+    assert {pd.Timestamp(b).tz_convert(tz).strftime("%H:%M") for b in got.index} == {"00:00"}
+    weekly = explorer.trend(demo_store, Filter(), "week", tz)
+    assert {pd.Timestamp(b).tz_convert(tz).strftime("%a %H:%M")
+            for b in weekly["bucket"]} == {"Mon 00:00"}
+    assert weekly["mentions"].sum() == len(frame)
+    hourly = explorer.trend(demo_store, Filter(), "hour", tz)
+    assert {pd.Timestamp(b).tz_convert(tz).minute for b in hourly["bucket"]} == {0}
+    assert hourly["mentions"].sum() == len(frame)
+
+
+def test_half_hour_zones_read_the_mentions_and_whole_hour_zones_the_hourly_counts(
+        demo_store, monkeypatch):
+    assert explorer.local_hours_are_utc_hours(demo_store, Filter(), "Europe/Athens")
+    assert not explorer.local_hours_are_utc_hours(demo_store, Filter(), TEHRAN)
+    assert not explorer.local_hours_are_utc_hours(demo_store, Filter(), "Asia/Kolkata")
+    # Caracas was -04:30 from 2007 to 2016: whole hours now, not then
+    now = Filter(since=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), until=T0)
+    then = Filter(since=dt.datetime(2010, 1, 1, tzinfo=dt.timezone.utc),
+                  until=dt.datetime(2010, 2, 1, tzinfo=dt.timezone.utc))
+    assert explorer.local_hours_are_utc_hours(demo_store, now, "America/Caracas")
+    assert not explorer.local_hours_are_utc_hours(demo_store, then, "America/Caracas")
+    # Tehran's midnight is 20:30 UTC: a period of Tehran days cannot be summed from hours
+    zone = zoneinfo.ZoneInfo(TEHRAN)
+    days = Filter(since=dt.datetime(2026, 3, 1, tzinfo=zone),
+                  until=dt.datetime(2026, 3, 8, tzinfo=zone))
+    assert not explorer._counted_hourly(days)
+    calls = []
+    real = explorer._conditions
+    monkeypatch.setattr(explorer, "_conditions",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    explorer.trend(demo_store, Filter(), "day", "Europe/Athens")
+    assert not calls  # the hourly counts answered
+    explorer.trend(demo_store, Filter(), "day", TEHRAN)
+    assert calls  # the mentions themselves did
+
+
+def test_the_mentions_behind_a_local_day(demo_store):
+    daily = explorer.trend(demo_store, Filter(), "day", TEHRAN)
+    per_day = daily.groupby("bucket")["mentions"].sum()
+    for bucket, mentions in list(per_day.items())[-3:]:
+        narrowed = explorer.behind(Filter(), grain="day", bucket=bucket.to_pydatetime(),
+                                   tz=TEHRAN)
+        assert narrowed.since.astimezone(zoneinfo.ZoneInfo(TEHRAN)).strftime("%H:%M") \
+            == "00:00"
+        assert narrowed.until - narrowed.since == dt.timedelta(days=1)
+        assert explorer.count(demo_store, narrowed) == mentions
+    # a day the clocks go back in Athens is 25 hours long
+    start = dt.datetime(2026, 10, 25, tzinfo=zoneinfo.ZoneInfo("Europe/Athens"))
+    assert explorer.bucket_end(start, "day", "Europe/Athens") - start \
+        == dt.timedelta(hours=25)
+
+
+def test_time_zone_names_are_checked():
+    assert explorer.time_zone(None) == "UTC"
+    assert explorer.time_zone(" Asia/Tehran ") == TEHRAN
+    for bad in ("Mars/Olympus", "UTC'; DROP TABLE mentions; --", "../etc/passwd"):
+        with pytest.raises(ValueError, match="unknown time zone"):
+            explorer.time_zone(bad)
 
 
 def test_top_authors_and_words(store, config):
