@@ -44,3 +44,27 @@ def test_analyst_searches_charts_and_clicks_through(demo_app, page):
     page.get_by_role("button", name="Explore just these").click()
     expect(page.locator("[data-testid='stMetricValue']").first).to_have_text(
         f"{shown:,}", timeout=30_000)
+
+
+def test_share_of_voice_per_company_in_the_browsers_zone(demo_app, page):
+    """A browser in Tehran: the time zone is Tehran's; share of voice compares Aerolume with
+    each competitor, and a clicked bar lists the mentions naming that company."""
+    context = page.context.browser.new_context(timezone_id="Asia/Tehran",
+                                               viewport={"width": 1440, "height": 1000})
+    tehran = context.new_page()
+    sign_in(tehran, demo_app + "/explore", "Ana Lytic")
+    expect(tehran.get_by_role("heading", name="Explore")).to_be_visible(timeout=60_000)
+    expect(tehran.get_by_text("Period (Asia/Tehran):")).to_be_visible(timeout=60_000)
+    tehran.get_by_text("Share of voice", exact=True).first.click()
+    expect(tehran.locator("[data-testid='stMetric']").filter(
+        has_text="Aerolume (ours)")).to_be_visible(timeout=30_000)
+    expect(tehran.locator("[data-testid='stMetric']").filter(
+        has_text="Skyvane (competitor)")).to_be_visible(timeout=30_000)
+    chart = tehran.locator("[data-testid='stVegaLiteChart']").first
+    bars = chart.locator("[aria-roledescription='bar']")
+    expect(bars.first).to_be_visible(timeout=30_000)
+    bars.last.click()
+    behind = tehran.get_by_text(re.compile(r"^Mentions behind .+ in week of "))
+    expect(behind).to_be_visible(timeout=30_000)
+    assert int(re.search(r": ([\d,]+)$", behind.inner_text()).group(1).replace(",", "")) > 0
+    context.close()
