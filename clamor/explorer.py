@@ -531,9 +531,9 @@ def share_of_voice(store: Store, flt: Filter, grain: str = "day",
     The filter's terms, if any, narrow the names counted. Without `companies` every term
     the mentions are tagged with counts as a company of its own (not ours).
 
-    The hourly counts per term answer when each company has one term (and the filter and
-    the zone allow: see _hourly_answers); a company of several terms needs the mentions
-    themselves, since a mention naming two of them is in the counts of both."""
+    The hourly counts answer when the filter and the zone allow (see _hourly_answers): per
+    term when each company has one term, else per set of terms a mention names (a mention
+    naming two of a company's terms is one row of those counts, counted once)."""
     grain, tz = _grain(grain), time_zone(tz)
     term_company: dict[str, str] | None = None
     ours: dict[str, bool] = {}
@@ -563,15 +563,27 @@ def share_of_voice(store: Store, flt: Filter, grain: str = "day",
         if term_company is not None:
             frame["company"] = frame["company"].map(term_company)
     else:
+        def named(terms: str) -> tuple[str, list]:
+            """Each company the `terms` column names, once (all its terms without companies)."""
+            if wanted is None:
+                return f"list_distinct({terms})", []
+            return (f"list_distinct(list_transform("
+                    f"list_filter({terms}, t -> list_contains(?::VARCHAR[], t)), "
+                    "t -> (?::VARCHAR[])[list_position(?::VARCHAR[], t)]))",
+                    [wanted, [term_company[t] for t in wanted], wanted])
+
+        if _hourly_answers(store, flt, tz, by_term=True):
+            # (the filter's terms narrow `wanted`, so the term condition is left out here)
+            where, params = _hourly_conditions(flt, by_term=False)
+            companies_sql, named_params = named("h.terms")
+            return _shares(store.query_df(f"""
+                SELECT bucket, company, sum(mentions)::BIGINT AS mentions FROM (
+                    SELECT {_bucket(grain, 'h.hour', tz)} AS bucket,
+                           unnest({companies_sql}) AS company, h.mentions
+                    FROM hourly_termsets h WHERE {' AND '.join(where)})
+                GROUP BY ALL""", [*named_params, *params]), ours)
         where, params, uses_analysis = _conditions(flt)
-        if wanted is None:
-            named, named_params = "list_distinct(m.matched_terms)", []
-        else:
-            # each tagged term that names a company, as its company, once per company
-            named = ("list_distinct(list_transform("
-                     "list_filter(m.matched_terms, t -> list_contains(?::VARCHAR[], t)), "
-                     "t -> (?::VARCHAR[])[list_position(?::VARCHAR[], t)]))")
-            named_params = [wanted, [term_company[t] for t in wanted], wanted]
+        named, named_params = named("m.matched_terms")
         source = _FROM if uses_analysis else "mentions m"
         frame = store.query_df(f"""
             SELECT bucket, company, count(*) AS mentions FROM (
@@ -579,6 +591,11 @@ def share_of_voice(store: Store, flt: Filter, grain: str = "day",
                        unnest({named}) AS company
                 FROM {source} WHERE {' AND '.join(where)})
             GROUP BY ALL""", [*named_params, *params])
+    return _shares(frame, ours)
+
+
+def _shares(frame: pd.DataFrame, ours: dict[str, bool]) -> pd.DataFrame:
+    """Counts per bucket and company, ordered, with whose they are and their share."""
     frame = frame.sort_values(["bucket", "mentions", "company"],
                               ascending=[True, False, True]).reset_index(drop=True)
     frame.insert(2, "ours", [ours.get(c, False) for c in frame["company"]])

@@ -316,7 +316,7 @@ class Store:
                         [version, f.name, utcnow()],
                     )
                 new.append(version)
-            if 6 in new:  # the explorer's hourly counts start from what is there
+            if 6 in new or 12 in new:  # the explorer's hourly counts start from what is there
                 self.rebuild_hourly()
             if 7 in new:  # what each case waits on, from its messages
                 from clamor import cases  # cases builds on the store: import it late
@@ -361,12 +361,16 @@ class Store:
                     model.close()
                 return len(files)
             done = {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
+            new = []
             for f in files:
                 version = int(f.name.split("_", 1)[0])
                 if version not in done:
                     con.execute(f.read_text(encoding="utf-8"))
                     con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
                                 [version, f.name, utcnow()])
+                    new.append(version)
+        if 12 in new:
+            self.rebuild_hourly()
         return len(files)
 
     # -- collection ----------------------------------------------------------------------
@@ -621,6 +625,11 @@ class Store:
                              AS term
                   FROM ({facts}))
             GROUP BY ALL""")
+        self._merge_counts(con, "hourly_termsets", keys[:1] + ("terms",) + keys[1:], f"""
+            SELECT hour, list_sort(list_distinct(matched_terms)) AS terms, source, lang,
+                   sentiment_label, complaint, is_own, count(*) AS mentions
+            FROM ({facts})
+            GROUP BY ALL""")
 
     @staticmethod
     def _merge_counts(con: duckdb.DuckDBPyConnection, table: str, keys: tuple[str, ...],
@@ -639,6 +648,7 @@ class Store:
         with self.transaction() as con:
             con.execute("DELETE FROM hourly_mentions")
             con.execute("DELETE FROM hourly_terms")
+            con.execute("DELETE FROM hourly_termsets")
             self._add_hourly(con, "JOIN analysis a ON a.seq = m.seq")
 
     @staticmethod

@@ -4,6 +4,7 @@ the same mentions."""
 
 import datetime as dt
 import zoneinfo
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -202,6 +203,24 @@ def test_one_term_per_company_reads_the_hourly_counts(demo_store, config, monkey
     # without companies every term is its own (what `clamor bench` measures)
     per_term = explorer.share_of_voice(demo_store, flt, "day")
     assert {"Aerolume", "SkyPoints", "Skyvane"} <= set(per_term["company"])
+
+
+def test_companies_of_several_terms_read_the_hourly_term_sets(demo_store, config,
+                                                             monkeypatch):
+    companies = explorer.companies(config)  # ours has a dozen terms
+    for tz in ("UTC", "Europe/Athens"):
+        hourly = explorer.share_of_voice(demo_store, Filter(), "day", companies, tz=tz)
+        raw = explorer.share_of_voice(demo_store, Filter(case_states=explorer.CASE_STATES),
+                                      "day", companies, tz=tz)
+        pd.testing.assert_frame_equal(hourly, raw)
+        narrowed = Filter(terms=("Aerolume", "SkyPoints", "Skyvane"), complaint=True)
+        pd.testing.assert_frame_equal(
+            explorer.share_of_voice(demo_store, narrowed, "week", companies, tz=tz),
+            explorer.share_of_voice(
+                demo_store, replace(narrowed, case_states=explorer.CASE_STATES), "week",
+                companies, tz=tz))
+    monkeypatch.setattr(explorer, "_conditions", lambda *a, **k: pytest.fail("raw rows"))
+    explorer.share_of_voice(demo_store, Filter(), "week", companies)
 
 
 def mention(i, terms, kinds, text="", minutes=0):
