@@ -42,6 +42,7 @@ LAKE_PREFIX = "ducklake:postgres:"
 # `clamor maintain` moves them out to Parquet in bulk.
 INLINE_ROWS = 1_000
 WRITE_LOCK_KEY = 0x636C616D6F72  # "clamor": the advisory lock every writer takes
+OPEN_LOCK_KEY = WRITE_LOCK_KEY + 1  # held while a process opens the store (and may create it)
 
 
 class LakeError(Exception):
@@ -202,13 +203,24 @@ class Coordinator:
         self._lease_con = None
         self._lease_mutex = threading.Lock()
         self._depth = 0
+        self._connect().close()  # say now, in a sentence, if the catalog is out of reach
+
+    @contextmanager
+    def opening(self) -> Iterator[None]:
+        """One process at a time opens the store: two starting at once on an empty catalog
+        would both create DuckLake's tables (and the lease table), and one would fail."""
         with self._connect() as con:
-            con.execute("""
-                CREATE TABLE IF NOT EXISTS clamor_leases (
-                    job         TEXT PRIMARY KEY,
-                    holder      TEXT NOT NULL,
-                    taken_at    TIMESTAMPTZ NOT NULL,
-                    expires_at  TIMESTAMPTZ NOT NULL)""")
+            con.execute("SELECT pg_advisory_lock(%s)", [OPEN_LOCK_KEY])
+            try:
+                con.execute("""
+                    CREATE TABLE IF NOT EXISTS clamor_leases (
+                        job         TEXT PRIMARY KEY,
+                        holder      TEXT NOT NULL,
+                        taken_at    TIMESTAMPTZ NOT NULL,
+                        expires_at  TIMESTAMPTZ NOT NULL)""")
+                yield
+            finally:
+                con.execute("SELECT pg_advisory_unlock(%s)", [OPEN_LOCK_KEY])
 
     def _connect(self):
         try:

@@ -156,31 +156,34 @@ class Store:
         self.lake = location.is_lake
         self.path = location.path  # the embedded file; None for a team store
         self._coordinator = lake.Coordinator(location.catalog) if self.lake else None
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        self.filed_at = float("-inf")  # when the analysis pass last looked for unfiled mentions
         if self.lake:
             self.name = location.display()
             self._root = duckdb.connect()  # in memory: the lake is attached to it
             try:
-                lake.attach(self._root, location)
+                # (one process at a time: the first to open an empty catalog creates it)
+                with self._coordinator.opening():
+                    lake.attach(self._root, location)
+                    self.migrate()
             except BaseException:
-                self._coordinator.close()
+                self.close()
                 raise
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.name = str(self.path.resolve())
-            try:
-                self._root = duckdb.connect(str(self.path))
-            except duckdb.IOException as exc:
-                if "lock" in str(exc).lower():
-                    raise StoreBusy(
-                        f"{self.path} is open in another Clamor process (DuckDB lets one "
-                        "process hold a database file). Stop that process (the dashboard, "
-                        "`clamor run`), use another --db, or run a team store (README, "
-                        "\"Running a team\")."
-                    ) from None
-                raise
-        self._write_lock = threading.RLock()
-        self._local = threading.local()
-        self.filed_at = float("-inf")  # when the analysis pass last looked for unfiled mentions
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.name = str(self.path.resolve())
+        try:
+            self._root = duckdb.connect(str(self.path))
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreBusy(
+                    f"{self.path} is open in another Clamor process (DuckDB lets one "
+                    "process hold a database file). Stop that process (the dashboard, "
+                    "`clamor run`), use another --db, or run a team store (README, "
+                    "\"Running a team\")."
+                ) from None
+            raise
         self.migrate()
 
     # -- connections ---------------------------------------------------------------------

@@ -93,6 +93,30 @@ def test_a_new_team_store_has_the_embedded_schema(team, store):
         dict(store.query_rows("SELECT * FROM counters"))
 
 
+def test_processes_starting_at_once_on_an_empty_catalog_all_open_it(postgres_db, tmp_path):
+    opened: list[Store] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(3)
+
+    def open_it() -> None:
+        start.wait()
+        try:
+            opened.append(lake_store(postgres_db, tmp_path / "lake"))
+        except BaseException as exc:  # noqa: B036 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(opened) == 3
+    assert opened[0].query_rows("SELECT count(*) FROM schema_migrations") == \
+        [(len(Store._migration_files()),)]
+    for s in opened:
+        s.close()
+
+
 def test_reopening_a_team_store_keeps_its_rows(postgres_db, tmp_path):
     first = lake_store(postgres_db, tmp_path / "lake")
     first.insert_mentions([mention(1)], collector="x", version="1")
