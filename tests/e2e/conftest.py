@@ -133,6 +133,21 @@ def settled(page, timeout: float = 30_000) -> None:
         "data-test-script-state", "notRunning", timeout=timeout)
 
 
+def open_first_english_complaint(page) -> str:
+    """Open the inbox's first English complaint in the case panel; returns its case id."""
+    import re
+
+    from playwright.sync_api import expect
+
+    cards = page.locator("div[class*='st-key-mention-']")
+    english = cards.filter(has_text="complaint").filter(has_text="English").first
+    expect(english).to_be_visible(timeout=90_000)
+    english.get_by_role("button", name="Open & reply").click()
+    heading = page.get_by_role("heading", name=re.compile(r"^Case C-\d+"))
+    expect(heading).to_be_visible(timeout=30_000)
+    return re.search(r"C-\d+", heading.inner_text()).group(0)
+
+
 DEMO_PASSWORD = "aerolume-demo"  # clamor.demo.desk.DEMO_PASSWORD, as the sign-in page shows
 
 

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import open_first_english_complaint, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -28,13 +28,7 @@ def test_assign_reply_due_timer_resolve_and_follow_up_next_day(start_app, page):
     app = start_app()
     sign_in(page, app.url, "Tom Reid")
 
-    cards = page.locator("div[class*='st-key-mention-']")
-    english = cards.filter(has_text="complaint").filter(has_text="English").first
-    expect(english).to_be_visible(timeout=90_000)
-    english.get_by_role("button", name="Open & reply").click()
-    heading = page.get_by_role("heading", name=re.compile(r"^Case C-\d+"))
-    expect(heading).to_be_visible(timeout=30_000)
-    case = re.search(r"C-\d+", heading.inner_text()).group(0)
+    case = open_first_english_complaint(page)
 
     # Assign: one owner, shown on the case.
     choose(page, "Assign to", "Tom Reid")

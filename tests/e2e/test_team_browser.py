@@ -12,20 +12,11 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from clamor.store import Store
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, App, sign_in
+from tests.e2e.conftest import (CHROMIUM, CHROMIUM_ARGS, App, open_first_english_complaint,
+                                sign_in)
 from tests.e2e.test_casework_browser import toast
 
 pytestmark = pytest.mark.e2e
-
-
-def open_first_english_complaint(page) -> str:
-    cards = page.locator("div[class*='st-key-mention-']")
-    english = cards.filter(has_text="complaint").filter(has_text="English").first
-    expect(english).to_be_visible(timeout=90_000)
-    english.get_by_role("button", name="Open & reply").click()
-    heading = page.get_by_role("heading", name=re.compile(r"^Case C-\d+"))
-    expect(heading).to_be_visible(timeout=30_000)
-    return re.search(r"C-\d+", heading.inner_text()).group(0)
 
 
 def team_store(seeded_db: Path, conninfo: str, data: Path) -> str:
