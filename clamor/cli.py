@@ -948,9 +948,11 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["bench"]:  # its own options (--mentions, --json, --keep): see benchmark
         return cmd_bench(argparse.Namespace(rest=argv[1:]))
     args = build_parser().parse_args(argv)
+    from clamor.lake import LakeError, LeaseLost
+
     try:
         return COMMANDS[args.command](args)
-    except UserError as exc:
+    except (UserError, LakeError, LeaseLost) as exc:  # a sentence for the user, no traceback
         print(f"clamor: {exc}", file=sys.stderr)
         return 2
 

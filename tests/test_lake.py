@@ -333,3 +333,17 @@ def test_every_page_runs_on_a_team_store(page, demo_lake, monkeypatch):
 
         ui._runtime().store.close()
         st.cache_resource.clear()
+
+
+def test_file_only_commands_say_so_on_a_team_store(team, postgres_db, tmp_path, capsys):
+    from clamor import cli
+    from clamor.config import DEMO_CONFIG
+
+    where = ["--db", f"ducklake:postgres:{postgres_db}", "--data-path", str(tmp_path / "lake"),
+             "--config", str(DEMO_CONFIG)]
+    assert cli.main(["restore", str(tmp_path / "old.duckdb"), *where]) == 2
+    assert "embedded DuckDB file, not a team store" in capsys.readouterr().err
+    assert cli.main(["backup", "-o", str(tmp_path / "copy.duckdb"), *where]) == 2
+    assert "pg_dump" in capsys.readouterr().err
+    assert cli.main(["status", *where]) == 0
+    assert "database: ducklake:postgres:" in capsys.readouterr().out
