@@ -51,10 +51,14 @@ def open_button(label: str, mention_id: str, key: str, **kwargs) -> None:
         st.rerun(scope="app")
 
 
-# While the inbox is still filling (a first start: nothing collected or analysed yet) the list
-# looks again every 2 s; once it holds analysed mentions, every 10 s.
+# While the inbox is still filling (a first start: nothing filed yet, or more waiting for
+# analysis than one pass takes) the list looks again every 2 s; otherwise every 10 s. Not on
+# every mention waiting for analysis: with live sources a few always are, between a
+# collector's run and the next pass, and every page would then refresh every 2 s (and rerun
+# whole each time the pass caught up).
 def _filling() -> bool:
-    return queries.inbox_count(store) == 0 or queries.pending_analysis_count(store) > 0
+    return queries.inbox_count(store) == 0 or \
+        queries.pending_analysis_count(store) > config.analysis.batch_size
 
 
 filling_at_start = _filling()
