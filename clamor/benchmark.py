@@ -854,14 +854,14 @@ def measure_search(store, words: dict[str, list[str]]) -> dict:
             "search_words": words, "search_slowest": [slowest[1], round(slowest[0], 1)]}
 
 
-def _overview_app(store, days: int | None) -> None:
+def _overview_app(store, days: int | None, companies=None) -> None:
     from clamor import explorer
 
     flt = explorer.Filter(days=days)
     grain = "hour" if days else "day"
     explorer.trend(store, flt, grain=grain)
     explorer.language_mix(store, flt)
-    explorer.share_of_voice(store, flt, grain="day")
+    explorer.share_of_voice(store, flt, grain="day", companies=companies)
 
 
 def _overview_fallback(store, days: int | None) -> None:
@@ -881,15 +881,23 @@ def _overview_raw(store, days: int | None, end: dt.datetime) -> None:
         "WHERE m.created_at >= ? GROUP BY ALL", [since])
 
 
-def measure_overview(store, end: dt.datetime, explorer_there: bool) -> dict:
+def measure_overview(store, end: dt.datetime, explorer_there: bool, config=None) -> dict:
+    """The overview's aggregations; with `config`, share of voice per company as the
+    Explore page draws it (else per term)."""
     spans = [7 if i % 2 == 0 else None for i in range(REPS)]
-    run = _overview_app if explorer_there else _overview_fallback
-    app = _timed([lambda d=d: run(store, d) for d in spans])
+    if explorer_there:
+        from clamor import explorer
+
+        companies = explorer.companies(config) if config is not None else None
+        app = _timed([lambda d=d: _overview_app(store, d, companies) for d in spans])
+    else:
+        app = _timed([lambda d=d: _overview_fallback(store, d) for d in spans])
     raw = _timed([lambda d=d: _overview_raw(store, d, end) for d in spans])
     return {"overview_p50_ms": _p(app, 50), "overview_p95_ms": _p(app, 95),
             "overview_raw_p50_ms": _p(raw, 50), "overview_raw_p95_ms": _p(raw, 95),
             "overview_ratio_vs_raw": _p(app, 95) / _p(raw, 95),
             "overview_measured": "explorer trend + language_mix + share_of_voice"
+            + (" per company" if config is not None else " per term")
             if explorer_there else "queries.daily_volume + daily_sentiment + "
             "hourly_complaints (clamor.explorer missing)"}
 
@@ -1099,7 +1107,7 @@ def run(mentions: int = 1_000_000, workdir: str | None = None,
                 result.update({"search_p95_ms": None, "search_ratio_vs_raw": None,
                                "search_measured": "clamor.explorer missing"})
             progress("timing the overview…")
-            result.update(measure_overview(store, end, there))
+            result.update(measure_overview(store, end, there, config))
             progress("timing a new complaint's way into the inbox…")
             result.update(insert_to_visible(store, config))
         finally:
