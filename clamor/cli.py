@@ -509,11 +509,11 @@ def cmd_rescore(args) -> int:
 
     config, store = _open(args)
     try:
-        stale = store.stale_scores(pipeline.current_models())
+        models = pipeline.current_models()
+        stale = store.stale_scores(models)
         if not stale:
             print("every analysed mention is scored by the current models")
             return 0
-        models = pipeline.current_models()
         for lang, count in stale.items():
             print(f"{lang}: {count:,} mention(s) scored by an older model than {models[lang]}")
         if args.dry_run:

@@ -51,10 +51,10 @@ def store_location(explicit: str | os.PathLike | None = None, *, demo: bool = Fa
 
 def db_path(explicit: str | os.PathLike | None = None, *, demo: bool = False) -> Path:
     """The embedded database file a command works on (see store_location)."""
-    location = lake.parse_location(store_location(explicit, demo=demo), "-")
-    if location.is_lake:
+    setting = store_location(explicit, demo=demo)
+    if setting.startswith("ducklake:"):
         raise LakeError("this command works on an embedded DuckDB file, not a team store")
-    return location.path
+    return lake.parse_location(setting).path
 
 
 def take_numbers(con: duckdb.DuckDBPyConnection, name: str, count: int = 1) -> list[int]:

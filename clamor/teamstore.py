@@ -30,10 +30,11 @@ def copy_into_lake(source: Path, to: str, data_path: str | os.PathLike | None = 
     copied per table."""
     if not source.is_file():
         raise lake.LakeError(f"{source}: no such database file")
-    if not lake.parse_location(to, data_path).is_lake:
+    location = lake.parse_location(to, data_path)
+    if not location.is_lake:
         raise lake.LakeError(f"--to {to!r}: give a team store, ducklake:postgres:CONNINFO")
     Store(source).close()  # brings the file to this Clamor's schema (and says if it is busy)
-    target = Store(to, data_path=data_path)
+    target = Store(location)
     copied: dict[str, int] = {}
     path = str(source.resolve()).replace("'", "''")
     try:
@@ -69,5 +70,5 @@ def copy_into_lake(source: Path, to: str, data_path: str | os.PathLike | None = 
             target.con.execute("DETACH DATABASE IF EXISTS embedded")
         finally:
             target.close()
-    return {"to": lake.parse_location(to, data_path).display(), "tables": copied,
+    return {"to": location.display(), "tables": copied,
             "rows": sum(copied.values())}
