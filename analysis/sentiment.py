@@ -39,8 +39,9 @@ VADER_MODEL = "vader-3.3.2+clamor-1"
 _CASED_EMOTICONS = {"D:": -2.9, "D=": -3.0}
 _HEART_WORD = re.compile(r"\bheart(s?)\b")
 _VARIATION = re.compile("[\ufe0e\ufe0f]")
-# Where a negation's reach ends (punctuation, as in Pang, Lee & Vaithyanathan 2002).
-_SENTENCE_END = re.compile(r"[.!?;,]$")
+# Where a negation's reach ends (punctuation, as in Pang, Lee & Vaithyanathan 2002): a
+# word ending in one of these.
+_SENTENCE_END = (".", "!", "?", ";", ",")
 
 
 class ClamorVader:
@@ -88,10 +89,13 @@ class ClamorVader:
                                       if " " in phrase or phrase in self._special
                                       for w in phrase.split())
         self._punctuation = vs.string.punctuation
+        # The words the loop in compound does anything with; every other word scores 0.
+        self._scoring = frozenset([*self.lexicon, *self._boosters,
+                                   *(e.lower() for e in _CASED_EMOTICONS)])
         self.c_incr, self.n_scalar = vs.C_INCR, vs.N_SCALAR
 
     def _without_emoji(self, text: str) -> str:
-        if self._emoji_chars.isdisjoint(text):
+        if text.isascii() or self._emoji_chars.isdisjoint(text):
             return text.strip()
         out = ""
         prev_space = True
@@ -123,31 +127,32 @@ class ClamorVader:
         cap_diff = 0 < n - capitals < n
         lower = [w.lower() for w in words]
         lexicon, boosters = self.lexicon, self._boosters
+        # (position, valence) of the words that have one; the others' 0 changes no sum.
         sentiments: list = []
-        for i, item in enumerate(words):
-            low = lower[i]
+        scoring = self._scoring
+        for i in [i for i, low in enumerate(lower) if low in scoring]:
+            item, low = words[i], lower[i]
             if low in boosters or (low == "kind" and i < n - 1 and lower[i + 1] == "of"):
-                sentiments.append(0)
                 continue
             if item in _CASED_EMOTICONS:
-                sentiments.append(_CASED_EMOTICONS[item])
+                sentiments.append((i, _CASED_EMOTICONS[item]))
                 continue
             if low == "no" and ((i > 0 and lower[i - 1] == "no")
                                 or (i + 1 < n and lower[i + 1] == "no")):
                 value = lexicon["no"]
                 if upper[i] and cap_diff:
                     value -= self.c_incr
-                sentiments.append(value)
+                sentiments.append((i, value))
                 continue
             if low not in lexicon:
-                sentiments.append(0)
                 continue
-            sentiments.append(self._valence(i, item, low, raw, words, lower, upper, cap_diff))
+            sentiments.append(
+                (i, self._valence(i, item, low, raw, words, lower, upper, cap_diff)))
         if "but" in lower:
             at = lower.index("but")
-            sentiments = [s * 0.5 if k < at else s * 1.5 if k > at else s
-                          for k, s in enumerate(sentiments)]
-        total = float(sum(sentiments))
+            sentiments = [(k, s * 0.5 if k < at else s * 1.5 if k > at else s)
+                          for k, s in sentiments]
+        total = float(sum(s for _, s in sentiments))
         emphasis = min(text.count("!"), 4) * 0.292
         questions = text.count("?")
         if questions > 1:
@@ -172,25 +177,28 @@ class ClamorVader:
                 start = j
                 break
         for j in range(i - 1, max(start, i - 4), -1):
-            if _SENTENCE_END.search(raw[j]):
+            if raw[j].endswith(_SENTENCE_END):
                 start = j + 1
                 break
 
-        def seen(k: int) -> str:  # the lower-cased word at k as the rules see it
-            return lower[k] if k >= start else ""
+        # The three words before it as the rules see them (hidden ones are "").
+        w1 = lower[i - 1] if i - 1 >= start else ""
+        w2 = lower[i - 2] if i - 2 >= start else ""
+        w3 = lower[i - 3] if i - 3 >= start else ""
+        before = (w1, w2, w3)
 
         n = len(words)
         valence = lexicon[low]
         if low == "no" and i != n - 1 and lower[i + 1] in lexicon:
             valence = 0.0
-        if (i > 0 and seen(i - 1) == "no") or (i > 1 and seen(i - 2) == "no") \
-                or (i > 2 and seen(i - 3) == "no" and seen(i - 1) in ("or", "nor")):
+        if (i > 0 and w1 == "no") or (i > 1 and w2 == "no") \
+                or (i > 2 and w3 == "no" and w1 in ("or", "nor")):
             valence = lexicon[low] * self.n_scalar
         if upper[i] and cap_diff:
             valence = valence + self.c_incr if valence > 0 else valence - self.c_incr
         for start_i in range(3):
             k = i - (start_i + 1)
-            if not (i > start_i and seen(k) not in lexicon):
+            if not (i > start_i and before[start_i] not in lexicon):
                 continue
             if k >= start:
                 s = self._scalar(words[k], lower[k], upper[k], valence, cap_diff)
@@ -199,13 +207,13 @@ class ClamorVader:
             else:
                 s = 0.0
             valence = valence + s
-            valence = self._negation(valence, seen, start_i, i)
+            valence = self._negation(valence, w1, w2, w3, start_i)
             if start_i == 2:
-                valence = self._idioms(valence, seen, i, n)
-        if i > 1 and seen(i - 1) not in lexicon and seen(i - 1) == "least":
-            if seen(i - 2) != "at" and seen(i - 2) != "very":
+                valence = self._idioms(valence, w3, w2, w1, low, lower, i, n)
+        if i > 1 and w1 not in lexicon and w1 == "least":
+            if w2 != "at" and w2 != "very":
                 valence = valence * self.n_scalar
-        elif i > 0 and seen(i - 1) not in lexicon and seen(i - 1) == "least":
+        elif i > 0 and w1 not in lexicon and w1 == "least":
             valence = valence * self.n_scalar
         return valence
 
@@ -222,32 +230,32 @@ class ClamorVader:
     def _negated(self, word: str) -> bool:
         return word in self._negate or "n't" in word
 
-    def _negation(self, valence, seen, start_i, i):
+    def _negation(self, valence, w1, w2, w3, start_i):
         if start_i == 0:
-            if self._negated(seen(i - 1)):
+            if self._negated(w1):
                 valence = valence * self.n_scalar
         elif start_i == 1:
-            if seen(i - 2) == "never" and seen(i - 1) in ("so", "this"):
+            if w2 == "never" and w1 in ("so", "this"):
                 valence = valence * 1.25
-            elif seen(i - 2) == "without" and seen(i - 1) == "doubt":
+            elif w2 == "without" and w1 == "doubt":
                 pass
-            elif self._negated(seen(i - 2)):
+            elif self._negated(w2):
                 valence = valence * self.n_scalar
         else:
-            if (seen(i - 3) == "never" and seen(i - 2) in ("so", "this")) \
-                    or seen(i - 1) in ("so", "this"):
+            if (w3 == "never" and w2 in ("so", "this")) or w1 in ("so", "this"):
                 valence = valence * 1.25
-            elif seen(i - 3) == "without" and (seen(i - 2) == "doubt" or seen(i - 1) == "doubt"):
+            elif w3 == "without" and (w2 == "doubt" or w1 == "doubt"):
                 pass
-            elif self._negated(seen(i - 3)):
+            elif self._negated(w3):
                 valence = valence * self.n_scalar
         return valence
 
-    def _idioms(self, valence, seen, i, n):
-        near = [seen(k) for k in range(i - 3, min(n, i + 3))]
-        if self._idiom_words.isdisjoint(near):
+    def _idioms(self, valence, w3, w2, w1, w0, lower, i, n):
+        """Idioms around the word at i (w0; w1..w3 the words before it as the rules see
+        them, the words after it are never hidden)."""
+        after = lower[i + 1:min(n, i + 3)]
+        if self._idiom_words.isdisjoint((w3, w2, w1, w0, *after)):
             return valence
-        w3, w2, w1, w0 = seen(i - 3), seen(i - 2), seen(i - 1), seen(i)
         special = self._special
         for seq in (f"{w1} {w0}", f"{w2} {w1} {w0}", f"{w2} {w1}", f"{w3} {w2} {w1}",
                     f"{w3} {w2}"):
@@ -255,11 +263,11 @@ class ClamorVader:
                 valence = special[seq]
                 break
         if n - 1 > i:
-            seq = f"{w0} {seen(i + 1)}"
+            seq = f"{w0} {lower[i + 1]}"
             if seq in special:
                 valence = special[seq]
         if n - 1 > i + 1:
-            seq = f"{w0} {seen(i + 1)} {seen(i + 2)}"
+            seq = f"{w0} {lower[i + 1]} {lower[i + 2]}"
             if seq in special:
                 valence = special[seq]
         for seq in (f"{w3} {w2} {w1}", f"{w3} {w2}", f"{w2} {w1}"):
