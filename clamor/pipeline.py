@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
@@ -244,45 +245,29 @@ def analyse_pending(store: Store, config: Config, now: dt.datetime | None = None
 
     `workers` > 1 analyses each batch in that many processes (for a large backlog such as an
     imported archive: analysis is pure Python and one process uses one core), or in `pool`
-    of that many workers if given (already started: the caller keeps and shuts it). A batch goes out
-    in consecutive pieces, two per worker, and each piece is saved as soon as it is back,
-    while the workers analyse the next ones; pieces are saved in order, so every mention up
-    to the highest analysed one stays analysed. Each worker loads the models once; results
-    are written by this process, the store's only writer. `file=False` leaves the filing
-    into cases to the caller (the benchmark times it apart).
+    of that many workers if given (already started: the caller keeps and shuts it). A batch
+    goes out in consecutive pieces, two per worker, and is saved whole, in one transaction,
+    once all of them are back, while the workers analyse the next batch: saving costs
+    mostly per transaction (~25 ms for 1,000 analysed mentions, ~70 ms for 5,000), and this
+    process's time is taken from the workers' two cores. Batches are saved in order, so
+    every mention up to the highest analysed one stays analysed. Each worker loads the
+    models once; results are written by this process, the store's only writer. `file=False`
+    leaves the filing into cases to the caller (the benchmark times it apart).
     """
     total = 0
     index_earlier_mentions(store)
     own_pool = pool is None and workers > 1
     if own_pool:
         pool = _pool(workers)
+    languages = config.watchlist.languages
+    size = config.analysis.batch_size * max(workers, 1)
     try:
-        while True:
-            batch = store.pending_analysis(config.analysis.batch_size * max(workers, 1))
+        if pool is not None:
+            total, pool = _analyse_in_pool(store, languages, size, workers, pool, own_pool)
+        while True:  # in this process (no pool, or the pool broke: the rest, slower)
+            batch = store.pending_analysis(size)
             if batch.empty:
                 break
-            languages = config.watchlist.languages
-            if pool is not None and len(batch) >= 2 * PARALLEL_MIN:
-                size = -(-len(batch) // (2 * workers))
-                pieces = [batch.iloc[i:i + size] for i in range(0, len(batch), size)]
-                saved = 0
-                try:
-                    futures = [pool.submit(analyse, piece, languages, utcnow())
-                               for piece in pieces]
-                    for future in futures:
-                        total += store.save_analysis(future.result())
-                        saved += 1
-                    continue
-                except BrokenProcessPool:
-                    # A worker could not start or died (memory, an embedding host's odd
-                    # __main__): the rest is done here instead, slower but complete.
-                    log.warning("analysis workers failed; analysing in this process")
-                    if own_pool:
-                        pool.shutdown()
-                    pool = None
-                    for piece in pieces[saved:]:
-                        total += store.save_analysis(analyse(piece, languages, utcnow()))
-                    continue
             total += store.save_analysis(analyse(batch, languages, utcnow()))
     finally:
         if own_pool and pool is not None:
@@ -293,6 +278,48 @@ def analyse_pending(store: Store, config: Config, now: dt.datetime | None = None
         cases.file_new(store, config, now)
         store.filed_at = time.monotonic()
     return total
+
+
+def _analyse_in_pool(store: Store, languages: tuple[str, ...], size: int, workers: int,
+                     pool: ProcessPoolExecutor, own_pool: bool
+                     ) -> tuple[int, ProcessPoolExecutor | None]:
+    """analyse_pending's work on the worker processes, up to two batches at a time (one
+    analysed while the one before it is saved). Returns how many were saved, and the pool,
+    or None where it broke (a worker could not start or died: memory, an embedding host's
+    odd __main__), in which case what is left is the caller's to analyse in process."""
+    total = 0
+    after = 0  # the highest mention number sent out
+    in_flight: deque[tuple[pd.DataFrame, list]] = deque()
+    while True:
+        batch = store.pending_analysis(size, after=after)
+        if len(batch) >= 2 * PARALLEL_MIN:
+            after = int(batch["seq"].max())
+            piece = -(-len(batch) // (2 * workers))
+            try:
+                in_flight.append((batch, [
+                    pool.submit(analyse, batch.iloc[i:i + piece], languages, utcnow())
+                    for i in range(0, len(batch), piece)]))
+            except BrokenProcessPool:
+                break
+            if len(in_flight) < 2:
+                continue
+        if not in_flight:  # nothing left, or too few to be worth sending out
+            return total, pool
+        _, futures = in_flight[0]
+        try:
+            results = [future.result() for future in futures]
+        except BrokenProcessPool:
+            break
+        in_flight.popleft()
+        total += store.save_analysis(pd.concat(results, ignore_index=True))
+        if len(batch) < 2 * PARALLEL_MIN and not in_flight:
+            return total, pool
+    log.warning("analysis workers failed; analysing in this process")
+    for batch, _ in in_flight:  # in order: the caller goes on from the last one saved
+        total += store.save_analysis(analyse(batch, languages, utcnow()))
+    if own_pool:
+        pool.shutdown()
+    return total, None
 
 
 FILING_IDLE_SECONDS = 60

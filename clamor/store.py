@@ -519,17 +519,18 @@ class Store:
 
     # -- analysis ------------------------------------------------------------------------
 
-    def pending_analysis(self, limit: int) -> pd.DataFrame:
-        """Mentions not analysed yet, in the order they were stored.
+    def pending_analysis(self, limit: int, after: int = 0) -> pd.DataFrame:
+        """Mentions not analysed yet, in the order they were stored; numbered above `after`
+        only, if given (those up to it are being analysed already).
 
         The analysis pass takes mentions in number order and saves each batch whole, so
         every mention numbered up to the highest analysed one is analysed: what is new is
         the range above it, which DuckDB reads without looking at the older row groups."""
         return self.query_df(
             "SELECT m.id, m.seq, m.text, m.source_lang, m.is_own FROM mentions m "
-            "WHERE m.seq > (SELECT coalesce(max(seq), 0) FROM analysis) "
+            "WHERE m.seq > greatest(?, (SELECT coalesce(max(seq), 0) FROM analysis)) "
             "ORDER BY m.seq LIMIT ?",
-            [limit],
+            [after, limit],
         )
 
     def save_analysis(self, results: pd.DataFrame) -> int:
