@@ -128,13 +128,16 @@ def _detector(languages: tuple[str, ...]):
 _NOT_LATIN = re.compile("[^\x00-\u024f\u1e00-\u1eff\u2000-\u2bff\ufe00-\ufe0f"
                         "\U0001f000-\U0001faff]")
 _LETTERS = re.compile(r"[^\W\d_]+")
+_ENOUGH_LETTERS = re.compile(r"[^\W\d_](?:[\W\d_]*[^\W\d_]){%d}" % (MIN_LETTERS - 1))
 
 
 def _script_of(text: str) -> tuple[str | None, int, str]:
     """(the writer's script, letters in it, its words joined): the non-Latin script that has
-    enough of the text, else Latin; (None, 0, "") without letters."""
+    enough of the text, else Latin; (None, 0, "") without letters. Latin letters are counted
+    up to MIN_LETTERS only (more tell nothing more, and most posts have them at once)."""
     if not _NOT_LATIN.search(text):  # most posts: nothing but Latin letters
-        letters = sum(map(len, _LETTERS.findall(text)))
+        letters = MIN_LETTERS if _ENOUGH_LETTERS.search(text) else \
+            sum(map(len, _LETTERS.findall(text)))
         return ("LATIN", letters, text) if letters else (None, 0, "")
     letters: Counter[str] = Counter()
     words: dict[str, list[str]] = {}
@@ -200,7 +203,8 @@ _ASCII_RUN = re.compile("[a-z]+")
 
 
 def _greeklish(text: str) -> bool:
-    if _GREEKLISH.isdisjoint(_ASCII_RUN.findall(text.casefold())):
+    folded = text.lower() if text.isascii() else text.casefold()  # the same, for ASCII
+    if _GREEKLISH.isdisjoint(_ASCII_RUN.findall(folded)):
         return False  # no strong word: most posts in Latin letters stop here
     words = [w.casefold() for w in _words(text)]
     strong = {w for w in words if w in _GREEKLISH}
