@@ -706,16 +706,16 @@ def ingest(mentions: list, path: Path, config, workers: int) -> dict:
             "ingest_mentions": analysed, "ingest_filed": int(filed)}
 
 
-def _analysis_chunk(texts: list[str], languages: tuple[str, ...]) -> int:
+def _analysis_chunk(texts: list[str], languages: tuple[str, ...]):
     """In an analysis worker: the analysis pass (language, sentiment, complaint verdict,
     search words) over texts, its rows made and sent back as the pass sends them."""
     import pandas as pd
 
-    from clamor.pipeline import analyse
+    from clamor.pipeline import _analyse_to_save
 
     frame = pd.DataFrame({"id": [str(i) for i in range(len(texts))], "text": texts,
                           "source_lang": None, "is_own": False, "seq": range(len(texts))})
-    return len(analyse(frame, languages, dt.datetime.now(dt.timezone.utc)))
+    return _analyse_to_save(frame, languages, dt.datetime.now(dt.timezone.utc))
 
 
 def analysis_alone(texts: list[str], languages: tuple[str, ...], workers: int) -> float:
@@ -728,7 +728,8 @@ def analysis_alone(texts: list[str], languages: tuple[str, ...], workers: int) -
         runs: list[float] = []
         for _ in range(3):
             start = time.perf_counter()
-            done = sum(pool.map(_analysis_chunk, chunks, [languages] * workers))
+            done = sum(len(rows) for rows, _ in
+                       pool.map(_analysis_chunk, chunks, [languages] * workers))
             runs.append(time.perf_counter() - start)
     return done / statistics.median(runs)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
 
 import pandas as pd
+import pyarrow as pa
 
 from analysis import complaints, language, sentiment, tokens
 from clamor import cases
@@ -280,6 +281,14 @@ def analyse_pending(store: Store, config: Config, now: dt.datetime | None = None
     return total
 
 
+def _analyse_to_save(frame: pd.DataFrame, languages: tuple[str, ...], now: dt.datetime
+                     ) -> tuple[pd.DataFrame, pa.Table]:
+    """analyse, in a worker process, in the form the writer saves at least cost: the rows,
+    and the search words apart as one Arrow table (Store.words_table)."""
+    results = analyse(frame, languages, now)
+    return results.drop(columns=["words"]), Store.words_table(results)
+
+
 def _analyse_in_pool(store: Store, languages: tuple[str, ...], size: int, workers: int,
                      pool: ProcessPoolExecutor, own_pool: bool
                      ) -> tuple[int, ProcessPoolExecutor | None]:
@@ -297,7 +306,7 @@ def _analyse_in_pool(store: Store, languages: tuple[str, ...], size: int, worker
             piece = -(-len(batch) // (2 * workers))
             try:
                 in_flight.append((batch, [
-                    pool.submit(analyse, batch.iloc[i:i + piece], languages, utcnow())
+                    pool.submit(_analyse_to_save, batch.iloc[i:i + piece], languages, utcnow())
                     for i in range(0, len(batch), piece)]))
             except BrokenProcessPool:
                 break
@@ -311,7 +320,8 @@ def _analyse_in_pool(store: Store, languages: tuple[str, ...], size: int, worker
         except BrokenProcessPool:
             break
         in_flight.popleft()
-        total += store.save_analysis(pd.concat(results, ignore_index=True))
+        total += store.save_analysis(pd.concat([rows for rows, _ in results], ignore_index=True),
+                                     words=pa.concat_tables([words for _, words in results]))
         if len(batch) < 2 * PARALLEL_MIN and not in_flight:
             return total, pool
     log.warning("analysis workers failed; analysing in this process")

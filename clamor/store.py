@@ -533,11 +533,12 @@ class Store:
             [after, limit],
         )
 
-    def save_analysis(self, results: pd.DataFrame) -> int:
+    def save_analysis(self, results: pd.DataFrame, words: pa.Table | None = None) -> int:
         """Write analysis rows (the analysis table's columns) for mentions analysed for the
         first time, with what the explorer keeps beside them: the hourly counts and, when
         `results` has the columns `seq` and `words` (the analysis pass adds them), the
-        mentions' words for search. One transaction."""
+        mentions' words for search, or those given apart as `words` (words_table). One
+        transaction."""
         if results.empty:
             return 0
         if "seq" not in results.columns:  # callers other than the analysis pass
@@ -562,8 +563,10 @@ class Store:
                             "(SELECT 1 FROM filing_queue q WHERE q.seq = i.seq)")
             finally:
                 con.unregister("incoming")
-            if "words" in results.columns:
-                self._add_words(con, results)
+            if words is None and "words" in results.columns:
+                words = self.words_table(results)
+            if words is not None:
+                self._add_words(con, words)
                 self._flush_search_words(con)
         return len(results)
 
@@ -656,15 +659,20 @@ class Store:
             self._add_hourly(con, "JOIN analysis a ON a.seq = m.seq")
 
     @staticmethod
-    def _add_words(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
-        """Index mentions' words (columns seq, words) in search_recent."""
-        # One (word, seq) row per word, made here as Arrow: DuckDB reads a pandas column of
-        # Python lists an object at a time, five times slower than this.
+    def words_table(frame: pd.DataFrame) -> pa.Table:
+        """Mentions' words for search (columns seq, words: a list per mention) as one
+        (word, seq) row per word, in Arrow: DuckDB reads a pandas column of Python lists an
+        object at a time, five times slower, and a worker process sends this back to the
+        writer ten times faster than the lists."""
         words = frame["words"].tolist()
-        flat = pa.table({
+        return pa.table({
             "word": pa.array([w for found in words for w in found], pa.string()),
             "seq": pa.array(np.repeat(frame["seq"].to_numpy(dtype=np.int64),
                                       [len(found) for found in words]), pa.int64())})
+
+    @staticmethod
+    def _add_words(con: duckdb.DuckDBPyConnection, flat: pa.Table) -> None:
+        """Index mentions' words (a words_table) in search_recent."""
         con.register("incoming_words", flat)
         try:
             con.execute("INSERT INTO search_recent SELECT word, seq FROM incoming_words")
@@ -757,7 +765,7 @@ class Store:
         words) and note how far the backfill got."""
         with self.transaction() as con:
             if len(words):
-                self._add_words(con, words)
+                self._add_words(con, self.words_table(words))
                 con.execute("UPDATE search_backfill SET next_seq = ?",
                             [int(words["seq"].max()) + 1])
             if done:
