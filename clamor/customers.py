@@ -187,25 +187,38 @@ def complaints_by_handle(store: Store, found: list[tuple[str, str]], now: dt.dat
     waiting.
 
     Cheap for the inbox: the window's posts are found by time (mentions are stored in time
-    order, so DuckDB reads a week's row groups), the handles' among them by author, and only
-    those posts' analysis and cases are read, by id."""
+    order, so DuckDB reads a week's row groups), the handles' among them by author, their
+    analysis by number (stored in that order too); then the cases of those complaints are
+    looked up by id (case_mentions' key: joining would read all of it, 0.2 s at 10 M)."""
     if not found:
         return pd.DataFrame({"source": [], "author": [], "complaints": []})
     sources, authors = _handle_lists(found)
-    return store.query_df(
+    posts = store.query_df(
         """
         WITH h AS (SELECT unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS author),
         posts AS MATERIALIZED (
             SELECT m.id, m.seq, m.source, m.author FROM mentions m
             WHERE m.created_at > ?::TIMESTAMPTZ - to_days(?) AND m.created_at <= ?
               AND NOT m.is_own AND m.author = ANY(?::VARCHAR[]))
-        SELECT p.source, p.author, count(DISTINCT coalesce(f.case_id, p.id)) AS complaints
+        SELECT p.id, p.source, p.author
         FROM posts p JOIN h ON h.source = p.source AND h.author = p.author
         JOIN analysis a ON a.seq = p.seq AND a.complaint
-        LEFT JOIN case_mentions f ON f.mention_id = p.id
-        WHERE f.mention_id IS NULL OR f.case_id IS NOT NULL  -- not filed yet, or a case
-        GROUP BY ALL
         """, [sources, authors, now, days, now, authors])
+    ids = posts["id"].tolist()
+    # IN (?, ?, …), not = ANY(?): DuckDB looks a list of parameters up in the key's index,
+    # ~40 µs each, but joins a list value against the whole table.
+    filed = store.query_df(
+        f"SELECT mention_id AS id, case_id FROM case_mentions WHERE mention_id IN "
+        f"({', '.join('?' * len(ids))})", ids) if ids else \
+        pd.DataFrame({"id": pd.Series([], dtype=object), "case_id": pd.Series([], dtype=object)})
+    posts = posts.merge(filed, on="id", how="left")
+    # Not filed yet (no row: counted on its own), or in a case; a post filed under no case
+    # (case_id NULL: one naming only competitors) is not about us.
+    filed_under_none = posts["id"].isin(filed.loc[filed["case_id"].isna(), "id"])
+    posts = posts[~filed_under_none]
+    posts = posts.assign(complaint=posts["case_id"].fillna(posts["id"]))
+    return (posts.groupby(["source", "author"], as_index=False)["complaint"].nunique()
+            .rename(columns={"complaint": "complaints"}))
 
 
 def repeat_count(store: Store, key: str, now: dt.datetime | None = None,

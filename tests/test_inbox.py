@@ -214,6 +214,22 @@ def test_a_third_complaint_this_week_outranks_an_otherwise_equal_first(store, co
     frame = queries.inbox(store, now=now)
     assert frame["id"].tolist() == ["x:3", "x:4"]
     assert frame["complaints_this_week"].tolist() == [3, 1]
+    # Shown one at a time, the repeat complainer still comes first: the week is counted for
+    # every case that could reach the shown rows with its earlier complaints.
+    assert queries.inbox(store, InboxFilter(limit=1), now=now)["id"].tolist() == ["x:3"]
+
+
+def test_a_short_inbox_is_the_head_of_the_long_one(demo_store, config):
+    """Counting the week only for cases that can still be shown changes no shown row."""
+    now = dt.datetime.now(dt.timezone.utc)
+    whole = queries.inbox(demo_store, InboxFilter(limit=100_000), now=now, config=config)
+    assert len(whole) > 40 and (whole["complaints_this_week"] > 1).any()
+    for limit in (1, 5, 20, 40):
+        short = queries.inbox(demo_store, InboxFilter(limit=limit), now=now, config=config)
+        head = whole.head(limit)
+        assert short["id"].tolist() == head["id"].tolist()
+        assert short["complaints_this_week"].tolist() == head["complaints_this_week"].tolist()
+        assert short["urgency"].tolist() == head["urgency"].tolist()
 
 
 def test_a_case_near_its_standard_outranks_one_that_merely_waited_longer(store):
