@@ -575,12 +575,20 @@ def share_of_voice(store: Store, flt: Filter, grain: str = "day",
         if _hourly_answers(store, flt, tz, by_term=True):
             # (the filter's terms narrow `wanted`, so the term condition is left out here)
             where, params = _hourly_conditions(flt, by_term=False)
-            companies_sql, named_params = named("h.terms")
+            # Without a source, language, tone or complaint filter, the totals per set of
+            # terms answer: a seventh of the rows. Counts are summed per bucket and set of
+            # terms before the sets are read as companies (a few thousand lists, not millions).
+            broken_down = flt.sources or flt.languages or flt.sentiments \
+                or flt.complaint is not None
+            table = "hourly_termsets" if broken_down else "hourly_termset_totals"
+            companies_sql, named_params = named("terms")
             return _shares(store.query_df(f"""
                 SELECT bucket, company, sum(mentions)::BIGINT AS mentions FROM (
-                    SELECT {_bucket(grain, 'h.hour', tz)} AS bucket,
-                           unnest({companies_sql}) AS company, h.mentions
-                    FROM hourly_termsets h WHERE {' AND '.join(where)})
+                    SELECT bucket, unnest({companies_sql}) AS company, mentions FROM (
+                        SELECT {_bucket(grain, 'h.hour', tz)} AS bucket, h.terms,
+                               sum(h.mentions) AS mentions
+                        FROM {table} h WHERE {' AND '.join(where)}
+                        GROUP BY ALL))
                 GROUP BY ALL""", [*named_params, *params]), ours)
         where, params, uses_analysis = _conditions(flt)
         named, named_params = named("m.matched_terms")

@@ -637,6 +637,11 @@ class Store:
                    sentiment_label, complaint, is_own, count(*) AS mentions
             FROM ({facts})
             GROUP BY ALL""")
+        self._merge_counts(con, "hourly_termset_totals", ("hour", "terms", "is_own"), f"""
+            SELECT hour, list_sort(list_distinct(matched_terms)) AS terms, is_own,
+                   count(*) AS mentions
+            FROM ({facts})
+            GROUP BY ALL""")
 
     @staticmethod
     def _merge_counts(con: duckdb.DuckDBPyConnection, table: str, keys: tuple[str, ...],
@@ -656,6 +661,7 @@ class Store:
             con.execute("DELETE FROM hourly_mentions")
             con.execute("DELETE FROM hourly_terms")
             con.execute("DELETE FROM hourly_termsets")
+            con.execute("DELETE FROM hourly_termset_totals")
             self._add_hourly(con, "JOIN analysis a ON a.seq = m.seq")
 
     @staticmethod

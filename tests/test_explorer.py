@@ -221,6 +221,12 @@ def test_companies_of_several_terms_read_the_hourly_term_sets(demo_store, config
                 companies, tz=tz))
     monkeypatch.setattr(explorer, "_conditions", lambda *a, **k: pytest.fail("raw rows"))
     explorer.share_of_voice(demo_store, Filter(), "week", companies)
+    # The unfiltered view reads the totals per set of terms, kept beside the broken-down ones.
+    totals = "SELECT hour, terms, is_own, mentions FROM hourly_termset_totals ORDER BY ALL"
+    summed = ("SELECT hour, terms, is_own, sum(mentions)::BIGINT AS mentions "
+              "FROM hourly_termsets GROUP BY ALL ORDER BY ALL")
+    assert demo_store.query_rows(totals) == demo_store.query_rows(summed)
+    assert len(demo_store.query_rows(totals)) > 100
 
 
 def mention(i, terms, kinds, text="", minutes=0):
