@@ -179,19 +179,21 @@ def summary(store: Store, key: str, now: dt.datetime | None = None) -> dict:
 # -- repeat contact ------------------------------------------------------------------------
 
 def complaints_by_handle(store: Store, found: list[tuple[str, str]], now: dt.datetime,
-                         days: int = REPEAT_DAYS) -> pd.DataFrame:
+                         days: int = REPEAT_DAYS, newest: int | None = None) -> pd.DataFrame:
     """Per handle, the complaints it made in the `days` before `now`: columns source,
     author, complaints (cases holding a complaint message, and complaints not filed yet; a
-    post filed under no case — one naming only competitors — is not about us). Several
-    complaining messages in one case are one complaint — the inbox counts those as messages
-    waiting.
+    post filed under no case — one naming only competitors — is not about us), complete.
+    Several complaining messages in one case are one complaint — the inbox counts those as
+    messages waiting. With `newest`, only each handle's newest `newest` complaining posts
+    are looked at: `complaints` is then at least what it says where `complete` is false
+    (the handle wrote more), which bounds the work for accounts that post all day.
 
     Cheap for the inbox: the window's posts are found by time (mentions are stored in time
     order, so DuckDB reads a week's row groups), the handles' among them by author, their
     analysis by number (stored in that order too); then the cases of those complaints are
     looked up by id (case_mentions' key: joining would read all of it, 0.2 s at 10 M)."""
     if not found:
-        return pd.DataFrame({"source": [], "author": [], "complaints": []})
+        return pd.DataFrame({"source": [], "author": [], "complaints": [], "complete": []})
     sources, authors = _handle_lists(found)
     posts = store.query_df(
         """
@@ -200,10 +202,15 @@ def complaints_by_handle(store: Store, found: list[tuple[str, str]], now: dt.dat
             SELECT m.id, m.seq, m.source, m.author FROM mentions m
             WHERE m.created_at > ?::TIMESTAMPTZ - to_days(?) AND m.created_at <= ?
               AND NOT m.is_own AND m.author = ANY(?::VARCHAR[]))
-        SELECT p.id, p.source, p.author
-        FROM posts p JOIN h ON h.source = p.source AND h.author = p.author
-        JOIN analysis a ON a.seq = p.seq AND a.complaint
-        """, [sources, authors, now, days, now, authors])
+        SELECT id, source, author, written FROM (
+            SELECT p.id, p.source, p.author,
+                   row_number() OVER (PARTITION BY p.source, p.author ORDER BY p.seq DESC)
+                       AS newest,
+                   count(*) OVER (PARTITION BY p.source, p.author) AS written
+            FROM posts p JOIN h ON h.source = p.source AND h.author = p.author
+            JOIN analysis a ON a.seq = p.seq AND a.complaint)
+        WHERE newest <= ?
+        """, [sources, authors, now, days, now, authors, newest or 2**62])
     ids = posts["id"].tolist()
     # IN (?, ?, …), not = ANY(?): DuckDB looks a list of parameters up in the key's index,
     # ~40 µs each, but joins a list value against the whole table.
@@ -216,9 +223,10 @@ def complaints_by_handle(store: Store, found: list[tuple[str, str]], now: dt.dat
     # (case_id NULL: one naming only competitors) is not about us.
     filed_under_none = posts["id"].isin(filed.loc[filed["case_id"].isna(), "id"])
     posts = posts[~filed_under_none]
-    posts = posts.assign(complaint=posts["case_id"].fillna(posts["id"]))
-    return (posts.groupby(["source", "author"], as_index=False)["complaint"].nunique()
-            .rename(columns={"complaint": "complaints"}))
+    posts = posts.assign(complaint=posts["case_id"].fillna(posts["id"]),
+                         complete=posts["written"] <= (newest or 2**62))
+    return (posts.groupby(["source", "author"], as_index=False)
+            .agg(complaints=("complaint", "nunique"), complete=("complete", "all")))
 
 
 def repeat_count(store: Store, key: str, now: dt.datetime | None = None,
@@ -229,9 +237,11 @@ def repeat_count(store: Store, key: str, now: dt.datetime | None = None,
 
 
 def complaints_per_customer(store: Store, found: list[tuple[str, str]], now: dt.datetime,
-                            days: int = REPEAT_DAYS) -> dict[tuple[str, str], int]:
+                            days: int = REPEAT_DAYS, newest: int | None = None
+                            ) -> dict[tuple[str, str], tuple[int, bool]]:
     """For each handle given, its customer's complaints in the window (all their linked
-    handles counted): what the inbox ranks and shows, for all its candidates at once."""
+    handles counted) and whether that is all of them (see complaints_by_handle's `newest`):
+    what the inbox ranks and shows, for all its candidates at once."""
     found = list(dict.fromkeys(h for h in found if h[1]))
     if not found:
         return {}
@@ -247,12 +257,13 @@ def complaints_per_customer(store: Store, found: list[tuple[str, str]], now: dt.
     key = {h: key_of(*h) for h in found}
     for source, author, customer in links:
         key[(source, author)] = customer
-    counted = complaints_by_handle(store, list(key), now, days)
-    per_key: dict[str, int] = {}
-    for source, author, n in counted.itertuples(index=False):
+    counted = complaints_by_handle(store, list(key), now, days, newest)
+    per_key: dict[str, tuple[int, bool]] = {}
+    for source, author, n, complete in counted.itertuples(index=False):
         k = key[(source, author)]
-        per_key[k] = per_key.get(k, 0) + int(n)
-    return {h: per_key.get(key[h], 0) for h in found}
+        total, whole = per_key.get(k, (0, True))
+        per_key[k] = (total + int(n), whole and bool(complete))
+    return {h: per_key.get(key[h], (0, True)) for h in found}
 
 
 def ordinal(n: int) -> str:
@@ -261,11 +272,14 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def repeat_text(complaints: int) -> str | None:
+def repeat_text(complaints: int, complete: bool = True) -> str | None:
     """What an agent reads for a customer who complained more than once this week ("3rd
-    complaint this week"); None for a first complaint."""
+    complaint this week", or "at least 5 complaints this week" where only the newest posts
+    were counted); None for a first complaint."""
     if complaints is None or complaints < 2:
         return None
+    if not complete:
+        return f"at least {int(complaints)} complaints this week"
     return f"{ordinal(int(complaints))} complaint this week"
 
 

@@ -124,7 +124,8 @@ def waiting_list(now) -> None:
                 if row.messages_waiting > 1:
                     st.badge(f"{row.messages_waiting} messages waiting", color="red",
                              icon=":material/forum:")
-                if repeat := customers.repeat_text(row.complaints_this_week):
+                if repeat := customers.repeat_text(row.complaints_this_week,
+                                                      row.complaints_counted_all):
                     st.badge(repeat, color="red", icon=":material/replay:")
             st.text(f"{row.case_id} · {cases.STATUS_NAMES.get(row.status, row.status)} · "
                     f"{cases.owner_label(row.owner, row.team)} · "

@@ -130,6 +130,17 @@ def test_repeat_contact_counts_complaints_across_linked_handles(desk):
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"]
     assert customers.repeat_text(1) is None
     assert customers.repeat_text(3) == "3rd complaint this week"
+    assert customers.repeat_text(3, complete=False) == "at least 3 complaints this week"
+    # Reading only each handle's newest complaining post (as the inbox reads a dozen): one
+    # case found, and it says it is not all of them.
+    x = customers.complaints_by_handle(desk, [MARYAM_X], NOW)
+    assert x[["complaints", "complete"]].values.tolist() == [[2, True]]
+    newest = customers.complaints_by_handle(desk, [MARYAM_X], NOW, newest=1)
+    assert newest[["complaints", "complete"]].values.tolist() == [[1, False]]
+    # per customer: the linked Reddit handle's one complaint too
+    assert customers.complaints_per_customer(desk, [MARYAM_X], NOW, newest=1) == {
+        MARYAM_X: (2, False)}
+    assert customers.complaints_per_customer(desk, [MARYAM_X], NOW) == {MARYAM_X: (3, True)}
 
 
 def test_a_third_complaint_outranks_an_otherwise_equal_first(desk, config):
