@@ -99,7 +99,7 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
         else float("nan")
     # Repeat contact across cases: one grouped query over the authors of the candidates
     # that can still be shown (clamor.customers.complaints_per_customer). Earlier complaints
-    # add at most EARLIEST_BOOST, so a case below the `limit`-th best urgency without them by
+    # add at most EARLIER_BOOST, so a case below the `limit`-th best urgency without them by
     # more than that stays below it: its customer's week is not counted (for thousands of
     # candidates that costs ~150 ms at 10 M mentions; for the few hundred contenders, little).
     without = urgencies(ranked["complaint"], ranked["author_followers"],
