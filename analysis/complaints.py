@@ -125,7 +125,7 @@ KEY = 3
 FEW = 40
 # Where a number starts: a cue opening with a number ("# hours on hold") reads all of it
 # before anything else, so it matches inside a number only if it matches at its start.
-_DIGITS = re.compile(r"(?<!\d)\d")
+_DIGITS = re.compile(r"\d(?<!\d\d)")  # (the digit first: the engine skips to the next one)
 
 
 @dataclass(frozen=True)
@@ -227,7 +227,7 @@ def _indexes() -> dict[str, _Index]:
         openings = {o.letters for _, found in table.values() for o in found} - {""}
         alone = None
         if not numbers and 0 < len(openings) <= FEW:
-            alone = re.compile("|".join(re.escape(o) for o in sorted(openings)))
+            alone = re.compile(_trie(openings))
         out[lang] = _Index(
             {k: frozenset(v) for k, v in at_word.items()}, _places(prefixes[0], True),
             _places(prefixes[0], True, clitic=True) if lang == "ar" else None,
