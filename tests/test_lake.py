@@ -347,3 +347,28 @@ def test_file_only_commands_say_so_on_a_team_store(team, postgres_db, tmp_path, 
     assert "pg_dump" in capsys.readouterr().err
     assert cli.main(["status", *where]) == 0
     assert "database: ducklake:postgres:" in capsys.readouterr().out
+
+
+def test_a_team_store_made_before_a_migration_gets_it_as_written(postgres_db, tmp_path, config):
+    """Migrations from 012 on run on a team store as written: one made before 013 (its
+    hourly totals per set of terms missing) gets the table, filled from the counts it has."""
+    data = tmp_path / "lake"
+    old = lake_store(postgres_db, data)
+    old.insert_mentions([mention(n) for n in range(1, 30)], collector="t", version="1")
+    pipeline.analyse_pending(old, config)
+    with old.transaction() as con:  # as Clamor left it before migration 013
+        con.execute("DROP TABLE hourly_termset_totals")
+        con.execute("DELETE FROM schema_migrations WHERE version = 13")
+    old.close()
+    upgraded = lake_store(postgres_db, data)
+    try:
+        assert (13,) in upgraded.query_rows("SELECT version FROM schema_migrations")
+        assert upgraded.query_rows(
+            "SELECT hour, terms, is_own, mentions FROM hourly_termset_totals ORDER BY ALL") \
+            == upgraded.query_rows(
+                "SELECT hour, terms, is_own, sum(mentions)::BIGINT FROM hourly_termsets "
+                "GROUP BY ALL ORDER BY ALL")
+        assert upgraded.query_rows("SELECT sum(mentions) FROM hourly_termset_totals") \
+            == [(29,)]
+    finally:
+        upgraded.close()
