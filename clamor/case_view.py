@@ -53,8 +53,9 @@ def panel(store: Store, config: Config, mention_id: str, agent: str) -> None:
     header = st.container(horizontal=True)
     with header:
         st.subheader(f"Case {case_ref}")
-        st.button("Close", key="close-panel", on_click=close, shortcut="Esc",
-                  help="Close the case panel (Esc)")
+        # No Esc shortcut: Streamlit fires it even while a dropdown or a text box has the
+        # key, so an agent dismissing the template list with Esc lost the whole case.
+        st.button("Close", key="close-panel", on_click=close, help="Close the case panel")
     _changed_meanwhile(store, case_ref, agent)
     _summary(store, config, case)
 
