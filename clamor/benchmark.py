@@ -376,19 +376,17 @@ def _words_table(texts: list[str], seqs: list[int]) -> pa.Table:
     """(word, seq) for the search index: analysis.tokens.words of every text."""
     from analysis.tokens import words
 
+    from clamor.store import Store
+
     cache: dict[str, list[str]] = _STATE.setdefault("words", {})
     if len(cache) > 300_000:
         cache.clear()
-    flat: list[str] = []
-    counts: list[int] = []
+    found = []
     for text in texts:
-        found = cache.get(text)
-        if found is None:
-            found = cache[text] = words(text)
-        flat.extend(found)
-        counts.append(len(found))
-    return pa.table({"word": pa.array(flat, pa.string()),
-                     "seq": pa.array(np.repeat(np.asarray(seqs, np.int64), counts))})
+        if text not in cache:
+            cache[text] = words(text)
+        found.append(cache[text])
+    return Store.words_table(found, seqs)
 
 
 def build_chunk(start: int, count: int) -> tuple[pa.Table, pa.Table, pa.Table]:

@@ -195,6 +195,7 @@ def complaints_by_handle(store: Store, found: list[tuple[str, str]], now: dt.dat
     if not found:
         return pd.DataFrame({"source": [], "author": [], "complaints": [], "complete": []})
     sources, authors = _handle_lists(found)
+    read = newest or 2**62  # each handle's newest complaining posts looked at
     posts = store.query_df(
         """
         WITH h AS (SELECT unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS author),
@@ -210,7 +211,7 @@ def complaints_by_handle(store: Store, found: list[tuple[str, str]], now: dt.dat
             FROM posts p JOIN h ON h.source = p.source AND h.author = p.author
             JOIN analysis a ON a.seq = p.seq AND a.complaint)
         WHERE newest <= ?
-        """, [sources, authors, now, days, now, authors, newest or 2**62])
+        """, [sources, authors, now, days, now, authors, read])
     ids = posts["id"].tolist()
     # IN (?, ?, …), not = ANY(?): DuckDB looks a list of parameters up in the key's index,
     # ~40 µs each, but joins a list value against the whole table.
@@ -224,7 +225,7 @@ def complaints_by_handle(store: Store, found: list[tuple[str, str]], now: dt.dat
     filed_under_none = posts["id"].isin(filed.loc[filed["case_id"].isna(), "id"])
     posts = posts[~filed_under_none]
     posts = posts.assign(complaint=posts["case_id"].fillna(posts["id"]),
-                         complete=posts["written"] <= (newest or 2**62))
+                         complete=posts["written"] <= read)
     return (posts.groupby(["source", "author"], as_index=False)
             .agg(complaints=("complaint", "nunique"), complete=("complete", "all")))
 

@@ -286,7 +286,8 @@ def _analyse_to_save(frame: pd.DataFrame, languages: tuple[str, ...], now: dt.da
     """analyse, in a worker process, in the form the writer saves at least cost: the rows,
     and the search words apart as one Arrow table (Store.words_table)."""
     results = analyse(frame, languages, now)
-    return results.drop(columns=["words"]), Store.words_table(results)
+    return (results.drop(columns=["words"]),
+            Store.words_table(results["words"].tolist(), results["seq"]))
 
 
 def _analyse_in_pool(store: Store, languages: tuple[str, ...], size: int, workers: int,

@@ -111,8 +111,9 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     week = customers.complaints_per_customer(
         store, [h for h, c in zip(who, contender, strict=True) if c], now,
         newest=REPEAT_POSTS_READ)
-    ranked["complaints_this_week"] = [week.get(h, (0, True))[0] for h in who]
-    ranked["complaints_counted_all"] = [week.get(h, (0, True))[1] for h in who]
+    counted = [week.get(h, (0, True)) for h in who]
+    ranked["complaints_this_week"] = [n for n, _ in counted]
+    ranked["complaints_counted_all"] = [whole for _, whole in counted]
     earlier = (ranked["complaints_this_week"] - ranked["complaint"].astype(int)).clip(lower=0)
     ranked["urgency"] = urgencies(ranked["complaint"], ranked["author_followers"],
                                   ranked["waiting_minutes"], ranked["messages_waiting"],

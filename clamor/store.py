@@ -564,7 +564,7 @@ class Store:
             finally:
                 con.unregister("incoming")
             if words is None and "words" in results.columns:
-                words = self.words_table(results)
+                words = self.words_table(results["words"].tolist(), results["seq"])
             if words is not None:
                 self._add_words(con, words)
                 self._flush_search_words(con)
@@ -665,15 +665,14 @@ class Store:
             self._add_hourly(con, "JOIN analysis a ON a.seq = m.seq")
 
     @staticmethod
-    def words_table(frame: pd.DataFrame) -> pa.Table:
-        """Mentions' words for search (columns seq, words: a list per mention) as one
+    def words_table(words: Sequence[Sequence[str]], seqs: Sequence[int]) -> pa.Table:
+        """Mentions' words for search (a list per mention, and the mentions' numbers) as one
         (word, seq) row per word, in Arrow: DuckDB reads a pandas column of Python lists an
         object at a time, five times slower, and a worker process sends this back to the
         writer ten times faster than the lists."""
-        words = frame["words"].tolist()
         return pa.table({
             "word": pa.array([w for found in words for w in found], pa.string()),
-            "seq": pa.array(np.repeat(frame["seq"].to_numpy(dtype=np.int64),
+            "seq": pa.array(np.repeat(np.asarray(seqs, dtype=np.int64),
                                       [len(found) for found in words]), pa.int64())})
 
     @staticmethod
@@ -771,7 +770,7 @@ class Store:
         words) and note how far the backfill got."""
         with self.transaction() as con:
             if len(words):
-                self._add_words(con, self.words_table(words))
+                self._add_words(con, self.words_table(words["words"].tolist(), words["seq"]))
                 con.execute("UPDATE search_backfill SET next_seq = ?",
                             [int(words["seq"].max()) + 1])
             if done:
