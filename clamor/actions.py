@@ -39,10 +39,10 @@ def _case_of_mention(con, mention_id: str, now: dt.datetime) -> str:
     if row and row[0]:
         return row[0]
     found = con.execute("SELECT is_own, source, author, coalesce(conversation_id, id), "
-                        "created_at FROM mentions WHERE id = ?", [mention_id]).fetchone()
+                        "created_at, seq FROM mentions WHERE id = ?", [mention_id]).fetchone()
     if found is None:
         raise ActionRefused(f"there is no mention {mention_id}")
-    own, source, author, conversation, created = found
+    own, source, author, conversation, created, seq = found
     if own:
         raise ActionRefused("this post is one of the company's own; there is nothing to answer")
     # Not filed yet (analysis has not reached it), or filed under no case (a post naming only
@@ -57,7 +57,8 @@ def _case_of_mention(con, mention_id: str, now: dt.datetime) -> str:
         "opened_at, last_customer_at, messages, waiting_cues, waiting_kinds) "
         "VALUES (?, ?, ?, ?, ?, 'new', ?, ?, 1, [], [])",
         [case, mention_id, source, author, conversation, created, created])
-    con.execute("INSERT INTO case_mentions VALUES (?, ?, 'customer')", [mention_id, case])
+    con.execute("INSERT INTO case_mentions (mention_id, case_id, role, seq) "
+                "VALUES (?, ?, 'customer', ?)", [mention_id, case, seq])
     cases.refresh_waiting(con, [case])
     _event(con, case, mention_id, "opened", cases.SYSTEM, created, after="new")
     return case

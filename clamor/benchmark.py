@@ -553,21 +553,22 @@ def _file_cases(store, end: dt.datetime) -> dict:
                    NULL, NULL, 0, false, [], [], NULL, NULL  -- waiting: refresh_waiting below
             FROM r
         """, [end] * 6)
-        con.execute("""
-            INSERT INTO case_mentions
-            SELECT f.id, b.case_id, 'customer' FROM bench_filing f JOIN bench_cases b USING (k)
-        """)
+        # In mention order, as the filing pass appends them (their numbers then lie in
+        # row groups of their own: the inbox reads a week's filings by number).
         con.execute(f"""
-            INSERT INTO case_mentions
-            SELECT m.id, NULL, 'none' FROM mentions m
+            INSERT INTO case_mentions (mention_id, case_id, role, seq)
+            WITH customer AS (
+                SELECT f.id, b.case_id, f.seq FROM bench_filing f JOIN bench_cases b USING (k))
+            SELECT id, case_id, 'customer', seq FROM customer
+            UNION ALL
+            SELECT m.id, NULL, 'none', m.seq FROM mentions m
             WHERE NOT m.is_own AND {_COMPETITOR_ONLY}
-        """)
-        con.execute("""
-            INSERT INTO case_mentions
-            SELECT m.id, f.case_id, CASE WHEN f.case_id IS NULL THEN 'none' ELSE 'response' END
-            FROM mentions m
-            LEFT JOIN case_mentions f ON f.mention_id = m.in_reply_to AND f.role = 'customer'
+            UNION ALL
+            SELECT m.id, f.case_id,
+                   CASE WHEN f.case_id IS NULL THEN 'none' ELSE 'response' END, m.seq
+            FROM mentions m LEFT JOIN customer f ON f.id = m.in_reply_to
             WHERE m.is_own
+            ORDER BY seq
         """)
         (cases,) = con.execute("SELECT count(*) FROM bench_cases").fetchone()
         con.execute("UPDATE counters SET value = ? WHERE name = 'case_number'",
@@ -825,11 +826,19 @@ def measure_inbox(store, config) -> dict:
                 F(languages=("en",))]
     chosen = [variants[i % len(variants)] for i in range(REPS)]
     shown = queries.inbox(store, F(), config=config)
+    # An agent's inbox is redrawn all day by a long-running process: timed once each view
+    # has been drawn (its rows are in DuckDB's buffers), the same for the bare query. The
+    # first draws, which read those rows from the file, are reported beside.
+    first = _timed([lambda f=f: queries.inbox(store, f, config=config) for f in variants])
     app = _timed([lambda f=f: queries.inbox(store, f, config=config) for f in chosen])
+    _timed([lambda f=f: _inbox_raw(store, f) for f in variants])
     raw = _timed([lambda f=f: _inbox_raw(store, f) for f in chosen])
     return {"inbox_p50_ms": _p(app, 50), "inbox_p95_ms": _p(app, 95),
             "inbox_raw_p50_ms": _p(raw, 50), "inbox_raw_p95_ms": _p(raw, 95),
-            "inbox_ratio_vs_raw": _p(app, 95) / _p(raw, 95), "inbox_rows": len(shown)}
+            "inbox_ratio_vs_raw": _p(app, 95) / _p(raw, 95), "inbox_rows": len(shown),
+            "inbox_first_draw_p95_ms": _p(first, 95),
+            "inbox_measured": f"{len(variants)} filtered views, each drawn once first; "
+                              f"then {REPS} draws timed"}
 
 
 _SCRIPTS = {"th": re.compile(r"^[\u0e00-\u0e7f]+$"), "el": re.compile(r"^[\u0370-\u03ff]+$"),
@@ -1189,6 +1198,7 @@ def _table(r: dict) -> str:
         "analysis_ratio_vs_vader", "/s", "{:,.0f}")
     row("inbox p95", "inbox_p95_ms", "inbox_raw_p95_ms", "inbox_ratio_vs_raw", " ms")
     row("inbox p50", "inbox_p50_ms", "inbox_raw_p50_ms", None, " ms")
+    row("inbox p95, each view's first draw", "inbox_first_draw_p95_ms", None, None, " ms")
     row("explorer search p95", "search_p95_ms", "search_raw_p95_ms", "search_ratio_vs_raw",
         " ms")
     row("explorer search p50", "search_p50_ms", "search_raw_p50_ms", None, " ms")

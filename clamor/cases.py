@@ -235,7 +235,7 @@ def _file_batch(store: Store, config: Config, now: dt.datetime, batch: int) -> i
         _drop_filed(con)
         unfiled = con.execute(
             """
-            SELECT m.id, m.source, m.author, coalesce(m.conversation_id, m.id) AS conv,
+            SELECT m.id, m.seq, m.source, m.author, coalesce(m.conversation_id, m.id) AS conv,
                    m.created_at, a.lang, a.complaint, m.matched_terms, m.matched_kinds,
                    m.in_reply_to, m.conversation_id
             FROM filing_queue q JOIN mentions m ON m.seq = q.seq
@@ -253,8 +253,8 @@ def _file_batch(store: Store, config: Config, now: dt.datetime, batch: int) -> i
         try:
             new = con.execute(
                 f"""
-                SELECT m.id, m.source, m.author, m.conv, m.created_at, m.lang, m.complaint,
-                       m.matched_terms, m.matched_kinds, {NOT_OURS} AS not_ours
+                SELECT m.id, m.seq, m.source, m.author, m.conv, m.created_at, m.lang,
+                       m.complaint, m.matched_terms, m.matched_kinds, {NOT_OURS} AS not_ours
                 FROM unfiled m LEFT JOIN related p ON p.id = m.in_reply_to
                 LEFT JOIN related r ON r.id = m.conversation_id
                 ORDER BY m.created_at
@@ -265,7 +265,8 @@ def _file_batch(store: Store, config: Config, now: dt.datetime, batch: int) -> i
         filed = 0
         if not new.empty:
             theirs = new["not_ours"].astype(bool)
-            filed += _file_under_no_case(con, new.loc[theirs, "id"].tolist())
+            filed += _file_under_no_case(con, new.loc[theirs, "id"].tolist(),
+                                         new.loc[theirs, "seq"].tolist())
             if not theirs.all():
                 filed += _file_customers(con, config, new[~theirs].reset_index(drop=True),
                                          window, now)
@@ -286,13 +287,13 @@ def _drop_filed(con) -> None:
         con.execute("DELETE FROM filing_queue WHERE list_contains(?, mention_id)", [done])
 
 
-def _file_under_no_case(con, mention_ids: list[str]) -> int:
+def _file_under_no_case(con, mention_ids: list[str], seqs: list[int]) -> int:
     """Posts about competitors only: noted as looked at (role 'none', no case), so they are
     decided once and never counted as waiting to be filed."""
     if not mention_ids:
         return 0
     links = pd.DataFrame({"mention_id": mention_ids, "case_id": [None] * len(mention_ids),
-                          "role": ["none"] * len(mention_ids)})
+                          "role": ["none"] * len(mention_ids), "seq": seqs})
     links["case_id"] = links["case_id"].astype("string")
     con.register("links", links)
     try:
@@ -383,7 +384,8 @@ def _file_customers(con, config: Config, new: pd.DataFrame, window: dt.timedelta
 
     links = pd.DataFrame({"mention_id": [f.mention_id for f in filings],
                           "case_id": [f.case.id for f in filings],
-                          "role": ["customer"] * len(filings)})
+                          "role": ["customer"] * len(filings),
+                          "seq": [info[f.mention_id]["seq"] for f in filings]})
     con.register("links", links)
     try:
         con.execute("INSERT INTO case_mentions BY NAME SELECT * FROM links")
@@ -429,7 +431,7 @@ def _file_responses(con, batch: int) -> int:
         return 0
     replies = con.execute(
         """
-        SELECT m.id, m.author, m.source, m.created_at, f.case_id,
+        SELECT m.id, m.seq, m.author, m.source, m.created_at, f.case_id,
                p.id IS NOT NULL AND NOT p.is_own AND pf.mention_id IS NULL AS parent_unfiled
         FROM filing_queue q JOIN mentions m ON m.seq = q.seq
         LEFT JOIN mentions p ON p.id = m.in_reply_to
@@ -451,6 +453,7 @@ def _file_responses(con, batch: int) -> int:
         "mention_id": keep["id"],
         "case_id": keep["case_id"],
         "role": ["response" if isinstance(c, str) else "none" for c in keep["case_id"]],
+        "seq": keep["seq"],
     })
     con.register("links", links)
     try:

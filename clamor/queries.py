@@ -50,8 +50,9 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
 
     Two steps, so a store of millions of mentions answers at once: the newest `pool` waiting
     cases are ranked from what the cases table keeps on what each one waits on (see
-    cases.refresh_waiting); then the messages of the `limit` most urgent are read by id."""
-    where = ["true"]  # on the waiting cases (thousands), not on every case (millions)
+    cases.refresh_waiting); then the `limit` most urgent cases and their messages are read
+    by key."""
+    where = ["true"]
     params: list = []
     if flt.case_id:
         where.append("c.id = ?")
@@ -75,22 +76,19 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
         params.append(flt.team)
     if flt.unassigned_only:
         where.append("c.owner IS NULL")
+    # What ranking needs, for the pool; what is shown (who owns it, when it is due…) is read
+    # for the shown cases only, below (at 10 M mentions each column of the pool costs ~1 ms).
     ranked = store.query_df(
         f"""
-        WITH waiting AS MATERIALIZED (
-            SELECT * FROM cases c WHERE {_WAITING} AND c.waiting_mention_id IS NOT NULL)
-        SELECT c.id AS case_id, c.waiting_mention_id AS id, c.source,
-               c.waiting_followers AS author_followers, c.waiting_lang AS lang,
-               c.waiting_complaint AS complaint, c.messages_waiting, c.waiting_since,
-               c.status, c.owner, c.team, c.due_at, c.opened_at, c.first_response_at,
-               c.escalated_to, c.reopened, c.author AS customer
-        FROM waiting c
-        WHERE {' AND '.join(where)}
+        SELECT c.id AS case_id, c.source, c.waiting_followers AS author_followers,
+               c.waiting_lang AS lang, c.waiting_complaint AS complaint, c.messages_waiting,
+               c.waiting_since, c.author AS customer
+        FROM cases c
+        WHERE {_WAITING} AND c.waiting_mention_id IS NOT NULL AND {' AND '.join(where)}
         ORDER BY c.last_customer_at DESC LIMIT ?
         """,
         [*params, flt.pool],
     )
-    ranked = _nobody_as_none(ranked)
     now = now or utcnow()
     waiting = (now - ranked["waiting_since"]).dt.total_seconds() / 60.0 if len(ranked) else []
     ranked["waiting_minutes"] = waiting
@@ -107,7 +105,8 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
                         ranked["standard_used"])
     cut = np.sort(without)[-flt.limit] if len(ranked) > flt.limit else -np.inf
     contender = without + EARLIER_BOOST + 0.01 >= cut  # (0.01: both rounded to 3 places)
-    who = list(zip(ranked["source"], ranked["customer"].fillna(""), strict=True))
+    who = list(zip(ranked["source"].tolist(), ranked["customer"].fillna("").tolist(),
+                   strict=True))  # (lists: iterating an Arrow-backed column is slow)
     week = customers.complaints_per_customer(
         store, [h for h, c in zip(who, contender, strict=True) if c], now,
         newest=REPEAT_POSTS_READ)
@@ -121,8 +120,15 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     ranked = ranked[contender]
     top = ranked.sort_values(["urgency", "case_id"], ascending=[False, True],
                              kind="stable").head(flt.limit).reset_index(drop=True)
-    # The shown messages themselves, by id: a handful of index lookups (a join would read
-    # every row of both tables).
+    # The shown cases and their messages, by key: a handful of index lookups (a join would
+    # read every row of both tables).
+    keys = top["case_id"].tolist()
+    shown_cases = _nobody_as_none(store.query_df(  # IN (?, …): the key's index, per key
+        f"SELECT id AS case_id, waiting_mention_id AS id, status, owner, team, due_at, "
+        f"opened_at, first_response_at, escalated_to, reopened, "
+        f"waiting_cues AS complaint_cues, waiting_kinds AS matched_kinds "
+        f"FROM cases WHERE id IN ({', '.join('?' * len(keys)) or 'NULL'})", keys))
+    top = top.merge(shown_cases, on="case_id", how="left")
     ids = top["id"].tolist()
     shown = store.query_df(
         "SELECT id, url, author, text, created_at, matched_terms, in_reply_to "
@@ -130,11 +136,7 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     scores = store.query_df(
         "SELECT mention_id AS id, sentiment, sentiment_label, true AS analysed "
         "FROM analysis WHERE mention_id = ANY(?)", [ids])
-    lists = store.query_df(  # lists are slow to bring into pandas: for the shown cases only
-        "SELECT id AS case_id, waiting_cues AS complaint_cues, waiting_kinds AS matched_kinds "
-        "FROM cases WHERE id = ANY(?)", [top["case_id"].tolist()])
-    frame = (top.merge(shown, on="id", how="left").merge(scores, on="id", how="left")
-             .merge(lists, on="case_id", how="left"))
+    frame = top.merge(shown, on="id", how="left").merge(scores, on="id", how="left")
     frame["sentiment_label"] = frame["sentiment_label"].fillna("pending")
     frame["analysed"] = frame["analysed"].fillna(False).astype(bool)
     return frame[_INBOX_COLUMNS]

@@ -106,6 +106,12 @@ def case_of(store, mention_id):
 def test_every_customer_message_in_the_demo_is_filed_and_brand_replies_are_responses(
         demo_store):
     assert queries.unfiled_count(demo_store) == 0
+    # Each filing carries its mention's number, in every role (the inbox reads a week's
+    # filings by number).
+    assert demo_store.query_rows(
+        "SELECT f.role, count(*) FILTER (WHERE f.seq IS DISTINCT FROM m.seq) FROM case_mentions f "
+        "JOIN mentions m ON m.id = f.mention_id GROUP BY ALL ORDER BY ALL") == [
+        ("customer", 0), ("none", 0), ("response", 0)]
     answered = demo_store.query_rows(
         "SELECT f.case_id FROM mentions m JOIN case_mentions f ON f.mention_id = m.id "
         "WHERE m.is_own AND f.role = 'response'")
@@ -163,8 +169,12 @@ SKYVANE = dict(terms=("Skyvane",), kinds=("competitor",))
 
 
 def filing_of(store, mention_id):
-    return store.query_rows("SELECT case_id, role FROM case_mentions WHERE mention_id = ?",
-                            [mention_id])
+    """(case, role) of a filed mention; its filing carries the mention's number."""
+    rows = store.query_rows(
+        "SELECT f.case_id, f.role, f.seq = m.seq FROM case_mentions f "
+        "JOIN mentions m ON m.id = f.mention_id WHERE f.mention_id = ?", [mention_id])
+    assert all(same for _, _, same in rows), "filed under the mention's number"
+    return [(case, role) for case, role, _ in rows]
 
 
 def test_a_post_about_a_competitor_only_opens_no_case(store, config):

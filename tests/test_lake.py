@@ -10,7 +10,7 @@ import threading
 import pandas as pd
 import pytest
 
-from clamor import actions, lake, pipeline, queries
+from clamor import actions, cases, lake, pipeline, queries
 from clamor.lake import LakeError, LeaseLost
 from clamor.store import Store, take_numbers
 from collectors.base import Mention
@@ -370,5 +370,27 @@ def test_a_team_store_made_before_a_migration_gets_it_as_written(postgres_db, tm
                 "GROUP BY ALL ORDER BY ALL")
         assert upgraded.query_rows("SELECT sum(mentions) FROM hourly_termset_totals") \
             == [(29,)]
+    finally:
+        upgraded.close()
+
+
+def test_a_team_store_made_before_filings_carried_numbers_gets_them(postgres_db, tmp_path,
+                                                                     config):
+    """Migration 014 on a team store as written: each filing gets its mention's number."""
+    data = tmp_path / "lake"
+    old = lake_store(postgres_db, data)
+    old.insert_mentions([mention(n) for n in range(1, 30)], collector="t", version="1")
+    pipeline.analyse_pending(old, config)
+    cases.file_new(old, config)
+    with old.transaction() as con:  # as Clamor left it before migration 014
+        con.execute("ALTER TABLE case_mentions DROP COLUMN seq")
+        con.execute("DELETE FROM schema_migrations WHERE version = 14")
+    old.close()
+    upgraded = lake_store(postgres_db, data)
+    try:
+        assert (14,) in upgraded.query_rows("SELECT version FROM schema_migrations")
+        assert upgraded.query_rows(
+            "SELECT count(*), count(*) FILTER (WHERE f.seq IS DISTINCT FROM m.seq) "
+            "FROM case_mentions f JOIN mentions m ON m.id = f.mention_id") == [(29, 0)]
     finally:
         upgraded.close()
