@@ -67,6 +67,7 @@ REFRESH = 2 if filling_at_start else 10
 
 @st.fragment(run_every=REFRESH)
 def case_list() -> None:
+    ui.require("inbox")  # a fragment's rerun skips the page's first lines: check again
     if filling_at_start and not _filling():
         st.rerun(scope="app")  # filled: back to the calm pace
     now = utcnow()
@@ -212,12 +213,21 @@ def follow_up_list(due, now, total: int) -> None:
                         type="primary")
 
 
-with list_col:
-    case_list()
-with detail_col, st.container(key="reply-panel"):
+@st.fragment
+def reply_panel() -> None:
+    """The open case. A fragment: choosing a template, an assignee or a status, and typing,
+    rerun the panel alone, not the list of 50 cases beside it (an action that changes the
+    case reruns the whole page, so the list shows it)."""
+    ui.require("inbox")  # a fragment's rerun skips the page's first lines: check again
     selected = st.session_state.get("open_mention")
     if selected:
         case_view.panel(store, config, selected, agent)
     else:
         st.info("Open a case to see its conversation and answer it with a holding reply in "
                 "the customer's language.")
+
+
+with list_col:
+    case_list()
+with detail_col, st.container(key="reply-panel"):
+    reply_panel()

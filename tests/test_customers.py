@@ -340,3 +340,12 @@ def test_the_case_panel_and_inbox_card_show_the_customer(app_env, config):
     labels = [e.label for e in at.expander]
     assert any(label.startswith("Customer") for label in labels), labels
     assert "Customer history" in [b.label for b in at.button]
+    # The panel is a fragment; its button still takes the agent to the customer's page.
+    app = page_test("app.py", name="Eleni Markou", role="agent")
+    app.run()
+    app.switch_page("pages/inbox.py")
+    app.session_state["open_mention"] = newest
+    app.run()
+    app.button(key="customer-history").click().run()
+    assert not app.exception, app.exception
+    assert "Customer" in [t.value for t in app.title], [t.value for t in app.title]
