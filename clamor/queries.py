@@ -208,21 +208,37 @@ def mention(store: Store, mention_id: str) -> dict | None:
     return None if frame.empty else frame.iloc[0].to_dict()
 
 
+THREAD_DAYS = 30  # a conversation's posts shown from this long before the message on
+
+
 def thread(store: Store, mention_id: str) -> pd.DataFrame:
-    """The conversation a mention belongs to, oldest first: its root, replies, its parent."""
+    """The conversation a mention belongs to, oldest first: its root, its parent, the replies
+    to it and the conversation's other posts from THREAD_DAYS before it on.
+
+    Read for the case panel on every draw, so by time and key, never by a scan of every
+    mention: mentions are stored in about time order, so DuckDB reads only the window's row
+    groups; the root and the parent are looked up by key; their languages by number."""
+    found = store.query_rows(
+        "SELECT in_reply_to, coalesce(conversation_id, id), created_at FROM mentions "
+        "WHERE id = ?", [mention_id])
+    parent, conversation, written = found[0] if found else (None, mention_id, None)
+    keys = list(dict.fromkeys(k for k in (mention_id, parent, conversation) if k))
     return store.query_df(
-        """
-        WITH target AS (
-            SELECT id, in_reply_to, coalesce(conversation_id, id) AS conv
-            FROM mentions WHERE id = ?
+        f"""
+        WITH posts AS MATERIALIZED (
+            SELECT m.id, m.seq, m.author, m.text, m.created_at, m.is_own, m.url
+            FROM mentions m
+            WHERE m.created_at >= ?::TIMESTAMPTZ - to_days(?)
+              AND (coalesce(m.conversation_id, m.id) = ? OR m.in_reply_to = ?)
+            UNION
+            SELECT m.id, m.seq, m.author, m.text, m.created_at, m.is_own, m.url
+            FROM mentions m WHERE m.id IN ({', '.join('?' * len(keys))})
         )
-        SELECT m.id, m.author, m.text, m.created_at, m.is_own, m.url, a.lang
-        FROM mentions m LEFT JOIN analysis a ON a.mention_id = m.id, target t
-        WHERE coalesce(m.conversation_id, m.id) = t.conv
-           OR m.id = t.in_reply_to OR m.in_reply_to = t.id
-        ORDER BY m.created_at
+        SELECT p.id, p.author, p.text, p.created_at, p.is_own, p.url, a.lang
+        FROM posts p LEFT JOIN analysis a ON a.seq = p.seq
+        ORDER BY p.created_at, p.id
         """,
-        [mention_id],
+        [written, THREAD_DAYS, conversation, mention_id, *keys],
     )
 
 

@@ -260,6 +260,18 @@ def sentiment_badge(label: str, score: float | None) -> tuple[str, str]:
     return f"{label} {score:+.2f}", colours.get(label, "gray")
 
 
+def badges(items: list[tuple[str, str, str | None]]) -> str:
+    """Several badges as one Markdown line for `st.markdown`: (text, colour, material icon
+    or None) each. One element instead of one per badge: an inbox of 50 cards redrawn every
+    few seconds in every agent's browser costs per element. For Clamor's own labels only
+    (escaped all the same), never for a customer's words."""
+    out = []
+    for text, colour, icon in items:
+        label = escape_markdown(text)
+        out.append(f":{colour}-badge[{icon + ' ' if icon else ''}{label}]")
+    return " ".join(out)
+
+
 def language_name(code: object) -> str:
     """The language's name; an analysed text whose language could not be told is "unknown"
     (texts still waiting for analysis are never listed)."""

@@ -39,16 +39,18 @@ if st.session_state.get("done"):
 list_col, detail_col = st.columns([3, 2], gap="large")
 
 
+PANEL = "case-panel"  # the case panel's fragment
+
+
 def open_mention(mention_id: str | None) -> None:
+    """Show the case in the panel, redrawing the panel alone (not the list)."""
     st.session_state["open_mention"] = mention_id
+    st.rerun(PANEL)
 
 
 def open_button(label: str, mention_id: str, key: str, **kwargs) -> None:
-    """A button that opens a case in the panel. The panel lives outside the list's fragment,
-    so opening reruns the whole page."""
-    if st.button(label, key=key, **kwargs):
-        open_mention(mention_id)
-        st.rerun(scope="app")
+    """A button that opens a case in the panel."""
+    st.button(label, key=key, on_click=open_mention, args=(mention_id,), **kwargs)
 
 
 # While the inbox is still filling (a first start: nothing filed yet, or more waiting for
@@ -101,33 +103,32 @@ def waiting_list(now) -> None:
     timers = standards.due(config, frame, now)
     bulk_bar(frame)
     open_button("Open the most urgent", frame.iloc[0]["id"], key="next-case", shortcut="J",
-                help="Keyboard: J opens the most urgent case, Ctrl+Enter marks it responded, "
-                   "Esc closes it.")
+                help="Keyboard: J opens the most urgent case, Ctrl+Enter marks it responded.")
     for row, timer in zip(frame.itertuples(), timers.itertuples(), strict=True):
         with st.container(border=True, key=f"mention-{row.id}"):
-            badges = st.container(horizontal=True)
-            with badges:
+            shown = []
+            if not pd.isna(timer.due_at):
+                shown.append((ui.time_left(timer.minutes_left),
+                              "red" if timer.late else
+                              "orange" if timer.minutes_left < 15 else "green",
+                              ":material/timer:"))
+            if row.complaint:
+                shown.append(("complaint", "red", ":material/priority_high:"))
+            shown.append((ui.language_name(row.lang), "blue", None))
+            mood, colour = ui.sentiment_badge(row.sentiment_label, row.sentiment)
+            shown.append((mood, colour, None))
+            shown.append((row.source, "gray", None))
+            shown += [(kind, "orange", None) for kind in row.matched_kinds]
+            shown.append((ui.ago(row.waiting_minutes), "gray", ":material/schedule:"))
+            if row.messages_waiting > 1:
+                shown.append((f"{row.messages_waiting} messages waiting", "red",
+                              ":material/forum:"))
+            if repeat := customers.repeat_text(row.complaints_this_week,
+                                                  row.complaints_counted_all):
+                shown.append((repeat, "red", ":material/replay:"))
+            with st.container(horizontal=True, vertical_alignment="center", wrap=False):
                 st.checkbox("select", key=f"sel-{row.case_id}", label_visibility="collapsed")
-                if not pd.isna(timer.due_at):
-                    st.badge(ui.time_left(timer.minutes_left),
-                             color="red" if timer.late else
-                             "orange" if timer.minutes_left < 15 else "green",
-                             icon=":material/timer:")
-                if row.complaint:
-                    st.badge("complaint", color="red", icon=":material/priority_high:")
-                st.badge(ui.language_name(row.lang), color="blue")
-                mood, colour = ui.sentiment_badge(row.sentiment_label, row.sentiment)
-                st.badge(mood, color=colour)
-                st.badge(row.source, color="gray")
-                for kind in row.matched_kinds:
-                    st.badge(kind, color="orange")
-                st.badge(ui.ago(row.waiting_minutes), color="gray", icon=":material/schedule:")
-                if row.messages_waiting > 1:
-                    st.badge(f"{row.messages_waiting} messages waiting", color="red",
-                             icon=":material/forum:")
-                if repeat := customers.repeat_text(row.complaints_this_week,
-                                                      row.complaints_counted_all):
-                    st.badge(repeat, color="red", icon=":material/replay:")
+                st.markdown(ui.badges(shown))
             st.text(f"{row.case_id} · {cases.STATUS_NAMES.get(row.status, row.status)} · "
                     f"{cases.owner_label(row.owner, row.team)} · "
                     f"{ui.isolate(row.author or 'unknown author')} · "
@@ -213,11 +214,11 @@ def follow_up_list(due, now, total: int) -> None:
                         type="primary")
 
 
-@st.fragment
+@st.fragment(key=PANEL)
 def reply_panel() -> None:
-    """The open case. A fragment: choosing a template, an assignee or a status, and typing,
-    rerun the panel alone, not the list of 50 cases beside it (an action that changes the
-    case reruns the whole page, so the list shows it)."""
+    """The open case. A fragment: opening a case, choosing a template, an assignee or a
+    status, and typing, redraw the panel alone, not the list of 50 cases beside it (an
+    action that changes the case reruns the whole page, so the list shows it)."""
     ui.require("inbox")  # a fragment's rerun skips the page's first lines: check again
     selected = st.session_state.get("open_mention")
     if selected:

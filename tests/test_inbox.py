@@ -117,6 +117,28 @@ def test_thread_shows_the_conversation_in_order(demo_store):
     assert thread["created_at"].is_monotonic_increasing
 
 
+def test_thread_read_by_time_and_key_is_the_whole_conversation(demo_store):
+    """The panel's thread (read by time window and key, not by scanning every mention) is,
+    for every mention of the demo, its root, its parent, its replies and its conversation:
+    the demo's conversations all lie within queries.THREAD_DAYS."""
+    whole = """
+        WITH target AS (SELECT id, in_reply_to, coalesce(conversation_id, id) AS conv
+                        FROM mentions WHERE id = ?)
+        SELECT m.id FROM mentions m, target t
+        WHERE coalesce(m.conversation_id, m.id) = t.conv OR m.id = t.in_reply_to
+           OR m.in_reply_to = t.id OR m.id = t.conv
+        ORDER BY m.created_at, m.id"""
+    ids = [r[0] for r in demo_store.query_rows(
+        "SELECT id FROM mentions WHERE conversation_id IS NOT NULL OR in_reply_to IS NOT NULL "
+        "OR id IN (SELECT conversation_id FROM mentions) ORDER BY id")]
+    assert len(ids) > 20
+    for mention_id in ids:
+        shown = queries.thread(demo_store, mention_id)
+        assert shown["id"].tolist() == [r[0] for r in demo_store.query_rows(whole, [mention_id])]
+        assert shown["lang"].notna().all(), "each with its language"
+    assert queries.thread(demo_store, "no-such-mention").empty
+
+
 class Platform:
     """Stands in for X's or Reddit's posting endpoint (recorded exchanges of the real ones
     are replayed in the collectors' own tests); records what it was asked to send."""

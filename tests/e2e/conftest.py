@@ -133,6 +133,27 @@ def settled(page, timeout: float = 30_000) -> None:
         "data-test-script-state", "notRunning", timeout=timeout)
 
 
+def open_dropdown(page, box) -> None:
+    """Open a select box's list from the keyboard (Playwright's click can land while the
+    sticky panel is still scrolling the box into view, and the list does not open). Again
+    if the first key press found no list: just after the case panel is redrawn alone, its
+    widgets may still be mounted anew for a moment, and a key press then goes nowhere (an
+    agent clicks again; seen in about 1 of 10 runs)."""
+    from playwright.sync_api import expect
+
+    options = page.get_by_role("option")
+    for attempt in range(3):
+        box.focus()
+        box.press("ArrowDown")
+        try:
+            expect(options.first).to_be_visible(timeout=3_000)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise
+            settled(page)
+
+
 def open_first_english_complaint(page) -> str:
     """Open the inbox's first English complaint in the case panel; returns its case id."""
     import re
