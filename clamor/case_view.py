@@ -79,12 +79,16 @@ def panel(store: Store, config: Config, mention_id: str, agent: str) -> None:
                    if not m.is_own and m.id != mention_id and m.created_at <= mention["created_at"]]
         _compose(store, config, case, mention, lang, agent, earlier)
         _moves(store, config, case, agent)
-    with st.expander("Case history (audit)"):
-        log = queries.case_events(store, case_ref)
-        st.dataframe(log, hide_index=True, width="stretch")
-        surveys = queries.case_surveys(store, case_ref)
-        if not surveys.empty:
-            st.dataframe(surveys, hide_index=True, width="stretch")
+    # Drawn only while open: two tables on every draw of the panel cost more in the agent's
+    # browser than the rest of the panel.
+    history = st.expander("Case history (audit)", key="case-history", on_change="rerun")
+    with history:
+        if history.open:
+            log = queries.case_events(store, case_ref)
+            st.dataframe(log, hide_index=True, width="stretch")
+            surveys = queries.case_surveys(store, case_ref)
+            if not surveys.empty:
+                st.dataframe(surveys, hide_index=True, width="stretch")
 
 
 # What an event did, as the notice below says it.

@@ -38,6 +38,22 @@ def test_inbox_shows_the_urgent_persian_complaint_and_answers_it(app_env, demo_s
     assert target["text"][:200] not in " ".join(texts(at))
 
 
+def test_the_case_history_is_read_only_when_opened(app_env, demo_store):
+    at = run("pages/inbox.py", name="Eleni Markou", role="agent")
+    target = queries.inbox(demo_store).iloc[0]
+    at.button(key=f"open-{target['id']}").click().run()
+    assert not at.exception, at.exception
+    assert [e.label for e in at.expander if e.label.startswith("Case history")]
+    assert len(at.dataframe) == 0, "closed: no tables drawn"
+    at.session_state["case-history"] = True  # the agent opens it
+    at.run()
+    assert not at.exception, at.exception
+    log = at.dataframe[0].value
+    assert log["kind"].tolist() == queries.case_events(demo_store, target["case_id"])[
+        "kind"].tolist()
+    assert "opened" in log["kind"].tolist()
+
+
 def test_hostile_markup_is_shown_as_literal_text(app_env, demo_store):
     hostile = demo_store.query_rows(
         "SELECT id, text FROM mentions WHERE text LIKE '%<script>%' OR text LIKE '%onerror%'")
