@@ -134,7 +134,7 @@ def _summary(store: Store, config: Config, case: dict) -> None:
         left = (case["due_at"] - now).total_seconds() / 60
         st.text(f"Promised: an answer by {ui.local_time(case['due_at'])} — "
                 + ui.time_left(left).replace("late by", "overdue by"))
-    waiting = queries.inbox(store, queries.InboxFilter(case_id=case["id"]), now)
+    waiting = queries.waiting_for(store, case["id"])
     if not waiting.empty:
         timer = standards.due(config, waiting, now).iloc[0]
         if not pd.isna(timer["due_at"]):

@@ -80,9 +80,10 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     # for the shown cases only, below (at 10 M mentions each column of the pool costs ~1 ms).
     ranked = store.query_df(
         f"""
-        SELECT c.id AS case_id, c.source, c.waiting_followers AS author_followers,
-               c.waiting_lang AS lang, c.waiting_complaint AS complaint, c.messages_waiting,
-               c.waiting_since, c.author AS customer
+        SELECT c.id AS case_id, c.waiting_mention_id AS id, c.source,
+               c.waiting_followers AS author_followers, c.waiting_lang AS lang,
+               c.waiting_complaint AS complaint, c.messages_waiting, c.waiting_since,
+               c.author AS customer
         FROM cases c
         WHERE {_WAITING} AND c.waiting_mention_id IS NOT NULL AND {' AND '.join(where)}
         ORDER BY c.last_customer_at DESC LIMIT ?
@@ -121,14 +122,16 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     top = ranked.sort_values(["urgency", "case_id"], ascending=[False, True],
                              kind="stable").head(flt.limit).reset_index(drop=True)
     # The shown cases and their messages, by key: a handful of index lookups (a join would
-    # read every row of both tables).
+    # read every row of both tables). Each row shows the message it was ranked by (another
+    # agent may have answered the case since), and a message gone since (erased) is not
+    # shown.
     keys = top["case_id"].tolist()
     shown_cases = _nobody_as_none(store.query_df(  # IN (?, …): the key's index, per key
-        f"SELECT id AS case_id, waiting_mention_id AS id, status, owner, team, due_at, "
+        f"SELECT id AS case_id, status, owner, team, due_at, "
         f"opened_at, first_response_at, escalated_to, reopened, "
         f"waiting_cues AS complaint_cues, waiting_kinds AS matched_kinds "
         f"FROM cases WHERE id IN ({', '.join('?' * len(keys)) or 'NULL'})", keys))
-    top = top.merge(shown_cases, on="case_id", how="left")
+    top = top.merge(shown_cases, on="case_id", how="inner")
     ids = top["id"].tolist()
     shown = store.query_df(
         "SELECT id, url, author, text, created_at, matched_terms, in_reply_to "
@@ -136,10 +139,24 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     scores = store.query_df(
         "SELECT mention_id AS id, sentiment, sentiment_label, true AS analysed "
         "FROM analysis WHERE mention_id = ANY(?)", [ids])
-    frame = top.merge(shown, on="id", how="left").merge(scores, on="id", how="left")
+    frame = top.merge(shown, on="id", how="inner").merge(scores, on="id", how="left")
     frame["sentiment_label"] = frame["sentiment_label"].fillna("pending")
     frame["analysed"] = frame["analysed"].fillna(False).astype(bool)
     return frame[_INBOX_COLUMNS]
+
+
+def waiting_for(store: Store, case_id: str) -> pd.DataFrame:
+    """The case, if it waits for a reply, as one row of what its response standards need
+    (source, lang, complaint, reach, waiting_since: standards.due): the case panel's timer,
+    read by key."""
+    return store.query_df(
+        f"""
+        SELECT c.id AS case_id, c.source, c.waiting_lang AS lang,
+               c.waiting_complaint AS complaint, c.waiting_followers AS reach,
+               c.waiting_since
+        FROM cases c
+        WHERE c.id = ? AND {_WAITING} AND c.waiting_mention_id IS NOT NULL
+        """, [case_id])
 
 
 EARLIER_BOOST = PER_EARLIER_COMPLAINT * MAX_EARLIER_COUNTED  # the most earlier complaints add

@@ -17,6 +17,34 @@ def test_complaints_come_first_and_own_posts_never_appear(demo_store):
     assert not frame["author"].str.contains("AerolumeHelp|Aerolume_Official").any()
 
 
+def test_a_case_answered_or_a_message_erased_while_the_inbox_is_read_is_drawn_whole(
+        demo_store, monkeypatch):
+    """Another agent answers the top case, and a manager erases the next one's message,
+    between the inbox's ranking and its reading of the shown rows (as under load): each
+    shown row keeps the message it was ranked by, and no row lacks its message."""
+    before = queries.inbox(demo_store)
+    answered, erased = before.iloc[0], before.iloc[1]
+    ranking = demo_store.query_df
+    meanwhile = []
+
+    def query_df(sql, params=None):
+        out = ranking(sql, params)
+        if not meanwhile and "FROM cases c" in sql:  # right after the ranking query
+            meanwhile.append(True)
+            actions.respond(demo_store, answered["id"], actor="Tom Reid", reply_text="on it")
+            demo_store.con.execute("DELETE FROM mentions WHERE id = ?", [erased["id"]])
+        return out
+
+    monkeypatch.setattr(demo_store, "query_df", query_df)
+    frame = queries.inbox(demo_store)
+    assert meanwhile
+    assert frame["text"].notna().all() and frame["matched_kinds"].notna().all()
+    assert erased["id"] not in set(frame["id"])
+    shown = frame.set_index("case_id")
+    assert shown.loc[answered["case_id"], "id"] == answered["id"]
+    assert len(frame) == len(before) - 1
+
+
 def test_the_inbox_holds_all_five_languages(demo_store):
     langs = set(queries.inbox(demo_store, InboxFilter(limit=1000))["lang"])
     assert {"en", "fa", "ar", "th", "el"} <= langs

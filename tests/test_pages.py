@@ -54,6 +54,22 @@ def test_the_case_history_is_read_only_when_opened(app_env, demo_store):
     assert "opened" in log["kind"].tolist()
 
 
+def test_the_case_panel_says_when_the_next_response_is_due(app_env, demo_store, config):
+    from clamor import standards
+    from clamor.store import utcnow
+
+    frame = queries.inbox(demo_store, config=config)
+    timers = standards.due(config, frame, utcnow())
+    due = timers[timers["due_at"].notna()]
+    assert not due.empty
+    target, timer = frame.loc[due.index[0]], due.iloc[0]
+    at = run("pages/inbox.py", name="Eleni Markou", role="agent")
+    at.button(key=f"open-{target['id']}").click().run()
+    assert not at.exception, at.exception
+    shown = [t.value for t in at.text if t.value.startswith("Next response due")]
+    assert len(shown) == 1 and f"“{timer['standard']}”" in shown[0], shown
+
+
 def test_hostile_markup_is_shown_as_literal_text(app_env, demo_store):
     hostile = demo_store.query_rows(
         "SELECT id, text FROM mentions WHERE text LIKE '%<script>%' OR text LIKE '%onerror%'")
