@@ -54,17 +54,20 @@ def open_button(label: str, mention_id: str, key: str, **kwargs) -> None:
 
 
 # While the inbox is still filling (a first start: nothing filed yet, or more waiting for
-# analysis than one pass takes) the list looks again every 2 s; otherwise every 10 s. Not on
-# every mention waiting for analysis: with live sources a few always are, between a
-# collector's run and the next pass, and every page would then refresh every 2 s (and rerun
-# whole each time the pass caught up).
+# analysis than one pass takes) the list looks again every 2 s; otherwise every 20 s (its
+# timers count minutes; the analysis pass runs every 15 s by default). Every look redraws
+# the 50 cards in the agent's browser: at 10 s, 20 idle inboxes took most of a core of the
+# browsers' machine and a fifth of the server's (bench/load.py). Not on every mention
+# waiting for analysis: with live sources a few always are, between a collector's run and
+# the next pass, and every page would then refresh every 2 s (and rerun whole each time the
+# pass caught up).
 def _filling() -> bool:
     return queries.inbox_count(store) == 0 or \
         queries.pending_analysis_count(store) > config.analysis.batch_size
 
 
 filling_at_start = _filling()
-REFRESH = 2 if filling_at_start else 10
+REFRESH = 2 if filling_at_start else 20
 
 
 @st.fragment(run_every=REFRESH)
