@@ -37,7 +37,7 @@ class InboxFilter:
     owner: str | None = None        # only this person's cases
     team: str | None = None         # only this team's cases
     unassigned_only: bool = False
-    case_id: str | None = None      # just this case (the case panel's timer)
+    case_id: str | None = None      # just this case
     limit: int = 50
     pool: int = 5000  # the newest waiting cases ranked; older ones wait their turn
 
