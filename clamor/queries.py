@@ -37,7 +37,6 @@ class InboxFilter:
     owner: str | None = None        # only this person's cases
     team: str | None = None         # only this team's cases
     unassigned_only: bool = False
-    case_id: str | None = None      # just this case
     limit: int = 50
     pool: int = 5000  # the newest waiting cases ranked; older ones wait their turn
 
@@ -54,9 +53,6 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     by key."""
     where = ["true"]
     params: list = []
-    if flt.case_id:
-        where.append("c.id = ?")
-        params.append(flt.case_id)
     if flt.languages:
         where.append("list_contains(?, c.waiting_lang)")
         params.append(list(flt.languages))

@@ -349,18 +349,27 @@ def test_file_only_commands_say_so_on_a_team_store(team, postgres_db, tmp_path, 
     assert "database: ducklake:postgres:" in capsys.readouterr().out
 
 
-def test_a_team_store_made_before_a_migration_gets_it_as_written(postgres_db, tmp_path, config):
-    """Migrations from 012 on run on a team store as written: one made before 013 (its
-    hourly totals per set of terms missing) gets the table, filled from the counts it has."""
+def reopened_after_undoing(postgres_db, tmp_path, config, version: int, undo: str) -> Store:
+    """A team store holding 29 analysed and filed mentions, set back to how Clamor left it
+    before migration `version` (`undo` reverses it), then opened again: the migration runs
+    on it as written."""
     data = tmp_path / "lake"
     old = lake_store(postgres_db, data)
     old.insert_mentions([mention(n) for n in range(1, 30)], collector="t", version="1")
     pipeline.analyse_pending(old, config)
-    with old.transaction() as con:  # as Clamor left it before migration 013
-        con.execute("DROP TABLE hourly_termset_totals")
-        con.execute("DELETE FROM schema_migrations WHERE version = 13")
+    cases.file_new(old, config)
+    with old.transaction() as con:
+        con.execute(undo)
+        con.execute("DELETE FROM schema_migrations WHERE version = ?", [version])
     old.close()
-    upgraded = lake_store(postgres_db, data)
+    return lake_store(postgres_db, data)
+
+
+def test_a_team_store_made_before_a_migration_gets_it_as_written(postgres_db, tmp_path, config):
+    """Migrations from 012 on run on a team store as written: one made before 013 (its
+    hourly totals per set of terms missing) gets the table, filled from the counts it has."""
+    upgraded = reopened_after_undoing(postgres_db, tmp_path, config, 13,
+                                      "DROP TABLE hourly_termset_totals")
     try:
         assert (13,) in upgraded.query_rows("SELECT version FROM schema_migrations")
         assert upgraded.query_rows(
@@ -377,16 +386,8 @@ def test_a_team_store_made_before_a_migration_gets_it_as_written(postgres_db, tm
 def test_a_team_store_made_before_filings_carried_numbers_gets_them(postgres_db, tmp_path,
                                                                      config):
     """Migration 014 on a team store as written: each filing gets its mention's number."""
-    data = tmp_path / "lake"
-    old = lake_store(postgres_db, data)
-    old.insert_mentions([mention(n) for n in range(1, 30)], collector="t", version="1")
-    pipeline.analyse_pending(old, config)
-    cases.file_new(old, config)
-    with old.transaction() as con:  # as Clamor left it before migration 014
-        con.execute("ALTER TABLE case_mentions DROP COLUMN seq")
-        con.execute("DELETE FROM schema_migrations WHERE version = 14")
-    old.close()
-    upgraded = lake_store(postgres_db, data)
+    upgraded = reopened_after_undoing(postgres_db, tmp_path, config, 14,
+                                      "ALTER TABLE case_mentions DROP COLUMN seq")
     try:
         assert (14,) in upgraded.query_rows("SELECT version FROM schema_migrations")
         assert upgraded.query_rows(
