@@ -387,13 +387,16 @@ class Agent:
         timeout = timeout or self.timeout_s
         try:
             t0 = await page.evaluate(MARK_JS)
-            await trigger()
-            ms = await self._settle(t0, expected, timeout)
+            # The whole interaction, the click's wait for its element included, within
+            # `timeout`.
+            await asyncio.wait_for(trigger(), timeout)
+            ms = await self._settle(t0, expected, timeout - (time.monotonic() - started))
         except (PlaywrightError, asyncio.TimeoutError) as exc:
             wall = (time.monotonic() - started) * 1000
             what = "timeout" if "Timeout" in type(exc).__name__ or "Timeout" in str(exc)[:80] \
                 else "browser"
-            self._record(kind, wall, f"{what}: {str(exc).splitlines()[0][:300]}")
+            first = (str(exc).splitlines() or [f"{timeout:.0f} s passed"])[0]
+            self._record(kind, wall, f"{what}: {first[:300]}")
             raise FlowError(kind) from None
         problems = await self._problems()
         self._record(kind, ms, "; ".join(problems) if problems else None)
@@ -467,7 +470,7 @@ class Agent:
             self.page = await context.new_page()
             self.page.on("console", self._on_console)
             self.page.on("pageerror", self._on_page_error)
-            self.page.set_default_timeout(30_000)
+            self.page.set_default_timeout(self.timeout_s * 1000)  # as the interactions'
             await self.sign_in()
             round_ = 0
             while time.monotonic() < self.deadline and (self.rounds is None
@@ -649,12 +652,29 @@ class Agent:
                 await self.page.keyboard.press("Tab")  # leave the box, then click again
 
     async def choose(self, label: str, option: str) -> None:
-        """Pick a selectbox option by typing it, as a keyboard user does."""
+        """Pick a selectbox option by typing it, as a keyboard user does. A list that
+        closed before the click (the page redrew meanwhile) is opened again, as a person
+        would: the time it takes counts in the interaction's."""
+        from playwright.async_api import TimeoutError as PlaywrightTimeout
+
         box = self.page.get_by_label(label, exact=True)
+        wanted = self.page.get_by_role("option", name=option, exact=True)
+
+        async def pick() -> None:
+            for attempt in range(3):
+                try:
+                    await wanted.click(timeout=15_000)
+                    return
+                except PlaywrightTimeout:
+                    if attempt == 2:
+                        raise
+                    if not await wanted.is_visible():
+                        await self.open_list(box)
+                        await box.fill(option)
+
         await self.open_list(box)
         await box.fill(option)
-        await self.timed("choose", self.page.get_by_role("option", name=option,
-                                                         exact=True).click)
+        await self.timed("choose", pick)
 
     async def choose_template(self) -> None:
         """Another holding-reply template than the one offered first, when there is one."""

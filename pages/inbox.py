@@ -2,6 +2,8 @@
 timer; promises coming due; follow-ups due after resolution. Open a case to answer it with a
 template in the customer's language, assign, escalate, resolve or ignore it."""
 
+import dataclasses
+
 import pandas as pd
 import streamlit as st
 
@@ -56,8 +58,8 @@ def open_button(label: str, mention_id: str, key: str, **kwargs) -> None:
 # While the inbox is still filling (a first start: nothing filed yet, or more waiting for
 # analysis than one pass takes) the list looks again every 2 s; otherwise every 20 s (its
 # timers count minutes; the analysis pass runs every 15 s by default). Every look redraws
-# the 50 cards in the agent's browser: at 10 s, 20 idle inboxes took most of a core of the
-# browsers' machine and a fifth of the server's (bench/load.py). Not on every mention
+# the cards in the agent's browser: with 50 cards at 10 s, 20 idle inboxes took most of a
+# core of the browsers' machine and a fifth of the server's (bench/load.py). Not on every mention
 # waiting for analysis: with live sources a few always are, between a collector's run and
 # the next pass, and every page would then refresh every 2 s (and rerun whole each time the
 # pass caught up).
@@ -93,8 +95,21 @@ def case_list() -> None:
         waiting_list(now)
 
 
+# Cards the list shows at first, and each "Show more" adds. Every redraw of the list (its
+# refresh, a filter, an action) costs the agent's browser in proportion to the cards on it:
+# 50 took ~0.5 s of a core per redraw, and agents work from the top.
+CARDS_AT_ONCE = 25
+CARDS_AT_MOST = 200
+
+
+def show_more() -> None:
+    st.session_state["cards_shown"] = min(
+        CARDS_AT_MOST, st.session_state.get("cards_shown", CARDS_AT_ONCE) + CARDS_AT_ONCE)
+
+
 def waiting_list(now) -> None:
-    frame = queries.inbox(store, flt, now, config)
+    cards = st.session_state.get("cards_shown", CARDS_AT_ONCE)
+    frame = queries.inbox(store, dataclasses.replace(flt, limit=cards), now, config)
     st.caption(f"{queries.inbox_count(store):,} unanswered · showing the {len(frame)} most "
                f"urgent (complaints first, then how much of the response standard is gone — "
                f"or waiting time where none applies —, reach, repeated messages and the "
@@ -146,6 +161,9 @@ def waiting_list(now) -> None:
                 link = ui.safe_link(row.url)
                 if link:
                     st.link_button("Original ↗", link)
+    if len(frame) == cards < CARDS_AT_MOST:  # the filter may match more
+        st.button(f"Show {CARDS_AT_ONCE} more", key="show-more", on_click=show_more,
+                  icon=":material/expand_more:")
 
 
 def bulk_bar(frame) -> None:
@@ -220,7 +238,7 @@ def follow_up_list(due, now, total: int) -> None:
 @st.fragment(key=PANEL)
 def reply_panel() -> None:
     """The open case. A fragment: opening a case, choosing a template, an assignee or a
-    status, and typing, redraw the panel alone, not the list of 50 cases beside it (an
+    status, and typing, redraw the panel alone, not the list of cases beside it (an
     action that changes the case reruns the whole page, so the list shows it)."""
     ui.require("inbox")  # a fragment's rerun skips the page's first lines: check again
     selected = st.session_state.get("open_mention")

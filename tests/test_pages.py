@@ -38,6 +38,21 @@ def test_inbox_shows_the_urgent_persian_complaint_and_answers_it(app_env, demo_s
     assert target["text"][:200] not in " ".join(texts(at))
 
 
+def test_the_inbox_shows_the_most_urgent_25_and_more_on_request(app_env, demo_store, config):
+    ranked = queries.inbox(demo_store, InboxFilter(limit=60), config=config)["id"].tolist()
+    assert len(ranked) == 60, "the demo has more than 50 cases waiting"
+    at = run("pages/inbox.py", name="Eleni Markou", role="agent")
+
+    def shown() -> list[str]:
+        return [b.key.removeprefix("open-") for b in at.button
+                if b.key and b.key.startswith("open-") and not b.key.startswith("open-p")]
+
+    assert shown() == ranked[:25]
+    at.button(key="show-more").click().run()
+    assert not at.exception, at.exception
+    assert shown() == ranked[:50]
+
+
 def test_the_case_history_is_read_only_when_opened(app_env, demo_store):
     at = run("pages/inbox.py", name="Eleni Markou", role="agent")
     target = queries.inbox(demo_store).iloc[0]
