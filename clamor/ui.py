@@ -36,6 +36,12 @@ _CSS = """
   position: sticky; top: 3.5rem; align-self: flex-start;
   max-height: calc(100vh - 4rem); overflow-y: auto;
 }
+/* What a rerun is redrawing dims at once after 1 s, not in a 1-s fade from 0.5 s: the fade
+   took the browser ~30 % more CPU per rerun (measured with 6 inboxes redrawing at once),
+   with runs of seconds when 20 agents share a machine. */
+[data-testid="stElementContainer"][data-stale="true"] {
+  transition: opacity 0s linear 1s !important;
+}
 </style>
 """
 

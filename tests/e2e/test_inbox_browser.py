@@ -76,3 +76,23 @@ def test_a_bookmarked_page_opens_with_the_app_around_it(demo_app, page):
     listening = [line.split()[1] for line in open("/proc/net/tcp").read().splitlines()[1:]]
     assert f"0100007F:{port:04X}" in listening
     assert f"00000000:{port:04X}" not in listening
+
+
+def test_what_a_rerun_redraws_dims_in_one_step_not_a_fade(demo_app, page):
+    """ui.page_style's rule meets the elements Streamlit marks stale during a rerun (an
+    upgrade that renamed the mark would bring the costly fade back unnoticed)."""
+    sign_in(page, demo_app, "Eleni Markou")
+    expect(page.locator("div[class*='st-key-mention-']").first).to_be_visible(timeout=90_000)
+    settled(page)
+    page.evaluate("""() => {
+      window.__stale = [];
+      new MutationObserver(records => { for (const r of records) {
+        if (r.target.getAttribute('data-stale') === 'true') {
+          const cs = getComputedStyle(r.target);
+          window.__stale.push([cs.transitionDuration, cs.transitionDelay]);
+        } } }).observe(document.body, {attributes: true, subtree: true,
+                                       attributeFilter: ['data-stale']});
+    }""")
+    page.get_by_text("Complaints only").click()
+    page.wait_for_function("window.__stale.length > 0", timeout=30_000)
+    assert set(map(tuple, page.evaluate("window.__stale"))) == {("0s", "1s")}
