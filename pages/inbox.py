@@ -161,7 +161,7 @@ def waiting_list(now) -> None:
                 link = ui.safe_link(row.url)
                 if link:
                     st.link_button("Original ↗", link)
-    if len(frame) == cards < CARDS_AT_MOST:  # the filter may match more
+    if len(frame) == cards and cards < CARDS_AT_MOST:  # the filter may match more
         st.button(f"Show {CARDS_AT_ONCE} more", key="show-more", on_click=show_more,
                   icon=":material/expand_more:")
 
