@@ -387,6 +387,7 @@ class Agent:
     conflicts: int = 0
     page: object = None
     kind: str = "start"
+    running_at_click: bool | None = None  # the page was running when the click came
     console: list = field(default_factory=list)
     rng: random.Random = field(default_factory=random.Random)
 
@@ -405,6 +406,8 @@ class Agent:
         timeout = timeout or self.timeout_s
         try:
             t0 = await page.evaluate(MARK_JS)
+            self.running_at_click = await page.evaluate(
+                "() => window.__clamorLoad.state !== 'notRunning'")
             # The whole interaction, the click's wait for its element included, within
             # `timeout`.
             await asyncio.wait_for(trigger(), timeout)
@@ -462,7 +465,8 @@ class Agent:
 
     def _record(self, kind: str, ms: float, error: str | None) -> None:
         self.records.append({"kind": kind, "ms": round(ms, 1), "error": error,
-                             "session": self.index, "at": round(time.time(), 3)})
+                             "session": self.index, "at": round(time.time(), 3),
+                             "running_at_click": self.running_at_click})
         if error:
             self.errors.append({"session": self.index, "agent": self.name, "kind": kind,
                                 "error": error, "at": round(time.time(), 3)})
@@ -799,7 +803,10 @@ def summarise(agents: list[Agent], seconds: float) -> dict:
                     "errors": sum(1 for r in records if r["error"])},
             "per_minute": round(len(records) / seconds * 60, 1) if seconds else None,
             "conflicts": sum(a.conflicts for a in agents),
-            "cases_worked": sum(1 for a in agents for _, k in a.done if k == "responded")}
+            "cases_worked": sum(1 for a in agents for _, k in a.done if k == "responded"),
+            # Every interaction (kind, ms, error, session, when): the distribution behind
+            # the percentiles.
+            "records": sorted(records, key=lambda r: r["at"])}
 
 
 def audit_check(db: Path, agents: list[Agent], since: dt.datetime, token: str) -> dict:
