@@ -26,6 +26,9 @@ _WAITING = """
     AND (c.last_response_at IS NULL OR c.last_customer_at > c.last_response_at)
 """
 _OPEN = "c.status IN ('new', 'acknowledged', 'in_progress', 'waiting_on_customer')"
+# A waiting case the inbox lists: with the message it waits on (the panel's timer reads the
+# same cases).
+_LISTED = f"{_WAITING} AND c.waiting_mention_id IS NOT NULL"
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
                c.waiting_complaint AS complaint, c.messages_waiting, c.waiting_since,
                c.author AS customer
         FROM cases c
-        WHERE {_WAITING} AND c.waiting_mention_id IS NOT NULL AND {' AND '.join(where)}
+        WHERE {_LISTED} AND {' AND '.join(where)}
         ORDER BY c.last_customer_at DESC LIMIT ?
         """,
         [*params, flt.pool],
@@ -151,7 +154,7 @@ def waiting_for(store: Store, case_id: str) -> pd.DataFrame:
                c.waiting_complaint AS complaint, c.waiting_followers AS reach,
                c.waiting_since
         FROM cases c
-        WHERE c.id = ? AND {_WAITING} AND c.waiting_mention_id IS NOT NULL
+        WHERE c.id = ? AND {_LISTED}
         """, [case_id])
 
 

@@ -268,8 +268,8 @@ def sentiment_badge(label: str, score: float | None) -> tuple[str, str]:
 
 def badges(items: list[tuple[str, str, str | None]]) -> str:
     """Several badges as one Markdown line for `st.markdown`: (text, colour, material icon
-    or None) each. One element instead of one per badge: an inbox of 50 cards redrawn every
-    few seconds in every agent's browser costs per element. For Clamor's own labels only
+    or None) each. One element instead of one per badge: every redraw of the inbox's cards
+    in every agent's browser costs per element. For Clamor's own labels only
     (escaped all the same), never for a customer's words."""
     out = []
     for text, colour, icon in items:

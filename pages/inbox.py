@@ -59,10 +59,10 @@ def open_button(label: str, mention_id: str, key: str, **kwargs) -> None:
 # analysis than one pass takes) the list looks again every 2 s; otherwise every 20 s (its
 # timers count minutes; the analysis pass runs every 15 s by default). Every look redraws
 # the cards in the agent's browser: with 50 cards at 10 s, 20 idle inboxes took most of a
-# core of the browsers' machine and a fifth of the server's (bench/load.py). Not on every mention
-# waiting for analysis: with live sources a few always are, between a collector's run and
-# the next pass, and every page would then refresh every 2 s (and rerun whole each time the
-# pass caught up).
+# core of the browsers' machine and a fifth of the server's (bench/load.py). Not on every
+# mention waiting for analysis: with live sources a few always are, between a collector's
+# run and the next pass, and every page would then refresh every 2 s (and rerun whole each
+# time the pass caught up).
 def _filling() -> bool:
     return queries.inbox_count(store) == 0 or \
         queries.pending_analysis_count(store) > config.analysis.batch_size
