@@ -47,6 +47,7 @@ class App:
                 pytest.fail("faketime is not installed: apt-get install -y faketime "
                             "(.ci/run does it)")
             command = [FAKETIME, "-f", f"+{clock_ahead_hours}h", *command]
+        self.faked = bool(clock_ahead_hours)
         self.process = subprocess.Popen(
             command, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, "CLAMOR_CONFIG": ""},
@@ -82,6 +83,13 @@ class App:
             time.sleep(0.1)
         else:
             os.killpg(self.process.pid, signal.SIGKILL)
+        if self.faked:
+            # The faketime wrapper, stopped with its group, leaves its shared memory and
+            # semaphore named by its pid; a later wrapper given that pid again failed to
+            # start ("sem_open: File exists").
+            for name in (f"faketime_shm_{self.process.pid}",
+                         f"sem.faketime_sem_{self.process.pid}"):
+                Path("/dev/shm", name).unlink(missing_ok=True)
         if not self.log.closed:
             self.log.close()
 
