@@ -281,13 +281,26 @@ def analyse_pending(store: Store, config: Config, now: dt.datetime | None = None
     return total
 
 
+# analyse's rows as the workers send them (the analysis table's columns, and `seq`): a
+# fixed schema, so a piece in which no post has a cue still has a list of strings.
+ANALYSIS_ARROW = pa.schema([
+    ("mention_id", pa.string()), ("lang", pa.string()), ("lang_confidence", pa.float64()),
+    ("sentiment", pa.float64()), ("sentiment_label", pa.string()),
+    ("sentiment_model", pa.string()), ("complaint", pa.bool_()),
+    ("complaint_score", pa.float64()), ("complaint_cues", pa.list_(pa.string())),
+    ("analysed_at", pa.timestamp("us", tz="UTC")), ("analysis_version", pa.string()),
+    ("seq", pa.int64()),
+])
+
+
 def _analyse_to_save(frame: pd.DataFrame, languages: tuple[str, ...], now: dt.datetime
-                     ) -> tuple[pd.DataFrame, pa.Table]:
+                     ) -> tuple[pa.Table, pa.Table]:
     """analyse, in a worker process, in the form the writer saves at least cost: the rows,
-    and the search words apart as one Arrow table (Store.words_table)."""
+    and the search words apart, each as one Arrow table (Store.words_table)."""
     results = analyse(frame, languages, now)
-    return (results.drop(columns=["words"]),
-            Store.words_table(results["words"].tolist(), results["seq"]))
+    rows = pa.Table.from_pandas(results.drop(columns=["words"]), schema=ANALYSIS_ARROW,
+                                preserve_index=False)
+    return rows, Store.words_table(results["words"].tolist(), results["seq"])
 
 
 def _analyse_in_pool(store: Store, languages: tuple[str, ...], size: int, workers: int,
@@ -321,7 +334,7 @@ def _analyse_in_pool(store: Store, languages: tuple[str, ...], size: int, worker
         except BrokenProcessPool:
             break
         in_flight.popleft()
-        total += store.save_analysis(pd.concat([rows for rows, _ in results], ignore_index=True),
+        total += store.save_analysis(pa.concat_tables([rows for rows, _ in results]),
                                      words=pa.concat_tables([words for _, words in results]))
         if len(batch) < 2 * PARALLEL_MIN and not in_flight:
             return total, pool
