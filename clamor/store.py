@@ -24,6 +24,7 @@ from typing import Any, Iterator, Sequence
 
 import duckdb
 import numpy as np
+import orjson
 import pandas as pd
 import pyarrow as pa
 
@@ -70,10 +71,18 @@ def take_numbers(con: duckdb.DuckDBPyConnection, name: str, count: int = 1) -> l
     return list(range(row[0] - count + 1, row[0] + 1))
 
 
+# Dates and dataclasses as the json module writes them with default=str (orjson has its own)
+_AS_JSON_MODULE = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def _raw_json(raw: Any, *, lossless: bool = False) -> str:
     """A raw item as JSON text. Where it holds what UTF-8 cannot (a lone surrogate) the
     surrogate becomes \\u escapes (`lossless`, for text columns) or U+FFFD (for JSON columns,
     which DuckDB checks: an unpaired surrogate is no character at all)."""
+    try:  # orjson: ~10x faster on a real API item; what it will not write goes the long way
+        return orjson.dumps(raw, default=str, option=_AS_JSON_MODULE).decode()
+    except orjson.JSONEncodeError:  # a lone surrogate, a key not a string, a huge int
+        pass
     try:
         text = json.dumps(raw, ensure_ascii=False, default=str)
         text.encode("utf-8")
@@ -117,9 +126,7 @@ def _mention_table(
     mentions: Sequence[Mention], own: Sequence[bool], collector: str, version: str, query: str,
     collected_at: dt.datetime,
 ) -> pa.Table:
-    def parent(native: str | None, source: str) -> str | None:
-        return f"{source}:{native}" if native else None
-
+    count = len(mentions)
     rows = {
         "id": [m.id for m in mentions],
         "source": [m.source for m in mentions],
@@ -128,17 +135,21 @@ def _mention_table(
         "author": [m.author for m in mentions],
         "author_followers": [m.author_followers for m in mentions],
         "text": [m.text for m in mentions],
+        # in UTC first: Arrow reads a zone's offset to the second (+00:00:00.000001 is lost)
         "created_at": [m.created_at.astimezone(dt.timezone.utc) for m in mentions],
-        "collected_at": [collected_at] * len(mentions),
+        "collected_at": [collected_at] * count,
         "source_lang": [m.lang for m in mentions],
-        "in_reply_to": [parent(m.in_reply_to, m.source) for m in mentions],
-        "conversation_id": [parent(m.conversation_id, m.source) for m in mentions],
-        "matched_terms": [list(m.matched_terms) for m in mentions],
-        "matched_kinds": [list(m.matched_kinds) for m in mentions],
+        # a reply's parent, and its thread, as mention ids
+        "in_reply_to": [f"{m.source}:{m.in_reply_to}" if m.in_reply_to else None
+                        for m in mentions],
+        "conversation_id": [f"{m.source}:{m.conversation_id}" if m.conversation_id else None
+                            for m in mentions],
+        "matched_terms": [m.matched_terms for m in mentions],
+        "matched_kinds": [m.matched_kinds for m in mentions],
         "is_own": list(own),
-        "collector": [collector] * len(mentions),
-        "collector_version": [version] * len(mentions),
-        "query": [query] * len(mentions),
+        "collector": [collector] * count,
+        "collector_version": [version] * count,
+        "query": [query] * count,
         "raw": [_raw_json(m.raw) for m in mentions],
     }
     return pa.table(rows, schema=_MENTION_SCHEMA)

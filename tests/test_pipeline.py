@@ -2,6 +2,7 @@
 the cursor, never stop other sources; unreadable items are kept aside."""
 
 import datetime as dt
+import json
 
 from clamor import pipeline
 from collectors.base import FetchResult, Mention, NotConfigured, UnreadableItem
@@ -65,7 +66,8 @@ def test_unreadable_and_unmatched_items_are_counted_and_kept_aside(store, config
     assert (report.fetched, report.inserted, report.unreadable, report.unmatched) == (5, 3, 1, 1)
     assert "could not be read" in report.message
     kept = store.query_rows("SELECT reason, raw FROM unreadable_items")
-    assert kept == [("no text", '{"id": "2", "oops": true}')]
+    assert [(reason, json.loads(raw)) for reason, raw in kept] == \
+        [("no text", {"id": "2", "oops": True})]
     stored = dict(store.query_rows("SELECT native_id, is_own FROM mentions"))
     assert stored == {"1": False, "4": False, "5": True}  # a reply in thread; our own reply
 
