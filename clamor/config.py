@@ -201,7 +201,7 @@ class Sources(_Strict):
 
 class Analysis(_Strict):
     every_seconds: float = Field(default=15.0, gt=0)
-    batch_size: int = Field(default=2000, gt=0)
+    batch_size: int = Field(default=5000, gt=0)
 
 
 class Brand(_Strict):
