@@ -264,9 +264,9 @@ def analyse_pending(store: Store, config: Config, now: dt.datetime | None = None
     73 ms), and this process's time is taken from the workers' cores, so batches are large
     (analysis.batch_size per worker: 5,000, where 2,000 ingested 10 % fewer a second).
     Batches are saved in order, so every mention up to the highest analysed one stays
-    analysed. Each worker loads the
-    models once; results are written by this process, the store's only writer. `file=False`
-    leaves the filing into cases to the caller (the benchmark times it apart).
+    analysed. Each worker loads the models once; results are written by this process, the
+    store's only writer. `file=False` leaves the filing into cases to the caller (the
+    benchmark times it apart).
     """
     total = 0
     index_earlier_mentions(store)
