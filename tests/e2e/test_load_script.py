@@ -59,3 +59,45 @@ def _run_and_check(out: Path) -> None:
     assert result["check"]["collected"] > 0  # the collector ran during the test
     assert result["check"]["actions_missing_in_audit"] == []
     assert "p95 ratio" in done.stdout  # the table, with the ratio to one agent alone
+
+
+def _load_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("load_script", ROOT / "bench" / "load.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_run_the_page_never_showed_running_is_seen_by_its_messages(page):
+    """A busy browser may handle a whole run's messages in one task and never show
+    "running": the click's run is then seen by the server's messages (a dozen, not a lone
+    heartbeat's answer), from the click if the page was idle, or else from the end of the
+    run going on at the click; and it ends with its last message."""
+    load = _load_script()
+    page.set_content('<div data-testid="stApp" data-test-script-state="notRunning"></div>')
+    page.evaluate(load.MARK_JS)
+
+    def settled(changes, frames, idle_at_click, quiet=150):
+        """SETTLED_JS with the click 5 s ago, state changes and frames at ms after it."""
+        return page.evaluate(
+            """([changes, frames, idle, quiet, js]) => {
+                 const t0 = performance.now() - 5000;
+                 window.__clamorLoad.changes = [[t0 - 9000, 'notRunning'],
+                                                ...changes.map(([t, s]) => [t0 + t, s])];
+                 window.__clamorFrames = frames.map(([t, n]) => [t0 + t, n]);
+                 const end = eval(js)([t0, quiet, idle]);
+                 return end === false ? false : Math.round(end - t0);
+               }""", [changes, frames, idle_at_click, quiet, load.SETTLED_JS])
+
+    run = [[1000 + i, 150] for i in range(12)]  # a run's messages, 1.000-1.011 s after
+    assert settled([], run, True) == 1011
+    assert settled([], [[1000, 4]], True) is False            # a heartbeat's answer alone
+    assert settled([], [[4900 + i, 150] for i in range(12)], True) is False  # still coming
+    # Clicked while a run went on: its last messages are not the click's run...
+    assert settled([[600, "notRunning"]], [[500 + i, 150] for i in range(12)], False) is False
+    # ...those after it ended are; and a run the page showed counts as before.
+    assert settled([[600, "notRunning"]], run, False) == 1011
+    assert settled([[800, "running"], [2000, "notRunning"]], [], False) == 2000
