@@ -722,33 +722,34 @@ class Agent:
                     raise
                 await self.page.keyboard.press("Tab")  # leave the box, then click again
 
+    async def pick(self, box, wanted, typed: str | None = None) -> None:
+        """Click the option `wanted` in `box`'s open list. A person sees within a few seconds
+        that the list closed under the pointer (a run going on redrew the box) and opens it
+        again (typing `typed` again, if they had typed it): waiting for the option instead
+        made one choice in ~400 interactions take 17 s, and one a 60-s timeout."""
+        from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+        for attempt in range(PICK_TRIES):
+            try:
+                await wanted.click(timeout=PICK_WAIT_MS)
+                return
+            except PlaywrightTimeout:
+                if attempt == PICK_TRIES - 1:
+                    raise
+                if not await wanted.is_visible():
+                    await self.open_list(box)
+                    if typed is not None:
+                        await box.fill(typed)
+
     async def choose(self, label: str, option: str) -> None:
         """Pick a selectbox option by typing it, as a keyboard user does. A list that
         closed before the click (the page redrew meanwhile) is opened again, as a person
         would: the time it takes counts in the interaction's."""
-        from playwright.async_api import TimeoutError as PlaywrightTimeout
-
         box = self.page.get_by_label(label, exact=True)
         wanted = self.page.get_by_role("option", name=option, exact=True)
-
-        async def pick() -> None:
-            # A person sees within a few seconds that the list closed under the pointer (a
-            # run going on redrew the box) and opens it again; waiting 15 s for the option
-            # made one such choice in ~400 interactions take 17 s.
-            for attempt in range(PICK_TRIES):
-                try:
-                    await wanted.click(timeout=PICK_WAIT_MS)
-                    return
-                except PlaywrightTimeout:
-                    if attempt == PICK_TRIES - 1:
-                        raise
-                    if not await wanted.is_visible():
-                        await self.open_list(box)
-                        await box.fill(option)
-
         await self.open_list(box)
         await box.fill(option)
-        await self.timed("choose", pick)
+        await self.timed("choose", lambda: self.pick(box, wanted, option))
 
     async def choose_template(self) -> None:
         """Another holding-reply template than the one offered first, when there is one."""
@@ -756,12 +757,14 @@ class Agent:
         box = page.get_by_label("Template", exact=True)
         await self.open_list(box)
         options = page.get_by_role("option")
-        others = [i for i in range(await options.count())
+        others = [(await options.nth(i).inner_text()).strip()
+                  for i in range(await options.count())
                   if await options.nth(i).get_attribute("aria-selected") != "true"]
         if not others:
             await page.keyboard.press("Escape")
             return
-        await self.timed("choose_template", options.nth(self.rng.choice(others)).click,
+        wanted = page.get_by_role("option", name=self.rng.choice(others), exact=True).first
+        await self.timed("choose_template", lambda: self.pick(box, wanted),
                          page.get_by_role("textbox", name="Reply text (edit freely)"))
 
     async def filter_round(self) -> None:
