@@ -643,23 +643,23 @@ class Store:
             SELECT hour, source, lang, sentiment_label, complaint, is_own,
                    list_sort(list_distinct(matched_terms)) AS terms, count(*) AS mentions
             FROM ({self._HOURLY.format(joined=joined)}) GROUP BY ALL""")
-        try:
-            # MERGE, not ON CONFLICT: the same statement runs on a team store (no keys).
-            keys = ("hour", "source", "lang", "sentiment_label", "complaint", "is_own")
-            self._merge_counts(con, "hourly_mentions", keys, f"""
-                SELECT {", ".join(keys)}, sum(mentions)::BIGINT AS mentions
-                FROM temp.hourly_batch GROUP BY ALL""")
-            self._merge_counts(con, "hourly_terms", keys[:1] + ("term",) + keys[1:], f"""
-                SELECT hour, term, {", ".join(keys[1:])}, sum(mentions)::BIGINT AS mentions
-                FROM (SELECT * EXCLUDE (terms), unnest(terms) AS term FROM temp.hourly_batch)
-                GROUP BY ALL""")
-            self._merge_counts(con, "hourly_termsets", keys[:1] + ("terms",) + keys[1:],
-                               "SELECT * FROM temp.hourly_batch")
-            self._merge_counts(con, "hourly_termset_totals", ("hour", "terms", "is_own"), """
-                SELECT hour, terms, is_own, sum(mentions)::BIGINT AS mentions
-                FROM temp.hourly_batch GROUP BY ALL""")
-        finally:
-            con.execute("DROP TABLE temp.hourly_batch")
+        # MERGE, not ON CONFLICT: the same statement runs on a team store (no keys).
+        keys = ("hour", "source", "lang", "sentiment_label", "complaint", "is_own")
+        self._merge_counts(con, "hourly_mentions", keys, f"""
+            SELECT {", ".join(keys)}, sum(mentions)::BIGINT AS mentions
+            FROM temp.hourly_batch GROUP BY ALL""")
+        self._merge_counts(con, "hourly_terms", keys[:1] + ("term",) + keys[1:], f"""
+            SELECT hour, term, {", ".join(keys[1:])}, sum(mentions)::BIGINT AS mentions
+            FROM (SELECT * EXCLUDE (terms), unnest(terms) AS term FROM temp.hourly_batch)
+            GROUP BY ALL""")
+        self._merge_counts(con, "hourly_termsets", keys[:1] + ("terms",) + keys[1:],
+                           "SELECT * FROM temp.hourly_batch")
+        self._merge_counts(con, "hourly_termset_totals", ("hour", "terms", "is_own"), """
+            SELECT hour, terms, is_own, sum(mentions)::BIGINT AS mentions
+            FROM temp.hourly_batch GROUP BY ALL""")
+        # Not in a `finally`: after a failed statement the transaction refuses any other
+        # (the DROP's error would hide the first), and its rollback drops the table anyway.
+        con.execute("DROP TABLE temp.hourly_batch")
 
     @staticmethod
     def _merge_counts(con: duckdb.DuckDBPyConnection, table: str, keys: tuple[str, ...],
