@@ -83,7 +83,10 @@ def _tokens(normalised: str, *, expand: bool = True) -> list[str]:
     """The words of normalised text. With `expand` (indexing), a hashtag or handle also
     yields its bare word, so #refund is found by "refund"; a search for #refund asks for the
     hashtag alone."""
-    found = _WORD.findall(_URL.sub(" ", normalised))
+    # (normal form is lower case: a text without "http" or "www." has no link to drop)
+    if "http" in normalised or "www." in normalised:
+        normalised = _URL.sub(" ", normalised)
+    found = _WORD.findall(normalised)
     if not _THAI.search(normalised):  # most posts: no word to cut, maybe tags to expand
         if not expand or ("#" not in normalised and "@" not in normalised):
             return found
