@@ -11,13 +11,14 @@ page's search: the inbox filters are their search.)
 
 Every interaction is timed from the click until its result shows (the element or toast the
 agent waits for) and the Streamlit run that drew it has ended (the app's script state, as
-Streamlit's own end-to-end tests read it). Errors are counted: exception boxes, error boxes,
-timeouts (60 s), browser console errors, a lost connection. One agent alone first does every
-kind of interaction: the baseline of this run. The table gives per kind the count, p50, p95,
-max and errors, and p95 with N agents against p95 alone. Also reported: the server's peak RSS,
-its CPU and its wait for a CPU (the machine may be shared), the browser's CPU, mentions
-collected, analysed and filed during the run, every confirmed action looked up in the audit
-log afterwards (lost updates), and the load average.
+Streamlit's own end-to-end tests read it, or the run's last message from the server where a
+busy browser never showed the run: see Agent._settle). Errors are counted: exception
+boxes, error boxes, timeouts (60 s), browser console errors, a lost connection. One agent
+alone first does every kind of interaction: the baseline of this run. The table gives per
+kind the count, p50, p95, max and errors, and p95 with N agents against p95 alone. Also
+reported: the server's peak RSS, its CPU and its wait for a CPU (the machine may be shared),
+the browser's CPU, mentions collected, analysed and filed during the run, every confirmed
+action looked up in the audit log afterwards (lost updates), and the load average.
 
 Usage: python bench/load.py [--sessions 20] [--minutes 5] [--mentions 1000000] [--store DIR]
            [--keep] [--json] [--think S] [--feed-every S] [--baseline-rounds R]
