@@ -384,3 +384,35 @@ def test_a_case_opened_before_analysis_is_not_filed_again(store, config):
     pipeline.analyse_pending(store, config)  # analysed now: queued for filing, then dropped
     assert filing_of(store, early.id) == [(case, "customer")]
     assert store.query_rows("SELECT count(*) FROM filing_queue")[0][0] == 0
+
+
+def test_a_case_opened_with_several_messages_in_one_pass_waits_on_all_of_them(store, config):
+    texts = ["Flying Aerolume to Athens today", "Aerolume where is my refund?? still waiting",
+             "hello again Aerolume"]
+    mentions = [Mention(source="x", native_id=str(i), text=text, author="@ana_k",
+                        author_followers=10 + i, created_at=T0 + i * HOUR,
+                        matched_terms=("Aerolume",), matched_kinds=("brand",))
+                for i, text in enumerate(texts)]
+    store.insert_mentions(mentions, collector="test", version="t")
+    pipeline.analyse_pending(store, config, now=T0 + 3 * HOUR)  # one pass: one new case
+    (row,) = store.query_rows(
+        "SELECT messages, messages_waiting, waiting_since, waiting_mention_id, "
+        "waiting_complaint, waiting_cues, waiting_kinds, waiting_lang, waiting_followers "
+        "FROM cases")
+    assert row[:5] == (3, 3, T0, mentions[2].id, True)
+    assert "money:refund" in row[5] and row[6:] == (["brand"], "en", 12)
+
+
+def test_what_filing_writes_a_case_waits_on_is_what_refresh_waiting_works_out(demo_store):
+    def waiting():
+        return demo_store.query_rows(
+            "SELECT id, waiting_mention_id, waiting_since, messages_waiting, waiting_complaint,"
+            " list_sort(waiting_cues), list_sort(waiting_kinds), waiting_lang, "
+            "waiting_followers FROM cases ORDER BY id")
+
+    filed = waiting()
+    # the demo's filing opened cases with several messages, complaints and answered ones
+    assert {row[3] for row in filed} >= {0, 1, 2} and any(row[4] for row in filed)
+    with demo_store.transaction() as con:
+        cases.refresh_waiting(con, None)
+    assert waiting() == filed
