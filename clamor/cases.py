@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from clamor.bulk import no_cycle_collection
 from clamor.config import COMPETITOR, LEAST_LOADED, Config, Person, RoutingRule
 from clamor.hours import BusinessHours
 from clamor.store import Store, take_numbers, utcnow
@@ -231,11 +232,12 @@ def file_new(store: Store, config: Config, now: dt.datetime | None = None,
     """File every analysed message not filed yet; returns how many were filed."""
     now = now or utcnow()
     total = 0
-    while True:
-        filed = _file_batch(store, config, now, batch)
-        total += filed
-        if filed < batch:
-            return total
+    with no_cycle_collection():
+        while True:
+            filed = _file_batch(store, config, now, batch)
+            total += filed
+            if filed < batch:
+                return total
 
 
 def _file_batch(store: Store, config: Config, now: dt.datetime, batch: int) -> int:

@@ -416,3 +416,27 @@ def test_what_filing_writes_a_case_waits_on_is_what_refresh_waiting_works_out(de
     with demo_store.transaction() as con:
         cases.refresh_waiting(con, None)
     assert waiting() == filed
+
+
+def test_filing_pauses_the_cycle_collector_and_resumes_it_after_even_on_error(
+        store, config, monkeypatch):
+    import gc
+
+    seen = []
+
+    def failing_batch(*args):
+        seen.append(gc.isenabled())
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(cases, "_file_batch", failing_batch)
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        cases.file_new(store, config)
+    assert seen == [False] and gc.isenabled()
+    gc.disable()  # a caller that keeps it off keeps it off
+    try:
+        with pytest.raises(RuntimeError):
+            cases.file_new(store, config)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
