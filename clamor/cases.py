@@ -459,7 +459,8 @@ def _open_cases(con, opened: list[tuple[CaseState, Route, dt.datetime]]) -> None
         scope="true")
     con.register("opened", frame)
     try:
-        # (the lists spelled out: a team store has no list defaults)
+        # (the lists spelled out: a team store has no list defaults; in time order, as filing
+        # opened them, so the inbox's newest-first scan skips older cases' row groups)
         con.execute(f"""
             INSERT INTO cases BY NAME
             SELECT o.* EXCLUDE (last_response_at), w.newest AS waiting_mention_id,
@@ -469,6 +470,7 @@ def _open_cases(con, opened: list[tuple[CaseState, Route, dt.datetime]]) -> None
                    coalesce(w.kinds, []::VARCHAR[]) AS waiting_kinds,
                    w.lang AS waiting_lang, w.followers AS waiting_followers
             FROM opened o LEFT JOIN ({waiting}) w ON w.id = o.id
+            ORDER BY o.opened_at
             """)
     finally:
         con.unregister("opened")
