@@ -14,12 +14,10 @@ writes the result into the index (see clamor/migrations/006_explorer.sql).
 from __future__ import annotations
 
 import re
-import sys
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from collectors.matching import _ARABIC_VARIANTS, normalise
+from collectors.matching import normal_form, normalise
 
 MAX_WORD = 40         # longer "words" are hashes, base64 or keyboard mashing: not searchable
 MAX_WORDS = 400       # per mention; a 1 MB post indexes its first 400 distinct words
@@ -31,29 +29,6 @@ _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _WORD = re.compile(r"[#@]?[^\W_](?:[\w\u0e00-\u0e7f']*[\w\u0e00-\u0e7f])?")
 _THAI_RUN = re.compile(r"[\u0e00-\u0e7f]+")
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
-
-
-@lru_cache(maxsize=1)
-def _without_marks() -> dict[int, None]:
-    """A str.translate table that drops the combining marks normalise drops: all of them
-    but Thai vowel and tone marks."""
-    return {c: None for c in range(sys.maxunicode + 1)
-            if unicodedata.combining(chr(c)) and not 0x0E00 <= c <= 0x0E7F}
-
-
-_VARIANTS = re.compile("[" + "".join(re.escape(chr(c)) for c in _ARABIC_VARIANTS) + "]")
-
-
-def normal_form(text: str) -> str:
-    """collectors.matching.normalise(text), the same string, faster: ASCII text is only
-    lower-cased (case folding is lower-casing there and nothing else applies), combining marks
-    are dropped by one str.translate instead of a test per character, and the letter
-    variants are translated only in a text that has one."""
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    composed = unicodedata.normalize("NFC", decomposed.translate(_without_marks()))
-    return composed.translate(_ARABIC_VARIANTS) if _VARIANTS.search(composed) else composed
 
 
 @lru_cache(maxsize=1)

@@ -35,7 +35,7 @@ from collectors.base import (
     SourceError,
     UnreadableItem,
 )
-from collectors.matching import match_terms
+from collectors.matching import Watchlist
 
 log = logging.getLogger(__name__)
 ANALYSIS_VERSION = "1"
@@ -84,6 +84,7 @@ def prepare(
     the native ids in `keep` (a place listened to whole), and with `keep_unmatched`
     everything (an archive import)."""
     terms = listening_terms(config)
+    watchlist = Watchlist(terms, config.watchlist.exclusions)
     canonical = {t.term: t.kind for t in terms}
     kept: list[Mention] = []
     own_flags: list[bool] = []
@@ -97,7 +98,7 @@ def prepare(
                                         if t in canonical))
             match_found, terms_found = True, mention.matched_terms
         else:
-            match = match_terms(mention.text, terms, config.watchlist.exclusions)
+            match = watchlist.match(mention.text)
             match_found, terms_found, kinds = bool(match), match.terms, match.kinds
         in_thread = any(f"{mention.source}:{ref}" in threads
                         for ref in (mention.in_reply_to, mention.conversation_id) if ref)

@@ -10,6 +10,7 @@ between words; Arabic-script terms may carry an attached conjunction or preposit
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,7 +28,8 @@ _ARABIC_PROCLITICS = r"(?:و|ف|ب|ل|ک|ال|وال|بال|فال|لل)?"
 
 
 def normalise(text: str) -> str:
-    """The form both text and terms are compared in."""
+    """The form both text and terms are compared in (the reference: normal_form is the
+    same, faster)."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     # Drop combining marks (Greek tonos, Latin accents, Arabic harakat); keep Thai vowel
     # and tone marks, which are combining but change the word.
@@ -36,6 +38,30 @@ def normalise(text: str) -> str:
         if not (unicodedata.combining(ch) and not "\u0e00" <= ch <= "\u0e7f")
     )
     return unicodedata.normalize("NFC", stripped).translate(_ARABIC_VARIANTS)
+
+
+@lru_cache(maxsize=1)
+def _without_marks() -> dict[int, None]:
+    """A str.translate table that drops the combining marks normalise drops: all of them
+    but Thai vowel and tone marks."""
+    return {c: None for c in range(sys.maxunicode + 1)
+            if unicodedata.combining(chr(c)) and not 0x0E00 <= c <= 0x0E7F}
+
+
+_VARIANTS = re.compile("[" + "".join(re.escape(chr(c)) for c in _ARABIC_VARIANTS) + "]")
+
+
+def normal_form(text: str) -> str:
+    """normalise(text), the same string, faster: ASCII text is only lower-cased (case
+    folding is lower-casing there and nothing else applies), combining marks are dropped by
+    one str.translate instead of a test per character, and the letter variants are
+    translated only in a text that has one (tests/test_analysis_identical.py checks every
+    character)."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    composed = unicodedata.normalize("NFC", decomposed.translate(_without_marks()))
+    return composed.translate(_ARABIC_VARIANTS) if _VARIANTS.search(composed) else composed
 
 
 def _script(term: str) -> str:
@@ -47,21 +73,35 @@ def _script(term: str) -> str:
     return "other"
 
 
+@dataclass(frozen=True)
+class _Phrase:
+    """A spelling as it is looked for: its pattern, and its longest word in normal form,
+    which stands in any text the pattern matches (a substring test costs a fraction of a
+    regex search, and most spellings are in no given post)."""
+
+    word: str
+    pattern: re.Pattern[str]
+
+    def found_in(self, normalised_text: str) -> bool:
+        return self.word in normalised_text and self.pattern.search(normalised_text) is not None
+
+
 @lru_cache(maxsize=4096)
-def _pattern(spelling: str) -> re.Pattern[str]:
+def _phrase(spelling: str) -> _Phrase:
     norm = normalise(spelling).strip()
     body = r"\s+".join(re.escape(part) for part in norm.split())
     script = _script(norm)
     if script == "thai":
-        return re.compile(body)
-    if script == "arabic":
-        return re.compile(rf"(?<!\w){_ARABIC_PROCLITICS}{body}(?!\w)")
-    # "#Aerolume" and "@Aerolume" count; "Aerolumes" or "myaerolume" do not.
-    return re.compile(rf"(?<![^\W_]){body}(?![^\W_])")
+        pattern = re.compile(body)
+    elif script == "arabic":
+        pattern = re.compile(rf"(?<!\w){_ARABIC_PROCLITICS}{body}(?!\w)")
+    else:  # "#Aerolume" and "@Aerolume" count; "Aerolumes" or "myaerolume" do not.
+        pattern = re.compile(rf"(?<![^\W_]){body}(?![^\W_])")
+    return _Phrase(max(norm.split(), key=len, default=""), pattern)
 
 
 def contains(normalised_text: str, phrase: str) -> bool:
-    return _pattern(phrase).search(normalised_text) is not None
+    return _phrase(phrase).found_in(normalised_text)
 
 
 @dataclass(frozen=True)
@@ -73,18 +113,28 @@ class Match:
         return bool(self.terms)
 
 
-def match_terms(text: str, terms: tuple[Term, ...], exclusions: tuple[str, ...] = ()) -> Match:
-    """The terms (canonical spelling) and their kinds that `text` mentions, exclusions applied.
+class Watchlist:
+    """Terms and exclusions made ready to look for, once for many posts."""
 
-    A global exclusion drops the whole post; a term's own `exclude` only drops that term.
-    """
-    norm = normalise(text)
-    if any(contains(norm, phrase) for phrase in exclusions):
-        return Match((), ())
-    found = [
-        term for term in terms
-        if any(contains(norm, s) for s in term.spellings)
-        and not any(contains(norm, phrase) for phrase in term.exclude)
-    ]
-    kinds = tuple(dict.fromkeys(term.kind for term in found))
-    return Match(tuple(term.term for term in found), kinds)
+    def __init__(self, terms: tuple[Term, ...], exclusions: tuple[str, ...] = ()):
+        self.exclusions = tuple(map(_phrase, exclusions))
+        self.terms = tuple((term, tuple(map(_phrase, term.spellings)),
+                            tuple(map(_phrase, term.exclude))) for term in terms)
+
+    def match(self, text: str) -> Match:
+        """The terms (canonical spelling) and their kinds that `text` mentions, exclusions
+        applied: a global exclusion drops the whole post; a term's own `exclude` only drops
+        that term."""
+        norm = normal_form(text)
+        if any(phrase.found_in(norm) for phrase in self.exclusions):
+            return Match((), ())
+        found = [term for term, spellings, excluded in self.terms
+                 if any(s.found_in(norm) for s in spellings)
+                 and not any(p.found_in(norm) for p in excluded)]
+        kinds = tuple(dict.fromkeys(term.kind for term in found))
+        return Match(tuple(term.term for term in found), kinds)
+
+
+def match_terms(text: str, terms: tuple[Term, ...], exclusions: tuple[str, ...] = ()) -> Match:
+    """Watchlist(terms, exclusions).match(text), for one post."""
+    return Watchlist(terms, exclusions).match(text)

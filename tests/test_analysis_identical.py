@@ -361,7 +361,7 @@ def test_clamors_vader_is_its_reference_on_the_recorded_corpora(corpora):
 def test_the_fast_normal_form_is_normalise_for_every_character_and_text(corpora):
     import sys
 
-    from analysis.tokens import normal_form
+    from collectors.matching import normal_form
 
     everything = "".join(chr(c) for c in range(sys.maxunicode + 1)
                          if not 0xD800 <= c <= 0xDFFF)
@@ -373,6 +373,56 @@ def test_the_fast_normal_form_is_normalise_for_every_character_and_text(corpora)
     for _, texts in corpora.values():
         for text in texts:
             assert normal_form(text) == normalise(text)
+
+
+# -- watchlist matching -----------------------------------------------------------------------
+
+def reference_match_terms(text, terms, exclusions):
+    """match_terms as it was: every spelling's pattern searched in the text's normal form."""
+    from collectors import matching
+
+    norm = normalise(text)
+
+    def contains(phrase):
+        spelled = normalise(phrase).strip()
+        body = r"\s+".join(re.escape(part) for part in spelled.split())
+        script = matching._script(spelled)
+        if script == "thai":
+            pattern = body
+        elif script == "arabic":
+            pattern = rf"(?<!\w){matching._ARABIC_PROCLITICS}{body}(?!\w)"
+        else:
+            pattern = rf"(?<![^\W_]){body}(?![^\W_])"
+        return re.search(pattern, norm) is not None
+
+    if any(contains(phrase) for phrase in exclusions):
+        return (), ()
+    found = [t for t in terms if any(contains(s) for s in t.spellings)
+             and not any(contains(p) for p in t.exclude)]
+    return tuple(t.term for t in found), tuple(dict.fromkeys(t.kind for t in found))
+
+
+def test_watchlist_matching_is_its_reference_on_the_corpora_and_generated_posts(
+        corpora, config):
+    from clamor.pipeline import listening_terms
+    from collectors.matching import match_terms
+
+    terms, exclusions = listening_terms(config), config.watchlist.exclusions
+    phrases = [s for t in terms for s in (*t.spellings, *t.exclude)] + list(exclusions)
+    rng = random.Random(7)
+    # each spelling as written, shouted, tagged, run into a word, with an attached و, its
+    # words spaced apart, without one of its words; in company of others and filler
+    forms = [form for phrase in phrases for form in (
+        phrase, phrase.upper(), f"#{phrase}", f"@{phrase}", f"my{phrase}", f"{phrase}s",
+        f"و{phrase}", phrase.replace(" ", "  \n "), phrase.split()[0], f"{phrase}'s")]
+    filler = ["lost my bag", "", "!!", "ما وصلني", "ξανά", "ครับ", "refund?", "🙃", "ی"]
+    generated = [" ".join(rng.choice(forms + filler) for _ in range(rng.randint(1, 4)))
+                 for _ in range(5000)]
+    texts = generated + [t for _, texts in corpora.values() for t in texts]
+    differing = [t for t in texts if tuple(match_terms(t, terms, exclusions).__dict__.values())
+                 != reference_match_terms(t, terms, exclusions)]
+    assert not differing, (len(differing), differing[:3])
+    assert sum(bool(match_terms(t, terms, exclusions)) for t in generated) > 1000
 
 
 # -- language identification's shortcuts ---------------------------------------------------
