@@ -410,12 +410,27 @@ def test_what_filing_writes_a_case_waits_on_is_what_refresh_waiting_works_out(de
             " list_sort(waiting_cues), list_sort(waiting_kinds), waiting_lang, "
             "waiting_followers FROM cases ORDER BY id")
 
+    def scrambled():
+        with demo_store.transaction() as con:  # every case set waiting on something else
+            con.execute("UPDATE cases SET waiting_mention_id = 'x:1', waiting_since = now(), "
+                        "messages_waiting = 7, waiting_complaint = NOT waiting_complaint, "
+                        "waiting_cues = ['money:refund'], waiting_kinds = ['staff'], "
+                        "waiting_lang = 'th', waiting_followers = 1")
+        return demo_store
+
     filed = waiting()
     # the demo's filing opened cases with several messages, complaints and answered ones
     assert {row[3] for row in filed} >= {0, 1, 2} and any(row[4] for row in filed)
     with demo_store.transaction() as con:
         cases.refresh_waiting(con, None)
     assert waiting() == filed
+    ids = [row[0] for row in filed]
+    assert len(ids) > cases.FEW_CASES
+    for scope in (None, ids, ids[:cases.FEW_CASES]):
+        with scrambled().transaction() as con:
+            cases.refresh_waiting(con, scope)
+        n = len(ids if scope is None else scope)  # (the first n cases by id)
+        assert waiting()[:n] == filed[:n], n
 
 
 def test_filing_pauses_the_cycle_collector_and_resumes_it_after_even_on_error(
