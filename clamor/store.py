@@ -399,8 +399,11 @@ class Store:
         """Which of these mention ids are stored already."""
         if not ids:
             return set()
+        # (IN a list's rows: the key's index for a few ids, a hash join for many;
+        # list_contains tests every stored id against the whole list: 83 s for 20,000 ids
+        # at 10 M mentions, against 0.15 s)
         rows = self.con.execute(
-            "SELECT id FROM mentions WHERE list_contains(?, id)", [list(set(ids))]
+            "SELECT id FROM mentions WHERE id IN (SELECT unnest(?))", [list(set(ids))]
         ).fetchall()
         return {row[0] for row in rows}
 
@@ -559,7 +562,7 @@ class Store:
         else:
             if "seq" not in results.columns:  # callers other than the analysis pass
                 numbers = dict(self.query_rows(
-                    "SELECT id, seq FROM mentions WHERE list_contains(?, id)",
+                    "SELECT id, seq FROM mentions WHERE id IN (SELECT unnest(?))",
                     [results["mention_id"].tolist()]))
                 results = results.assign(seq=[numbers.get(i) for i in results["mention_id"]])
             if words is None and "words" in results.columns:
