@@ -529,12 +529,20 @@ def refresh_waiting(con, case_ids: list[str] | None) -> None:
     if case_ids is not None and len(case_ids) <= FEW_CASES:
         _refresh_waiting_few(con, case_ids)
         return
-    scope = "true" if case_ids is None else "c.id IN (SELECT unnest(?))"
-    params = [] if case_ids is None else [case_ids]
+    if case_ids is None:
+        scope, params = "true", []
+        in_scope, filings = "cases", "case_mentions"
+    else:
+        # The cases and their filings narrowed first: joined whole, case_mentions and
+        # mentions were read side by side before the cases narrowed them (5,000 cases at
+        # 10 M mentions: 1.4 s, against 0.37 s).
+        scope, params = "c.id IN (SELECT unnest(?))", [case_ids] * 3
+        in_scope = "(SELECT * FROM cases WHERE id IN (SELECT unnest(?)))"
+        filings = "(SELECT * FROM case_mentions WHERE case_id IN (SELECT unnest(?)))"
     waiting = _WAITING_OF.format(
-        source="cases c JOIN case_mentions f ON f.case_id = c.id AND f.role = 'customer' "
+        source=f"{in_scope} c JOIN {filings} f ON f.case_id = c.id AND f.role = 'customer' "
                "JOIN mentions m ON m.seq = f.seq LEFT JOIN analysis a ON a.seq = m.seq",
-        scope=scope)
+        scope="true")
     # The cases that waited or wait now, with what they wait on now and their lists before.
     # The lists are set apart, only where they change: DuckDB updates a list column as a
     # delete and an insert through the key's index (~30 µs a case), the others in place.
@@ -544,7 +552,7 @@ def refresh_waiting(con, case_ids: list[str] | None) -> None:
                list_sort(c.waiting_kinds) AS kinds_before, w.* EXCLUDE (id)
         FROM cases c LEFT JOIN ({waiting}) w ON w.id = c.id
         WHERE {scope} AND (c.messages_waiting > 0 OR w.id IS NOT NULL)
-        """, params * 2)
+        """, params)
     con.execute("""
         UPDATE cases SET waiting_mention_id = w.newest, waiting_since = w.since,
                messages_waiting = coalesce(w.n, 0),
