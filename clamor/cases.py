@@ -478,16 +478,24 @@ def _file_responses(con, batch: int) -> int:
     if not con.execute("SELECT count(*) FROM filing_queue q JOIN mentions m "
                        "ON m.seq = q.seq WHERE m.is_own").fetchone()[0]:
         return 0
+    # Each reply's parent and the parent's filing (one at most: a mention is filed once),
+    # read for the replies' parents only: joined to the whole tables they cost a scan of
+    # both id columns each (4,000 replies at 10 M mentions: 1.0-1.2 s, against 0.3 s).
     replies = con.execute(
         """
-        SELECT m.id, m.seq, m.author, m.source, m.created_at, f.case_id,
+        WITH r AS (SELECT m.id, m.seq, m.author, m.source, m.created_at, m.in_reply_to
+                   FROM filing_queue q JOIN mentions m ON m.seq = q.seq
+                   WHERE m.is_own ORDER BY m.created_at LIMIT ?)
+        SELECT r.id, r.seq, r.author, r.source, r.created_at,
+               CASE WHEN pf.role = 'customer' THEN pf.case_id END AS case_id,
                p.id IS NOT NULL AND NOT p.is_own AND pf.mention_id IS NULL AS parent_unfiled
-        FROM filing_queue q JOIN mentions m ON m.seq = q.seq
-        LEFT JOIN mentions p ON p.id = m.in_reply_to
-        LEFT JOIN case_mentions pf ON pf.mention_id = m.in_reply_to
-        LEFT JOIN case_mentions f ON f.mention_id = m.in_reply_to AND f.role = 'customer'
-        WHERE m.is_own
-        ORDER BY m.created_at LIMIT ?
+        FROM r
+        LEFT JOIN (SELECT id, is_own FROM mentions WHERE id IN (SELECT in_reply_to FROM r)) p
+               ON p.id = r.in_reply_to
+        LEFT JOIN (SELECT mention_id, case_id, role FROM case_mentions
+                   WHERE mention_id IN (SELECT in_reply_to FROM r)) pf
+               ON pf.mention_id = r.in_reply_to
+        ORDER BY r.created_at
         """, [batch]).df()
     if replies.empty:
         return 0
