@@ -122,3 +122,16 @@ def test_a_second_process_gets_a_clear_sentence(tmp_path):
     finally:
         holder.stdin.close()
         holder.wait(timeout=10)
+
+
+def test_a_mention_analysed_twice_is_refused_whole_and_counted_once(store, config):
+    from clamor import pipeline
+
+    store.insert_mentions([mention(1), mention(2)], collector="x", version="t")
+    batch = store.pending_analysis(10)
+    store.save_analysis(pipeline.analyse(batch, config.watchlist.languages, T0))
+    again = pipeline.analyse(batch, config.watchlist.languages, T0)
+    with pytest.raises(duckdb.ConstraintException):
+        store.save_analysis(again)  # its hourly counts and words would count it twice
+    assert store.query_rows("SELECT count(*) FROM analysis") == [(2,)]
+    assert store.query_rows("SELECT sum(mentions) FROM hourly_mentions") == [(2,)]
