@@ -131,6 +131,18 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 _ENOUGH_LETTERS = re.compile(r"[^\W\d_](?:[\W\d_]*[^\W\d_]){%d}" % (MIN_LETTERS - 1))
 
 
+# A word's letters per script, and a word's votes below, are worked out once per distinct
+# word: words repeat (a language's few hundred commonest make up most of its text), and
+# counting a word's letters a character at a time cost more than lingua itself.
+@lru_cache(maxsize=1 << 16)
+def _word_scripts(word: str) -> tuple[tuple[tuple[str, int], ...], str]:
+    """(letters per script, in the order first met, and the script the word belongs to): a
+    word belongs to its non-Latin script if it has one letter of it ("ΤΟΟ" typed with Greek
+    capitals, "APXIΣAN" with Latin look-alikes)."""
+    scripts = Counter(s for s in map(_script, word) if s)
+    return tuple(scripts.items()), next((s for s in scripts if s != "LATIN"), "LATIN")
+
+
 def _script_of(text: str) -> tuple[str | None, int, str]:
     """(the writer's script, letters in it, its words joined): the non-Latin script that has
     enough of the text, else Latin; (None, 0, "") without letters. Latin letters are counted
@@ -142,12 +154,9 @@ def _script_of(text: str) -> tuple[str | None, int, str]:
     letters: Counter[str] = Counter()
     words: dict[str, list[str]] = {}
     for word in _words(text):
-        scripts = Counter(s for s in map(_script, word) if s)
-        for script, n in scripts.items():
+        counts, own = _word_scripts(word)
+        for script, n in counts:
             letters[script] += n
-        # A word belongs to its non-Latin script if it has one letter of it: "ΤΟΟ" typed with
-        # Greek capitals, "APXIΣAN" with Latin look-alikes.
-        own = next((s for s in scripts if s != "LATIN"), "LATIN")
         words.setdefault(own, []).append(word)
     if not letters:
         return None, 0, ""
@@ -156,7 +165,7 @@ def _script_of(text: str) -> tuple[str | None, int, str]:
         if script == "LATIN":
             continue
         runs = words.get(script, [])
-        longest = max((sum(_script(ch) == script for ch in w) for w in runs), default=0)
+        longest = max((dict(_word_scripts(w)[0]).get(script, 0) for w in runs), default=0)
         if (n / total >= SCRIPT_SHARE or len(runs) >= SCRIPT_WORDS
                 or (script in UNSPACED_SCRIPTS and longest >= 2)):
             return script, n, " ".join(runs)
@@ -167,19 +176,29 @@ def arabic_or_persian_votes(text: str) -> tuple[float, float]:
     """(Arabic votes, Persian votes) from the letters and words only one of them writes."""
     arabic = persian = 0.0
     for word in _words(text):
-        if not any(_script(ch) == "ARABIC" for ch in word):
-            continue
-        persian += max((_PERSIAN_LETTERS.get(ch, 0.0) for ch in word), default=0.0)
-        arabic += max((_ARABIC_LETTERS.get(ch, 0.0) for ch in word), default=0.0)
-        if _FINAL_ALEF_MAKSURA.search(word):
-            arabic += 1.0
-        folded = word.replace("\u200c", "").translate(_FOLD_KEYBOARD)
-        if word in _ARABIC_WORDS:
-            arabic += 1.0
-        elif folded in _PERSIAN_WORDS or (folded.startswith(("می", "نمی")) and "\u200c" in word):
-            persian += 1.0
-        elif word.startswith("ال") and len(word) >= 4 and folded not in _PERSIAN_AL_WORDS:
-            arabic += 0.5
+        a, p = _word_votes(word)
+        arabic += a
+        persian += p
+    return arabic, persian
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_votes(word: str) -> tuple[float, float]:
+    """One word's (Arabic, Persian) votes. (Every vote is a multiple of 0.5, so a word's
+    votes summed apart add up to what they did one by one.)"""
+    if not any(_script(ch) == "ARABIC" for ch in word):
+        return 0.0, 0.0
+    persian = max((_PERSIAN_LETTERS.get(ch, 0.0) for ch in word), default=0.0)
+    arabic = max((_ARABIC_LETTERS.get(ch, 0.0) for ch in word), default=0.0)
+    if _FINAL_ALEF_MAKSURA.search(word):
+        arabic += 1.0
+    folded = word.replace("\u200c", "").translate(_FOLD_KEYBOARD)
+    if word in _ARABIC_WORDS:
+        arabic += 1.0
+    elif folded in _PERSIAN_WORDS or (folded.startswith(("می", "نمی")) and "\u200c" in word):
+        persian += 1.0
+    elif word.startswith("ال") and len(word) >= 4 and folded not in _PERSIAN_AL_WORDS:
+        arabic += 0.5
     return arabic, persian
 
 
