@@ -317,7 +317,7 @@ def _file_under_no_case(con, mention_ids: list[str], seqs: list[int]) -> int:
 
 def _columns(table: pa.Table) -> dict[str, list]:
     """A query's rows as a list per column (nulls None, times datetimes): filing reads them
-    a row at a time in Python, where a pandas frame's row lookups cost ~25 µs each."""
+    a row at a time in Python (a pandas frame's rows as dicts cost 0.25 s for 20,000)."""
     return {name: table.column(name).to_pylist() for name in table.column_names}
 
 
@@ -456,8 +456,8 @@ def _open_cases(con, opened: list[tuple[CaseState, Route, dt.datetime]]) -> None
         scope="true")
     con.register("opened", frame)
     try:
-        # (the lists spelled out: a team store has no list defaults; in time order, as filing
-        # opened them, so the inbox's newest-first scan skips older cases' row groups)
+        # (the lists spelled out: a team store has no list defaults; in the order filing
+        # opened them, as before: an INSERT from a join comes out in the join's order)
         con.execute(f"""
             INSERT INTO cases BY NAME
             SELECT o.* EXCLUDE (last_response_at), w.newest AS waiting_mention_id,

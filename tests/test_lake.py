@@ -209,6 +209,15 @@ def test_the_demo_desk_comes_out_the_same_on_both_stores(team, store, config):
     assert store.query_rows(terms) == team.query_rows(terms)
     words = "SELECT * FROM search_recent ORDER BY ALL"
     assert store.query_rows(words) == team.query_rows(words)
+    waiting = "SELECT * EXCLUDE (waiting_cues, waiting_kinds), list_sort(waiting_cues), " \
+              "list_sort(waiting_kinds) FROM cases ORDER BY id"
+    filed = store.query_rows(waiting)
+    for s in (store, team):  # what many cases wait on, worked out again, on both stores
+        ids = [row[0] for row in s.query_rows("SELECT id FROM cases")]
+        assert len(ids) > cases.FEW_CASES
+        with s.transaction() as con:
+            cases.refresh_waiting(con, ids)
+        assert s.query_rows(waiting) == filed
 
 
 # -- triage from several replicas -----------------------------------------------------------
