@@ -162,3 +162,15 @@ def test_the_inbox_page_shows_hostile_posts_as_written(app_env, config):
         at.run()
         assert not at.exception, at.exception
         assert ui.clipped(HOSTILE_POSTS[native][0]) in [t.value for t in at.text]
+
+
+def test_long_unique_runs_of_letters_are_not_kept_by_language_identification():
+    from analysis import language
+
+    caches = (language._cached_word_scripts, language._cached_word_votes)
+    before = [cache.cache_info().currsize for cache in caches]
+    # a stream of posts that are each one long run of Arabic letters, no two alike
+    posts = [("ب" * 2000 + "ت" * i + "ث" * 2000) for i in range(50)]
+    languages = language.detect(posts, ("en", "fa", "ar"))
+    assert len(languages) == 50
+    assert [cache.cache_info().currsize for cache in caches] == before
