@@ -460,12 +460,8 @@ def _open_cases(con, opened: list[tuple[CaseState, Route, dt.datetime]]) -> None
         # opened them, as before: an INSERT from a join comes out in the join's order)
         con.execute(f"""
             INSERT INTO cases BY NAME
-            SELECT o.* EXCLUDE (last_response_at), w.newest AS waiting_mention_id,
-                   w.since AS waiting_since, coalesce(w.n, 0) AS messages_waiting,
-                   coalesce(w.complaint, false) AS waiting_complaint,
-                   coalesce(w.cues, []::VARCHAR[]) AS waiting_cues,
-                   coalesce(w.kinds, []::VARCHAR[]) AS waiting_kinds,
-                   w.lang AS waiting_lang, w.followers AS waiting_followers
+            SELECT o.* EXCLUDE (last_response_at),
+                   {", ".join(f"{value} AS {column}" for column, value in _waited_on())}
             FROM opened o LEFT JOIN ({waiting}) w ON w.id = o.id
             ORDER BY o.opened_at
             """)
@@ -561,20 +557,19 @@ def refresh_waiting(con, case_ids: list[str] | None) -> None:
         FROM cases c LEFT JOIN ({waiting}) w ON w.id = c.id
         WHERE {scope} AND (c.messages_waiting > 0 OR w.id IS NOT NULL)
         """, params)
-    con.execute("""
-        UPDATE cases SET waiting_mention_id = w.newest, waiting_since = w.since,
-               messages_waiting = coalesce(w.n, 0),
-               waiting_complaint = coalesce(w.complaint, false), waiting_lang = w.lang,
-               waiting_followers = w.followers
+    waited = dict(_waited_on())
+    con.execute(f"""
+        UPDATE cases SET {", ".join(f"{column} = {value}" for column, value in waited.items()
+                                    if column not in ("waiting_cues", "waiting_kinds"))}
         FROM temp.waiting_now w WHERE cases.id = w.case_id
         """)
-    con.execute("""
-        UPDATE cases SET waiting_cues = coalesce(w.cues, []::VARCHAR[]),
-               waiting_kinds = coalesce(w.kinds, []::VARCHAR[])
+    con.execute(f"""
+        UPDATE cases SET waiting_cues = {waited["waiting_cues"]},
+               waiting_kinds = {waited["waiting_kinds"]}
         FROM temp.waiting_now w
         WHERE cases.id = w.case_id
-          AND (w.cues_before IS DISTINCT FROM list_sort(coalesce(w.cues, []::VARCHAR[]))
-               OR w.kinds_before IS DISTINCT FROM list_sort(coalesce(w.kinds, []::VARCHAR[])))
+          AND (w.cues_before IS DISTINCT FROM list_sort({waited["waiting_cues"]})
+               OR w.kinds_before IS DISTINCT FROM list_sort({waited["waiting_kinds"]}))
         """)
     # (not in a finally: after a failed statement the transaction refuses any other, and
     # its rollback drops the table)
@@ -583,17 +578,26 @@ def refresh_waiting(con, case_ids: list[str] | None) -> None:
 
 def _clear_waiting(con, scope: str, params: list) -> None:
     con.execute(f"""
-        UPDATE cases SET waiting_mention_id = NULL, waiting_since = NULL, messages_waiting = 0,
-               waiting_complaint = false, waiting_cues = [], waiting_kinds = [],
-               waiting_lang = NULL, waiting_followers = NULL
+        UPDATE cases SET {", ".join(f"{column} = {empty}" for column, _, empty in _WAITING)}
         WHERE {scope} AND messages_waiting > 0
         """, params)
 
 
-_WAITING_SET = """waiting_mention_id = w.newest, waiting_since = w.since,
-               messages_waiting = w.n, waiting_complaint = w.complaint,
-               waiting_cues = w.cues, waiting_kinds = w.kinds, waiting_lang = w.lang,
-               waiting_followers = w.followers"""
+# What a case keeps on what it waits on: the column, its value from _WAITING_OF (w), and
+# its value when the case waits on nothing.
+_WAITING = (
+    ("waiting_mention_id", "w.newest", "NULL"), ("waiting_since", "w.since", "NULL"),
+    ("messages_waiting", "w.n", "0"), ("waiting_complaint", "w.complaint", "false"),
+    ("waiting_cues", "w.cues", "[]::VARCHAR[]"), ("waiting_kinds", "w.kinds", "[]::VARCHAR[]"),
+    ("waiting_lang", "w.lang", "NULL"), ("waiting_followers", "w.followers", "NULL"),
+)
+_WAITING_SET = ", ".join(f"{column} = {value}" for column, value, _ in _WAITING)
+
+
+def _waited_on() -> list[tuple[str, str]]:
+    """Each column and its value from _WAITING_OF (w), or its empty value where w has no
+    row (a case waiting on nothing)."""
+    return [(column, f"coalesce({value}, {empty})") for column, value, empty in _WAITING]
 # Per case, its customers' messages since the last response (c: the case, m: a message,
 # a: its analysis).
 _WAITING_OF = """
