@@ -24,8 +24,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
+from typing import TypeVar
 
 from lingua import IsoCode639_1, LanguageDetectorBuilder
 
@@ -137,21 +138,27 @@ _ENOUGH_LETTERS = re.compile(r"[^\W\d_](?:[\W\d_]*[^\W\d_]){%d}" % (MIN_LETTERS 
 # of up to CACHED_WORD letters are kept: a stream of long unique runs (a hostile post reads
 # as 4,000 letters) would otherwise fill the caches with hundreds of MB.
 CACHED_WORD = 40
+T = TypeVar("T")
 
 
+def _kept_for_short_words(per_word: Callable[[str], T]) -> Callable[[str], T]:
+    """`per_word`, its answers kept for words of up to CACHED_WORD letters (`.cache`)."""
+    cache = lru_cache(maxsize=1 << 16)(per_word)
+
+    def lookup(word: str) -> T:
+        return cache(word) if len(word) <= CACHED_WORD else per_word(word)
+
+    lookup.cache = cache  # type: ignore[attr-defined]
+    return lookup
+
+
+@_kept_for_short_words
 def _word_scripts(word: str) -> tuple[tuple[tuple[str, int], ...], str]:
     """(letters per script, in the order first met, and the script the word belongs to): a
     word belongs to its non-Latin script if it has one letter of it ("ΤΟΟ" typed with Greek
     capitals, "APXIΣAN" with Latin look-alikes)."""
-    return _cached_word_scripts(word) if len(word) <= CACHED_WORD else _scripts_of_word(word)
-
-
-def _scripts_of_word(word: str) -> tuple[tuple[tuple[str, int], ...], str]:
     scripts = Counter(s for s in map(_script, word) if s)
     return tuple(scripts.items()), next((s for s in scripts if s != "LATIN"), "LATIN")
-
-
-_cached_word_scripts = lru_cache(maxsize=1 << 16)(_scripts_of_word)
 
 
 def _script_of(text: str) -> tuple[str | None, int, str]:
@@ -187,12 +194,13 @@ def arabic_or_persian_votes(text: str) -> tuple[float, float]:
     """(Arabic votes, Persian votes) from the letters and words only one of them writes."""
     arabic = persian = 0.0
     for word in _words(text):
-        a, p = _cached_word_votes(word) if len(word) <= CACHED_WORD else _word_votes(word)
+        a, p = _word_votes(word)
         arabic += a
         persian += p
     return arabic, persian
 
 
+@_kept_for_short_words
 def _word_votes(word: str) -> tuple[float, float]:
     """One word's (Arabic, Persian) votes. (Every vote is a multiple of 0.5, so a word's
     votes summed apart add up to what they did one by one.)"""
@@ -210,9 +218,6 @@ def _word_votes(word: str) -> tuple[float, float]:
     elif word.startswith("ال") and len(word) >= 4 and folded not in _PERSIAN_AL_WORDS:
         arabic += 0.5
     return arabic, persian
-
-
-_cached_word_votes = lru_cache(maxsize=1 << 16)(_word_votes)
 
 
 # Greek words as written in Latin letters ("Greeklish"). Strong ones are no English, German,

@@ -167,7 +167,7 @@ def test_the_inbox_page_shows_hostile_posts_as_written(app_env, config):
 def test_long_unique_runs_of_letters_are_not_kept_by_language_identification():
     from analysis import language
 
-    caches = (language._cached_word_scripts, language._cached_word_votes)
+    caches = (language._word_scripts.cache, language._word_votes.cache)
     before = [cache.cache_info().currsize for cache in caches]
     # a stream of posts that are each one long run of Arabic letters, no two alike
     posts = [("ب" * 2000 + "ت" * i + "ث" * 2000) for i in range(50)]
