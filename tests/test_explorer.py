@@ -461,3 +461,41 @@ def test_term_counts_from_the_hourly_counts_and_from_the_mentions_agree(demo_sto
     assert not explorer._counted_hourly(everything, by_term=True)
     raw = explorer.term_counts(demo_store, everything, term_kinds)
     pd.testing.assert_frame_equal(raw, counted)
+
+
+@pytest.mark.parametrize("text", ["refund", "fl*", "aerolume flight", "del* -refund",
+                                  "refund fl*", "پرواز", "zzzz*"])
+@pytest.mark.parametrize("prefix_words", [explorer.PREFIX_WORDS, 0])
+def test_a_search_counts_and_charts_exactly_its_mentions(demo_store, monkeypatch, text,
+                                                         prefix_words):
+    """A search's count, trend and language mix (mentions and analysis narrowed to the
+    search's first word before they are joined; a prefix looked up as the words it begins,
+    or as a range of words where it begins more than PREFIX_WORDS) equal a count of the
+    mentions whose words match, read plainly."""
+    monkeypatch.setattr(explorer, "PREFIX_WORDS", prefix_words)
+    search = tokens.parse(text)
+    frame = customer_texts(demo_store)
+    held = [set(tokens.words(t)) for t in frame["text"]]
+    keep = [all(w in words for w in search.words)
+            and all(any(w.startswith(p) for w in words) for p in search.prefixes)
+            and not any(w in words for w in search.excluded) for words in held]
+    rows = frame[keep]
+    since, _ = explorer.last_days(30)
+    for flt in (Filter(text=text), Filter(text=text, since=since),
+                Filter(text=text, sentiments=("negative", "neutral"))):
+        expected = rows[rows["created_at"] >= since] if flt.since else rows
+        if flt.sentiments:
+            expected = expected[expected["sentiment_label"].isin(flt.sentiments)]
+        assert explorer.count(demo_store, flt) == len(expected), flt
+        mix = explorer.language_mix(demo_store, flt)
+        assert dict(zip(mix["lang"], mix["mentions"], strict=True)) \
+            == expected.groupby("lang").size().to_dict(), flt
+        trend = explorer.trend(demo_store, flt, "day")
+        assert trend["mentions"].sum() == len(expected)
+        assert trend.groupby("sentiment_label")["mentions"].sum().to_dict() \
+            == expected.groupby("sentiment_label").size().to_dict(), flt
+        assert trend["complaints"].sum() == int(expected["complaint"].sum())
+    if text == "zzzz*":
+        assert rows.empty
+    else:
+        assert not rows.empty, "the demo holds mentions to find"
