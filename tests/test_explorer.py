@@ -117,6 +117,19 @@ def test_case_states_filter(demo_store):
     assert explorer.count(demo_store, Filter(case_states=("none",))) == total - filed
     shown = explorer.mentions(demo_store, Filter(case_states=("new",)), limit=1000)
     assert set(shown["case_status"]) <= {"new"}
+    # within a period (its filings read by the period's mention numbers)
+    since = demo_store.query_rows("SELECT quantile_disc(created_at, 0.5) FROM mentions")[0][0]
+    plain = demo_store.query_df(
+        "SELECT m.id, c.status FROM mentions m LEFT JOIN case_mentions f ON f.seq = m.seq "
+        "LEFT JOIN cases c ON c.id = f.case_id WHERE NOT m.is_own AND m.created_at >= ?",
+        [since])
+    for wanted in (("resolved", "new"), ("none",), ("new", "none")):
+        flt = Filter(case_states=wanted, since=since)
+        expected = plain[plain["status"].fillna("none").isin(wanted)]
+        assert 0 < len(expected) < len(plain), wanted
+        assert explorer.count(demo_store, flt) == len(expected), wanted
+        assert set(explorer.mentions(demo_store, flt, limit=1000)["id"]) \
+            == set(expected["id"]), wanted
 
 
 def test_trends_from_the_hourly_counts_equal_the_mentions_themselves(demo_store):
