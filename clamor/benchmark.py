@@ -997,6 +997,62 @@ def _vm_hwm_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+# An analyst's hour in the explorer: each of these filters, and each view of it, once (a
+# word, a phrase, a prefix, a Persian word, a language, a tone, a source, a kind, a case
+# state, an author, periods and mixes of them), in the dashboard's process after its pages.
+def _analyst_filters(author: str | None) -> dict[str, Any]:
+    from clamor.explorer import Filter
+
+    return {
+        "all": Filter(), "7 days": Filter(days=7), "30 days": Filter(days=30),
+        "fa": Filter(languages=("fa",)), "negative": Filter(sentiments=("negative",)),
+        "complaints 90 days": Filter(complaint=True, days=90),
+        "refund": Filter(text="refund"), '"delayed flight"': Filter(text='"delayed flight"'),
+        "bag*": Filter(text="bag*"), "خدمات": Filter(text="خدمات"),
+        "refund negative": Filter(text="refund", sentiments=("negative",)),
+        "refund 7 days": Filter(text="refund", days=7),
+        "reddit": Filter(sources=("reddit",)), "competitor": Filter(kinds=("competitor",)),
+        "resolved 30 days": Filter(case_states=("resolved",), days=30),
+        "no case 30 days": Filter(case_states=("none",), days=30),
+        **({"author": Filter(author=author)} if author else {}),
+    }
+
+
+def analyst_session(store, config) -> dict:
+    """Each of _analyst_filters' filters through every explorer view (the list, the count,
+    trends by day in UTC and by hour in Tehran, languages, share of voice, terms, top
+    authors, top words), each timed once: p50, p95, the slowest and the five slowest."""
+    from clamor import explorer
+
+    companies = explorer.companies(config)
+    kinds = explorer.term_kinds(config)
+    row = store.query_rows("SELECT author FROM mentions WHERE author IS NOT NULL "
+                           "ORDER BY seq DESC LIMIT 1")
+    views: dict[str, Callable] = {
+        "list": lambda f: explorer.mentions(store, f),
+        "count": lambda f: explorer.count(store, f),
+        "trend by day": lambda f: explorer.trend(store, f, "day"),
+        "trend by hour, Tehran": lambda f: explorer.trend(store, f, "hour", "Asia/Tehran"),
+        "languages": lambda f: explorer.language_mix(store, f),
+        "share of voice": lambda f: explorer.share_of_voice(store, f, "week", companies),
+        "terms": lambda f: explorer.term_counts(store, f, kinds),
+        "top authors": lambda f: explorer.top_authors(store, f),
+        "top words": lambda f: explorer.top_words(store, f),
+    }
+    times: dict[str, float] = {}
+    for name, flt in _analyst_filters(row[0][0] if row else None).items():
+        for view, call in views.items():
+            start = time.perf_counter()
+            call(flt)
+            times[f"{view} · {name}"] = (time.perf_counter() - start) * 1000
+    values = list(times.values())
+    return {"explorer_session_calls": len(values),
+            "explorer_session_p50_ms": _p(values, 50), "explorer_session_p95_ms": _p(values, 95),
+            "explorer_session_max_ms": max(values),
+            "explorer_session_slowest": {k: round(v) for k, v in sorted(
+                times.items(), key=lambda kv: -kv[1])[:5]}}
+
+
 def dashboard_child() -> None:
     """In a fresh process (env CLAMOR_DB, CLAMOR_CONFIG): draw the inbox, explorer and
     overview pages with a signed-in admin (Streamlit AppTest), or run their queries where a
@@ -1048,6 +1104,11 @@ def dashboard_child() -> None:
         except ImportError:
             _overview_fallback(rt.store, 7)
             report["queries"].append("overview")
+    report["peak_rss_pages_mb"] = _vm_hwm_mb()
+    from clamor import runtime
+
+    rt = runtime.load(start_scheduler=False)  # the pages' store (DuckDB shares one per file)
+    report["session"] = analyst_session(rt.store, rt.config)
     report["peak_rss_mb"] = _vm_hwm_mb()
     print(json.dumps(report))
 
@@ -1067,8 +1128,9 @@ def dashboard_rss(db: Path, config_file: Path) -> dict:
     how = ("AppTest pages: " + ", ".join(drawn)) if drawn else "no page drawn"
     if report["queries"]:
         how += "; queries alone: " + ", ".join(report["queries"])
-    return {"peak_rss_mb": report["peak_rss_mb"], "dashboard_measured": how,
-            "dashboard_pages": report["pages"]}
+    how += "; then an analyst's session in the explorer (analyst_session)"
+    return {"peak_rss_mb": report["peak_rss_mb"], "peak_rss_pages_mb": report["peak_rss_pages_mb"],
+            "dashboard_measured": how, "dashboard_pages": report["pages"], **report["session"]}
 
 
 # -- the whole run ----------------------------------------------------------------------------
@@ -1204,7 +1266,10 @@ def _table(r: dict) -> str:
     row("explorer search p50", "search_p50_ms", "search_raw_p50_ms", None, " ms")
     row("overview p95", "overview_p95_ms", "overview_raw_p95_ms", "overview_ratio_vs_raw",
         " ms")
+    row("explorer session p95", "explorer_session_p95_ms", None, None, " ms")
+    row("explorer session slowest", "explorer_session_max_ms", None, None, " ms", "{:,.0f}")
     row("dashboard peak RSS", "peak_rss_mb", None, None, " MB", "{:,.0f}")
+    row("dashboard peak RSS, pages only", "peak_rss_pages_mb", None, None, " MB", "{:,.0f}")
     row("insert → visible in inbox", "insert_to_visible_ms", None, None, " ms", "{:,.0f}")
     lines += ["",
               "analysis pass alone: language, sentiment, complaint verdict and search "
@@ -1219,6 +1284,10 @@ def _table(r: dict) -> str:
               f"overview: {r.get('overview_measured', '')}; bare: GROUP BY hour, sentiment "
               f"joined to analysis (7 days / all)",
               f"dashboard: {r.get('dashboard_measured', r.get('dashboard_error', ''))}",
+              f"explorer session: {f('explorer_session_calls', '{:,.0f}')} views of "
+              f"filters, p50 {f('explorer_session_p50_ms')} ms; slowest: "
+              + "; ".join(f"{k} {v:,} ms" for k, v in
+                          r.get("explorer_session_slowest", {}).items()),
               f"insert → visible: {r.get('insert_to_visible_note', '')} (analysis pass "
               f"{f('insert_to_visible_analyse_ms')} ms; ranks {r.get('insert_to_visible_ranks')})"]
     return "\n".join(lines)

@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-scheduler", action="store_true",
                      help="serve the dashboard only (a replica of a team store, whose "
                           "`clamor worker`s collect)")
+    run.add_argument("--memory-limit", metavar="SIZE", default=None,
+                     help="how much memory DuckDB may use in the dashboard's process, beyond "
+                          "which it evicts cached data and spills to disk (default "
+                          "$CLAMOR_MEMORY_LIMIT or 512MB; raise it on a large machine)")
     run.add_argument("--secrets", metavar="FILE",
                      help="Streamlit secrets file to read (single sign-on settings; default: "
                           ".streamlit/secrets.toml here or in your home folder)")
@@ -298,8 +302,13 @@ def _open(args):
 def cmd_run(args) -> int:
     from clamor.config import ConfigError, config_path, load_config
     from clamor.lake import LakeError, parse_location
-    from clamor.store import store_location
+    from clamor.store import DASHBOARD_MEMORY_LIMIT, memory_limit, store_location
 
+    try:
+        memory = memory_limit(args.memory_limit or os.environ.get("CLAMOR_MEMORY_LIMIT")
+                              or DASHBOARD_MEMORY_LIMIT)
+    except ValueError as exc:
+        raise UserError(f"--memory-limit: {exc}") from None
     cfg_path = config_path(args.config, demo=args.demo)
     try:
         load_config(cfg_path)  # say what is wrong here, before a browser is involved
@@ -321,6 +330,7 @@ def cmd_run(args) -> int:
     env["CLAMOR_DEMO"] = "1" if args.demo else "0"
     if args.no_scheduler:
         env["CLAMOR_SCHEDULER"] = "0"
+    env["CLAMOR_MEMORY_LIMIT"] = memory
     print(f"Clamor on http://{args.host}:{args.port} · database {location.display()} · "
           f"config {env['CLAMOR_CONFIG']}"
           f"{' · no scheduler' if args.no_scheduler else ''} · Ctrl+C stops it", flush=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import threading
 from contextlib import contextmanager, nullcontext
 from importlib import resources
@@ -33,6 +34,21 @@ from clamor.lake import LakeError, LeaseLost, Location  # noqa: F401 (callers ca
 from collectors.base import Mention, is_utf8
 
 DEFAULT_DB = Path("data") / "clamor.duckdb"
+# What the dashboard's process lets DuckDB hold: its cache of the store's blocks and its
+# queries' working memory (beyond it, DuckDB evicts cached blocks and spills to a temp
+# folder beside the store). DuckDB's own default is 80 % of the machine's memory, and at 10 M
+# mentions an analyst trying the explorer's filters took the process to 3.7 GB; at this
+# limit, 1.0 GB, with the same answers about as fast (README, Performance).
+DASHBOARD_MEMORY_LIMIT = "512MB"
+_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", re.IGNORECASE)
+
+
+def memory_limit(text: str) -> str:
+    """A size for DuckDB's memory limit ("512MB", "2GB", "1.5GiB"), checked; ValueError with
+    a sentence for the user otherwise."""
+    if not _SIZE.fullmatch(text or ""):
+        raise ValueError(f"memory limit {text!r} is not a size: write it like 512MB or 2GB")
+    return text.strip()
 DEMO_DB = Path("data") / "demo.duckdb"
 
 
@@ -157,10 +173,13 @@ def _mention_table(
 
 class Store:
     def __init__(self, location: str | os.PathLike | Location, *,
-                 data_path: str | os.PathLike | None = None):
+                 data_path: str | os.PathLike | None = None, memory: str | None = None):
         """Open (creating if need be) the store at `location`: a DuckDB file path, or a
         team store `ducklake:postgres:CONNINFO` whose Parquet files go to `data_path` (else
-        CLAMOR_DATA_PATH). Raises StoreBusy or LakeError with a sentence for the user."""
+        CLAMOR_DATA_PATH). `memory`: DuckDB's memory limit in this process (see
+        DASHBOARD_MEMORY_LIMIT; default DuckDB's own). Raises StoreBusy or LakeError with a
+        sentence for the user, ValueError for a memory limit that is no size."""
+        memory = memory_limit(memory) if memory else None
         if not isinstance(location, Location):
             location = lake.parse_location(location, data_path)
         self.location = location
@@ -173,6 +192,7 @@ class Store:
         if self.lake:
             self.name = location.display()
             self._root = duckdb.connect()  # in memory: the lake is attached to it
+            self._limit_memory(memory)
             try:
                 # (one process at a time: the first to open an empty catalog creates it)
                 with self._coordinator.opening():
@@ -195,7 +215,14 @@ class Store:
                     "\"Running a team\")."
                 ) from None
             raise
+        self._limit_memory(memory)
         self.migrate()
+
+    def _limit_memory(self, memory: str | None) -> None:
+        # Set, not given to connect(): a setting is the database's, for every connection in
+        # this process, and DuckDB refuses a second connect() to a file with other settings.
+        if memory:
+            self._root.execute(f"SET memory_limit = '{memory}'")  # (checked: a size)
 
     # -- connections ---------------------------------------------------------------------
 

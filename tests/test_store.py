@@ -135,3 +135,45 @@ def test_a_mention_analysed_twice_is_refused_whole_and_counted_once(store, confi
         store.save_analysis(again)  # its hourly counts and words would count it twice
     assert store.query_rows("SELECT count(*) FROM analysis") == [(2,)]
     assert store.query_rows("SELECT sum(mentions) FROM hourly_mentions") == [(2,)]
+
+
+def test_the_dashboard_keeps_duckdb_to_its_memory_limit(tmp_path, monkeypatch):
+    """The dashboard's process opens the store with a memory limit (DuckDB's default is
+    80 % of the machine's memory, and its cache of the store's blocks grows to it); a limit
+    that is no size is a sentence, not a traceback, wherever it is given."""
+    from clamor import cli, runtime
+    from clamor.config import ConfigError
+    from clamor.store import DASHBOARD_MEMORY_LIMIT, memory_limit
+
+    def limit_mb(store) -> float:
+        (text,) = store.query_rows("SELECT current_setting('memory_limit')")[0]
+        number, unit = text.split()
+        return float(number) * {"MiB": 1, "GiB": 1024}[unit]
+
+    store = Store(tmp_path / "a.duckdb", memory="256MB")
+    assert 240 <= limit_mb(store) <= 256
+    store.close()
+    assert memory_limit(DASHBOARD_MEMORY_LIMIT) == "512MB"
+
+    monkeypatch.setenv("CLAMOR_DB", str(tmp_path / "b.duckdb"))
+    monkeypatch.setenv("CLAMOR_DEMO", "1")
+    monkeypatch.delenv("CLAMOR_CONFIG", raising=False)
+    monkeypatch.delenv("CLAMOR_MEMORY_LIMIT", raising=False)
+    loaded = runtime.load(start_scheduler=False)
+    assert 480 <= limit_mb(loaded.store) <= 512
+    loaded.store.close()
+    monkeypatch.setenv("CLAMOR_MEMORY_LIMIT", "1.5GB")
+    loaded = runtime.load(start_scheduler=False)
+    assert 1300 <= limit_mb(loaded.store) <= 1536  # (DuckDB shows "1.3 GiB")
+    loaded.store.close()
+
+    for bad in ("lots", "512", "-1GB", "1GB; DROP TABLE mentions"):
+        with pytest.raises(ValueError, match="is not a size"):
+            Store(tmp_path / "c.duckdb", memory=bad)
+        monkeypatch.setenv("CLAMOR_MEMORY_LIMIT", bad)
+        with pytest.raises(ConfigError, match="CLAMOR_MEMORY_LIMIT: memory limit .* not a size"):
+            runtime.load(start_scheduler=False)
+    monkeypatch.delenv("CLAMOR_MEMORY_LIMIT")
+    with pytest.raises(cli.UserError, match="--memory-limit: memory limit 'lots'"):
+        cli.cmd_run(cli.build_parser().parse_args(
+            ["run", "--db", str(tmp_path / "d.duckdb"), "--memory-limit", "lots"]))
