@@ -298,7 +298,8 @@ def local_days(frame: pd.DataFrame, tz: str) -> dict:
     return {d.tz_convert("UTC"): n for d, n in days.value_counts().items()}
 
 
-@pytest.mark.parametrize("tz", ["UTC", "Europe/Athens", TEHRAN, "Asia/Kolkata"])
+@pytest.mark.parametrize("tz", ["UTC", "Europe/Athens", TEHRAN, "Asia/Kolkata",
+                                "Asia/Kathmandu"])
 def test_trends_count_the_analysts_local_days(demo_store, tz):
     frame = customer_texts(demo_store)
     daily = explorer.trend(demo_store, Filter(), "day", tz)
@@ -512,3 +513,26 @@ def test_a_search_counts_and_charts_exactly_its_mentions(demo_store, monkeypatch
         assert rows.empty
     else:
         assert not rows.empty, "the demo holds mentions to find"
+
+
+@pytest.mark.parametrize("tz", [TEHRAN, "Asia/Kathmandu", "America/St_Johns"])
+def test_counting_by_quarter_hours_gives_what_counting_each_mention_does(demo_store, config,
+                                                                         monkeypatch, tz):
+    """Trends and share of voice in a zone off the whole hour count mentions per quarter of
+    an hour of UTC, then quarters per local bucket; where a zone's offset was not a whole
+    number of quarters, each mention's bucket is worked out: both give the same."""
+    companies = explorer.companies(config)
+    flt = Filter(text="aerolume")  # (not answered by the hourly counts)
+    by_quarter = [explorer.trend(demo_store, flt, grain, tz) for grain in explorer.GRAINS] \
+        + [explorer.share_of_voice(demo_store, flt, grain, companies, tz)
+           for grain in explorer.GRAINS]
+    real = explorer._local_times_start_on
+    monkeypatch.setattr(explorer, "_local_times_start_on",
+                        lambda store, f, zone, minutes: minutes != 15 and real(store, f, zone,
+                                                                               minutes))
+    by_mention = [explorer.trend(demo_store, flt, grain, tz) for grain in explorer.GRAINS] \
+        + [explorer.share_of_voice(demo_store, flt, grain, companies, tz)
+           for grain in explorer.GRAINS]
+    for quartered, counted in zip(by_quarter, by_mention, strict=True):
+        assert len(quartered) > 1
+        pd.testing.assert_frame_equal(quartered, counted)
