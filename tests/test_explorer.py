@@ -536,3 +536,54 @@ def test_counting_by_quarter_hours_gives_what_counting_each_mention_does(demo_st
     for quartered, counted in zip(by_quarter, by_mention, strict=True):
         assert len(quartered) > 1
         pd.testing.assert_frame_equal(quartered, counted)
+
+
+def test_kind_and_author_filters_equal_a_plain_reading(demo_store):
+    frame = customer_texts(demo_store).merge(
+        demo_store.query_df("SELECT id, author FROM mentions"), on="id")
+    for kinds in (("competitor",), ("product", "staff"), ("brand", "company", "competitor")):
+        expected = frame[[bool(set(k) & set(kinds)) for k in frame["matched_kinds"]]]
+        assert 0 < len(expected) < len(frame), kinds
+        assert explorer.count(demo_store, Filter(kinds=kinds)) == len(expected), kinds
+    authors = frame["author"].dropna()
+    x_handle = authors[authors.str.startswith("@")].value_counts().index[0]
+    others = authors[~authors.str.startswith("@")]
+    for typed, stored in [(x_handle, x_handle), (x_handle.upper(), x_handle),
+                          (x_handle.lstrip("@"), x_handle),
+                          *([(others.iloc[0].upper(), others.iloc[0])] if len(others) else [])]:
+        expected = frame[frame["author"].str.lower() == stored.lower()]
+        assert len(expected) > 0
+        assert explorer.count(demo_store, Filter(author=typed)) == len(expected), typed
+        assert set(explorer.mentions(demo_store, Filter(author=typed), limit=500)["id"]) \
+            == set(expected["id"]), typed
+
+
+@pytest.mark.parametrize("flt", [Filter(), Filter(text="aerolume"), Filter(kinds=("brand",)),
+                                 Filter(languages=("fa", "en")), Filter(complaint=True)])
+def test_top_authors_equal_a_plain_reading(demo_store, flt):
+    """Top authors, found from their mentions first then joined to their analysis (or, with
+    a filter on the analysis, all at once), equal a plain count per author."""
+    frame = demo_store.query_df(
+        "SELECT m.id, m.author, m.source, m.author_followers, m.matched_kinds, m.text, "
+        "a.lang, a.complaint, a.sentiment_label FROM mentions m "
+        "LEFT JOIN analysis a ON a.seq = m.seq WHERE NOT m.is_own AND m.author IS NOT NULL")
+    keep = [set(tokens.words(t)) >= set(flt.search.words) for t in frame["text"]]
+    if flt.kinds:
+        keep = [k and bool(set(kinds) & set(flt.kinds))
+                for k, kinds in zip(keep, frame["matched_kinds"], strict=True)]
+    rows = frame[keep]
+    if flt.languages:
+        rows = rows[rows["lang"].isin(flt.languages)]
+    if flt.complaint:
+        rows = rows[rows["complaint"].fillna(False).astype(bool)]
+    expected = {(a, s, len(g), g["author_followers"].max(),
+                 int(g["complaint"].fillna(False).astype(bool).sum()),
+                 int((g["sentiment_label"] == "negative").sum()))
+                for (a, s), g in rows.groupby(["author", "source"])}
+    assert len(expected) > 3
+    for by in ("volume", "reach"):
+        got = explorer.top_authors(demo_store, flt, by, limit=100_000)
+        assert set(got.itertuples(index=False, name=None)) == expected, by
+        top = explorer.top_authors(demo_store, flt, by, limit=3)
+        assert list(top.itertuples(index=False, name=None)) \
+            == list(got.head(3).itertuples(index=False, name=None)), by
