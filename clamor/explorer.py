@@ -225,8 +225,9 @@ def _conditions(flt: Filter, bounds: tuple[int, int] | None = None
         period = " AND f.seq BETWEEN ? AND ?" if bounds else ""
         filed = ("m.seq IN (SELECT f.seq FROM case_mentions f JOIN cases c ON c.id = f.case_id"
                  f" WHERE list_contains(?, c.status){period})")
+        # (some rows record "no case"; a number that is NULL would make NOT IN match none)
         unfiled = ("m.seq NOT IN (SELECT f.seq FROM case_mentions f "
-                   f"WHERE f.case_id IS NOT NULL{period})")  # some rows record "no case"
+                   f"WHERE f.case_id IS NOT NULL AND f.seq IS NOT NULL{period})")
         either = []
         if states:
             either.append(filed)
