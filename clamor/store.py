@@ -34,11 +34,12 @@ from clamor.lake import LakeError, LeaseLost, Location  # noqa: F401 (callers ca
 from collectors.base import Mention, is_utf8
 
 DEFAULT_DB = Path("data") / "clamor.duckdb"
+DEMO_DB = Path("data") / "demo.duckdb"
 # What the dashboard's process lets DuckDB hold: its cache of the store's blocks and its
 # queries' working memory (beyond it, DuckDB evicts cached blocks and spills to a temp
 # folder beside the store). DuckDB's own default is 80 % of the machine's memory, and at 10 M
 # mentions an analyst trying the explorer's filters took the process to 3.7 GB; at this
-# limit, 1.0 GB, with the same answers about as fast (README, Performance).
+# limit 0.9-1.0 GB, the same answers at p50 as fast and p95 1.2x slower (README, Performance).
 DASHBOARD_MEMORY_LIMIT = "512MB"
 _SIZE = re.compile(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", re.IGNORECASE)
 
@@ -49,7 +50,6 @@ def memory_limit(text: str) -> str:
     if not _SIZE.fullmatch(text or ""):
         raise ValueError(f"memory limit {text!r} is not a size: write it like 512MB or 2GB")
     return text.strip()
-DEMO_DB = Path("data") / "demo.duckdb"
 
 
 class StoreBusy(Exception):
