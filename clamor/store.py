@@ -41,14 +41,21 @@ DEMO_DB = Path("data") / "demo.duckdb"
 # mentions an analyst trying the explorer's filters took the process to 3.7 GB; at this
 # limit 0.9-1.0 GB, the same answers at p50 as fast and p95 1.2x slower (README, Performance).
 DASHBOARD_MEMORY_LIMIT = "512MB"
-_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", re.IGNORECASE)
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", re.IGNORECASE)
+_UNIT = {"b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
+         "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+LEAST_MEMORY_MB = 128  # below it DuckDB cannot open the store and run its migrations
 
 
 def memory_limit(text: str) -> str:
     """A size for DuckDB's memory limit ("512MB", "2GB", "1.5GiB"), checked; ValueError with
     a sentence for the user otherwise."""
-    if not _SIZE.fullmatch(text or ""):
+    found = _SIZE.fullmatch(text or "")
+    if not found:
         raise ValueError(f"memory limit {text!r} is not a size: write it like 512MB or 2GB")
+    if float(found[1]) * _UNIT[found[2].lower()] < LEAST_MEMORY_MB * 1e6:
+        raise ValueError(f"memory limit {text!r} is too small: give DuckDB at least "
+                         f"{LEAST_MEMORY_MB}MB")
     return text.strip()
 
 

@@ -177,6 +177,14 @@ def require(page: str) -> auth.User:
     return user
 
 
+# What a view says when DuckDB ran out of the memory the dashboard gives it (store.py,
+# DASHBOARD_MEMORY_LIMIT) rather than spill: the rest of the page still works.
+TOO_MUCH_FOR_MEMORY = (
+    "This view needs more memory than the dashboard lets its database use. Narrow the "
+    "filters (a shorter period, a word to search for), or have whoever runs Clamor raise "
+    "the limit (`clamor run --memory-limit 2GB`).")
+
+
 def sentence(exc: Exception) -> str:
     """A refusal's message as a sentence: first letter up, the rest as written ("case C-12")."""
     text = str(exc).strip()

@@ -9,6 +9,7 @@ import zoneinfo
 from pathlib import Path
 
 import altair as alt
+import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -430,7 +431,10 @@ def view_languages() -> None:
 VIEW_FUNCTIONS = dict(zip(VIEWS, [view_mentions, view_trends, view_share, view_authors,
                                   view_words, view_languages], strict=True))
 view = st.segmented_control("View", VIEWS, default="Mentions", key="x_view") or "Mentions"
-VIEW_FUNCTIONS[view]()
+try:
+    VIEW_FUNCTIONS[view]()
+except duckdb.OutOfMemoryException:
+    st.warning(ui.TOO_MUCH_FOR_MEMORY)
 
 
 # -- export -------------------------------------------------------------------------------

@@ -170,3 +170,21 @@ def test_the_prepared_export_is_read_only_when_downloaded(app_env, monkeypatch):
     at.radio(key="x_fmt").set_value("csv").run()
     at.button(key="x_export").click().run()
     assert not Path(path).exists() and at.session_state["x_file"][1] == "csv"
+
+
+def test_a_view_that_runs_out_of_memory_says_so_and_the_page_goes_on(app_env, monkeypatch):
+    """Under the dashboard's memory limit DuckDB fails a query it cannot spill to disk: the
+    view says what to do instead of the page breaking. (The view here asks DuckDB for one
+    list of 100 M numbers, 800 MB, in a process limited to 128MB: a real failure.)"""
+    monkeypatch.setenv("CLAMOR_MEMORY_LIMIT", "128MB")
+
+    def too_big(store, flt):
+        return store.query_df("SELECT list(i) AS lang FROM range(100000000) t(i)")
+
+    monkeypatch.setattr(explorer, "language_mix", too_big)
+    at = analyst_run(x_view="Languages", x_period="all time")
+    assert any("needs more memory than the dashboard lets its database use" in w.value
+               for w in at.warning)
+    assert metric(at, "Matching mentions") != "0"  # the rest of the page is drawn
+    at = analyst_run(x_view="Trends", x_period="all time")
+    assert not at.warning and not at.error

@@ -167,11 +167,14 @@ def test_the_dashboard_keeps_duckdb_to_its_memory_limit(tmp_path, monkeypatch):
     assert 1300 <= limit_mb(loaded.store) <= 1536  # (DuckDB shows "1.3 GiB")
     loaded.store.close()
 
-    for bad in ("lots", "512", "-1GB", "1GB; DROP TABLE mentions"):
-        with pytest.raises(ValueError, match="is not a size"):
+    for bad, why in (("lots", "is not a size"), ("512", "is not a size"),
+                     ("-1GB", "is not a size"), ("1GB; DROP TABLE mentions", "is not a size"),
+                     ("64KB", "too small: give DuckDB at least 128MB"),
+                     ("100MiB", "too small"), ("0.1GB", "too small")):
+        with pytest.raises(ValueError, match=why):
             Store(tmp_path / "c.duckdb", memory=bad)
         monkeypatch.setenv("CLAMOR_MEMORY_LIMIT", bad)
-        with pytest.raises(ConfigError, match="CLAMOR_MEMORY_LIMIT: memory limit .* not a size"):
+        with pytest.raises(ConfigError, match=f"CLAMOR_MEMORY_LIMIT: memory limit .*{why}"):
             runtime.load(start_scheduler=False)
     monkeypatch.delenv("CLAMOR_MEMORY_LIMIT")
     with pytest.raises(cli.UserError, match="--memory-limit: memory limit 'lots'"):
