@@ -1,7 +1,8 @@
 """`clamor bench`: builds a synthetic but realistic store of N mentions and measures, in the
 same run, what users wait for — ingest and analysis against VADER alone, the inbox, the
-explorer's search and the overview against the bare DuckDB queries they wrap, the dashboard
-process's peak memory, and how soon a new complaint shows in the inbox.
+explorer's search and the overview against the bare DuckDB queries they wrap, an analyst's
+session through every explorer view and many filters, the dashboard process's peak memory
+(its pages, then that session), and how soon a new complaint shows in the inbox.
 
 The store is built in bulk (Arrow chunks made on every core from phrases of the bundled demo
 stream, in five languages), never row by row. Results are printed and written to
