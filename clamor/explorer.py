@@ -101,6 +101,11 @@ _WORD_LOOKUP = ("(SELECT seq FROM search_words WHERE {cond} "
                 "UNION ALL SELECT seq FROM search_recent WHERE {cond})")
 
 
+def _past_prefix(prefix: str) -> str:
+    """The first string after every word that starts with `prefix` ("bah" for "bag")."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
 def _lookup(word: str, prefix: bool = False, bounds: tuple[int, int] | None = None
             ) -> tuple[str, list]:
     """Mention numbers holding a word (or a word starting with `prefix`), within `bounds`
@@ -108,8 +113,7 @@ def _lookup(word: str, prefix: bool = False, bounds: tuple[int, int] | None = No
     sorted by word, then number, so DuckDB reads only that stretch of the word's entries)."""
     if prefix:
         # a range, not starts_with(): DuckDB skips row groups by min/max word for it
-        upper = word[:-1] + chr(ord(word[-1]) + 1)
-        cond, args = "word >= ? AND word < ?", [word, upper]
+        cond, args = "word >= ? AND word < ?", [word, _past_prefix(word)]
     else:
         cond, args = "word = ?", [word]
     if bounds:
@@ -157,11 +161,10 @@ def _prefix_lookup(store: Store, prefix: str, bounds: tuple[int, int] | None
     a word's entries from the index's statistics (a few thousand) but a range of words as
     a fifth of the index, and so joined 10 M mentions to the range's numbers the costly
     way round (a count of "bag*" at 10 M mentions: 0.44 s; as its 13 words 0.08 s)."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     begun = [word for (word,) in store.query_rows(
         "SELECT DISTINCT word FROM search_words WHERE word >= ? AND word < ? UNION "
         "SELECT DISTINCT word FROM search_recent WHERE word >= ? AND word < ?",
-        [prefix, upper] * 2)]
+        [prefix, _past_prefix(prefix)] * 2)]
     if len(begun) > PREFIX_WORDS:
         return _lookup(prefix, prefix=True, bounds=bounds)
     if not begun:
@@ -450,7 +453,7 @@ def newest(store: Store, flt: Filter, limit: int = 50, offset: int = 0) -> pd.Da
     page of them is found in the latest day first, then in a period eight times longer, and
     so on, so a word in every post costs what a day of posts does (a filter that matches
     few costs at most about one more read of everything)."""
-    if offset + limit <= TOP_WORDS_SAMPLE:
+    if offset + limit <= TOP_WORDS_SAMPLE:  # (up to the top words' sample of the newest)
         since, until = flt.period()
         first = store.query_rows("SELECT min(created_at), max(created_at) FROM mentions")[0]
         end = until or (first[1] + dt.timedelta(microseconds=1) if first[1] else None)
