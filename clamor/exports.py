@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
+import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +16,12 @@ from clamor import queries
 from clamor.store import Store
 
 FORMATS = ("jsonl", "csv", "parquet")
+# Files the dashboard prepares for a download live in their own folder under the temp
+# directory's PREPARED_DIR. An analyst who prepares a file and closes the tab never asks
+# for it again, so each preparation first removes the folders older than PREPARED_KEEP
+# (an export of 10 M mentions is a gigabyte or more).
+PREPARED_DIR = "clamor-exports"
+PREPARED_KEEP_S = 6 * 3600
 
 
 def _plain(value):
@@ -57,3 +66,20 @@ def export(store: Store, fmt: str, path: str | Path) -> int:
     else:
         frame.to_parquet(path, index=False)
     return len(frame)
+
+
+def prepared_path(fmt: str, *, root: Path | None = None, now: float | None = None) -> Path:
+    """A new path for a file of `fmt` prepared for download (its folder made, the file not),
+    after removing earlier preparations older than PREPARED_KEEP_S; `root` defaults to
+    the temp directory's PREPARED_DIR."""
+    root = Path(root) if root is not None else Path(tempfile.gettempdir()) / PREPARED_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    now = time.time() if now is None else now
+    for folder in root.iterdir():
+        try:
+            old = now - folder.stat().st_mtime > PREPARED_KEEP_S
+        except FileNotFoundError:  # another session removed it just now
+            continue
+        if old:
+            shutil.rmtree(folder, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix="export-", dir=root)) / f"mentions.{fmt}"

@@ -4,7 +4,6 @@ chart opens its table and the mentions behind a clicked mark; saved searches; ex
 
 import datetime as dt
 import shutil
-import tempfile
 import zoneinfo
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from clamor import auth, explorer, ui
+from clamor import auth, explorer, exports, ui
 from clamor.explorer import Filter
 
 rt = ui.get_runtime()
@@ -451,7 +450,7 @@ with st.expander(f"Export these {total:,} mentions"):
         if earlier:  # one prepared file per analyst at a time
             shutil.rmtree(Path(earlier[0]).parent, ignore_errors=True)
         bar = st.progress(0.0, text="Writing…")
-        out = Path(tempfile.mkdtemp(prefix="clamor-export-")) / f"mentions.{fmt}"
+        out = exports.prepared_path(fmt)
 
         def progress(done: int, of: int) -> None:
             bar.progress(min(1.0, done / of) if of else 1.0,
@@ -476,3 +475,6 @@ with st.expander(f"Export these {total:,} mentions"):
                 st.caption("A file this large passes through the dashboard's memory while it "
                            "downloads; on the server, `clamor export` writes the same file "
                            "straight to disk.")
+        else:
+            st.caption(f"The file prepared earlier was removed after "
+                       f"{exports.PREPARED_KEEP_S // 3600} hours; prepare it again.")

@@ -2,6 +2,10 @@
 mentions behind a chart mark, and an export."""
 
 import datetime as dt
+import os
+import shutil
+import time
+from pathlib import Path
 
 import pandas as pd
 
@@ -157,7 +161,6 @@ def test_the_prepared_export_is_read_only_when_downloaded(app_env, monkeypatch):
     path, fmt, written = at.session_state["x_file"]
     assert fmt == "parquet" and written == len(pd.read_parquet(path)) > 0
     reads = []
-    from pathlib import Path
 
     original = Path.read_bytes
     monkeypatch.setattr(Path, "read_bytes",
@@ -188,3 +191,30 @@ def test_a_view_that_runs_out_of_memory_says_so_and_the_page_goes_on(app_env, mo
     assert metric(at, "Matching mentions") != "0"  # the rest of the page is drawn
     at = analyst_run(x_view="Trends", x_period="all time")
     assert not at.warning and not at.error
+
+
+def test_prepared_exports_older_than_the_keep_time_are_removed(tmp_path):
+    from clamor import exports
+
+    old = exports.prepared_path("csv", root=tmp_path)
+    old.write_text("id\n1\n")
+    recent = exports.prepared_path("parquet", root=tmp_path)
+    recent.write_bytes(b"x")
+    hours_ago = time.time() - exports.PREPARED_KEEP_S - 60
+    os.utime(old.parent, (hours_ago, hours_ago))
+
+    new = exports.prepared_path("csv", root=tmp_path)
+
+    assert not old.parent.exists()
+    assert recent.exists() and new.parent.is_dir() and not new.exists()
+    assert new.parent.parent == tmp_path and new.name == "mentions.csv"
+
+
+def test_a_prepared_file_removed_meanwhile_is_asked_for_again(app_env):
+    at = analyst_run(x_text="refund", x_fmt="csv")
+    at.button(key="x_export").click().run()
+    path, _, _ = at.session_state["x_file"]
+    shutil.rmtree(Path(path).parent)
+    at.text_input(key="x_save_name").set_value("anything").run()
+    assert not at.exception and not list(at.get("download_button"))
+    assert any("prepare it again" in c.value for c in at.caption)
