@@ -111,9 +111,23 @@ def start_app(tmp_path):
         app.stop()
 
 
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory) -> Path:
+    """The demo database as `clamor run --demo` prepares it on its first start (five days of
+    mentions and the team's casework on them: ~15 s of a 2-core machine), made once per
+    test session by starting the app once. The tests that seed their own database first
+    (hostile posts, an SSO user) and the casework test still prepare it from scratch."""
+    root = tmp_path_factory.mktemp("demo-database")
+    App(root / "demo.duckdb", root / "app.log").stop()
+    return root / "demo.duckdb"
+
+
 @pytest.fixture
-def demo_app(start_app):
-    """The dashboard as `make demo` starts it, on its own port and database."""
+def demo_app(start_app, demo_database, tmp_path):
+    """The dashboard as `make demo` starts it, on its own port and a copy of the session's
+    demo database."""
+    for part in demo_database.parent.glob(demo_database.name + "*"):  # and its WAL
+        shutil.copy(part, tmp_path / part.name)
     return start_app().url
 
 
