@@ -195,35 +195,34 @@ def complaints_by_handle(store: Store, found: list[tuple[str, str]], now: dt.dat
     if not found:
         return pd.DataFrame({"source": [], "author": [], "complaints": [], "complete": []})
     sources, authors = _handle_lists(found)
-    read = newest or 2**62  # each handle's newest complaining posts looked at
+    # Each handle's newest `newest` complaining posts, as the top numbers of an aggregate
+    # (a window ranking every post cost 7 ms of 27 at 10 M mentions).
+    picked = f"max(p.seq, {int(newest)})" if newest else "list(p.seq)"
     # Their cases are found by mention number (case_mentions.seq): filing appends in about
     # arrival order, so the join's min/max of the numbers found lets DuckDB read only those
     # row groups (a lookup by id in the key's index costs ~40 µs per id; 70 ms at 10 M).
-    # A post not filed yet counts on its own; one filed under no case (a post naming only
-    # competitors) is not about us.
+    # A post not filed yet counts on its own, under its number; one filed under no case
+    # (a post naming only competitors) is not about us.
     return store.query_df(
-        """
+        f"""
         WITH h AS (SELECT unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS author),
         posts AS MATERIALIZED (
-            SELECT m.id, m.seq, m.source, m.author FROM mentions m
+            SELECT m.seq, m.source, m.author FROM mentions m
             WHERE m.created_at > ?::TIMESTAMPTZ - to_days(?) AND m.created_at <= ?
               AND NOT m.is_own AND m.author = ANY(?::VARCHAR[])),
-        complaints AS MATERIALIZED (
-            SELECT id, seq, source, author, written FROM (
-                SELECT p.id, p.seq, p.source, p.author,
-                       row_number() OVER (PARTITION BY p.source, p.author ORDER BY p.seq DESC)
-                           AS newest,
-                       count(*) OVER (PARTITION BY p.source, p.author) AS written
-                FROM posts p JOIN h ON h.source = p.source AND h.author = p.author
-                JOIN analysis a ON a.seq = p.seq AND a.complaint)
-            WHERE newest <= ?),
-        filed AS (SELECT f.seq, f.case_id FROM complaints p JOIN case_mentions f ON f.seq = p.seq)
-        SELECT p.source, p.author, count(DISTINCT coalesce(f.case_id, p.id)) AS complaints,
+        per_handle AS MATERIALIZED (
+            SELECT p.source, p.author, count(*) AS written, {picked} AS newest
+            FROM posts p JOIN h ON h.source = p.source AND h.author = p.author
+            JOIN analysis a ON a.seq = p.seq AND a.complaint
+            GROUP BY ALL),
+        complaints AS (SELECT source, author, written, unnest(newest) AS seq FROM per_handle)
+        SELECT p.source, p.author,
+               count(DISTINCT coalesce(f.case_id, 'post ' || p.seq)) AS complaints,
                bool_and(p.written <= ?) AS complete
-        FROM complaints p LEFT JOIN filed f ON f.seq = p.seq
+        FROM complaints p LEFT JOIN case_mentions f ON f.seq = p.seq
         WHERE f.seq IS NULL OR f.case_id IS NOT NULL
         GROUP BY ALL
-        """, [sources, authors, now, days, now, authors, read, read])
+        """, [sources, authors, now, days, now, authors, newest or 2**62])
 
 
 def repeat_count(store: Store, key: str, now: dt.datetime | None = None,

@@ -27,8 +27,11 @@ _WAITING = """
 """
 _OPEN = "c.status IN ('new', 'acknowledged', 'in_progress', 'waiting_on_customer')"
 # A waiting case the inbox lists: with the message it waits on (the panel's timer reads the
-# same cases).
-_LISTED = f"{_WAITING} AND c.waiting_mention_id IS NOT NULL"
+# same cases). A case waits on messages exactly when it has the newest of them
+# (cases.refresh_waiting sets both); the count is what DuckDB checks at least cost: it
+# skips the other columns of the 94 % of cases that wait on nothing (the inbox's pool
+# of Thai cases at 10 M mentions: 19 ms, with the count first 12 ms).
+_LISTED = f"c.messages_waiting > 0 AND {_WAITING} AND c.waiting_mention_id IS NOT NULL"
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,10 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
         where.append("list_contains(?, c.source)")
         params.append(list(flt.sources))
     if flt.kinds:
-        where.append("len(list_intersect(c.waiting_kinds, ?)) > 0")
-        params.append(list(flt.kinds))
+        # one list_contains per kind: twice as fast as intersecting the lists (10 M: 20 ms)
+        where.append("(" + " OR ".join(["list_contains(c.waiting_kinds, ?)"] * len(flt.kinds))
+                     + ")")
+        params.extend(flt.kinds)
     if flt.complaints_only:
         where.append("c.waiting_complaint")
     if flt.owner:
@@ -75,21 +80,8 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
         params.append(flt.team)
     if flt.unassigned_only:
         where.append("c.owner IS NULL")
-    # What ranking needs, for the pool; what is shown (who owns it, when it is due…) is read
-    # for the shown cases only, below (at 10 M mentions each column of the pool costs ~1 ms).
-    ranked = store.query_df(
-        f"""
-        SELECT c.id AS case_id, c.waiting_mention_id AS id, c.source,
-               c.waiting_followers AS author_followers, c.waiting_lang AS lang,
-               c.waiting_complaint AS complaint, c.messages_waiting, c.waiting_since,
-               c.author AS customer
-        FROM cases c
-        WHERE {_LISTED} AND {' AND '.join(where)}
-        ORDER BY c.last_customer_at DESC LIMIT ?
-        """,
-        [*params, flt.pool],
-    )
     now = now or utcnow()
+    ranked = _newest_waiting(store, where, params, flt.pool)
     waiting = (now - ranked["waiting_since"]).dt.total_seconds() / 60.0 if len(ranked) else []
     ranked["waiting_minutes"] = waiting
     ranked["reach"] = ranked["author_followers"]
@@ -142,6 +134,43 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     frame["sentiment_label"] = frame["sentiment_label"].fillna("pending")
     frame["analysed"] = frame["analysed"].fillna(False).astype(bool)
     return frame[_INBOX_COLUMNS]
+
+
+def _newest_waiting(store: Store, where: list[str], params: list, pool: int
+                    ) -> pd.DataFrame:
+    """The newest `pool` waiting cases that meet the inbox filter's conditions, with what
+    ranking needs (what is shown of them, who owns it, when it is due…, is read for the
+    shown cases only, by inbox).
+
+    Every draw of the inbox used to weigh every case (at 10 M mentions 3.6 M cases, nearly
+    all resolved: 26 ms, a fifth of the draw). The last customer message of the `pool`-th
+    newest case found is remembered per filter (store.inbox_cuts); the next draw looks only
+    at cases whose customer wrote since then, which DuckDB finds in the last row groups by
+    their min/max (cases are stored as they open): 8 ms. Where that finds `pool` cases they
+    are the newest `pool` of all, whatever was filed or answered meanwhile (every case left
+    out is older than each of them); where it finds fewer (cases were answered), all cases
+    are looked at again."""
+    key = (" AND ".join(where), repr(params), pool)
+    cut = store.inbox_cuts.get(key)
+    for since in ([cut] if cut is not None else []) + [None]:
+        window = [] if since is None else ["c.last_customer_at >= ?"]
+        ranked = store.query_df(
+            f"""
+            SELECT c.id AS case_id, c.waiting_mention_id AS id, c.source,
+                   c.waiting_followers AS author_followers, c.waiting_lang AS lang,
+                   c.waiting_complaint AS complaint, c.messages_waiting, c.waiting_since,
+                   c.author AS customer, c.last_customer_at
+            FROM cases c
+            WHERE {' AND '.join([_LISTED, *where, *window])}
+            ORDER BY c.last_customer_at DESC LIMIT ?
+            """,
+            [*params, *([] if since is None else [since]), pool],
+        )
+        if len(ranked) >= pool or since is None:
+            break
+    if len(ranked) >= pool:
+        store.inbox_cuts[key] = ranked["last_customer_at"].iloc[-1].to_pydatetime()
+    return ranked.drop(columns=["last_customer_at"])
 
 
 def waiting_for(store: Store, case_id: str) -> pd.DataFrame:

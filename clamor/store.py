@@ -196,6 +196,9 @@ class Store:
         self._write_lock = threading.RLock()
         self._local = threading.local()
         self.filed_at = float("-inf")  # when the analysis pass last looked for unfiled mentions
+        # per inbox filter, the last customer message of the newest cases it ranked
+        # (queries._newest_waiting): where to look first on its next draw
+        self.inbox_cuts: dict[tuple, dt.datetime] = {}
         if self.lake:
             self.name = location.display()
             self._root = duckdb.connect()  # in memory: the lake is attached to it

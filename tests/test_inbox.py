@@ -365,3 +365,53 @@ def test_urgencies_for_a_whole_inbox_equal_one_by_one():
     columns = list(zip(*rows, strict=True))
     got = urgencies(*columns)
     assert list(got) == [urgency(c, f, w, n, u) for c, f, w, n, u in rows]
+
+
+def test_the_remembered_pool_window_draws_what_a_look_at_every_case_draws(
+        demo_store, config, monkeypatch):
+    """The inbox remembers where its pool of newest waiting cases began and next time looks
+    only at cases written to since then (queries._newest_waiting). Answers that leave
+    the window short, and an old case reopened, change nothing against a draw that looks
+    at every case."""
+    now = dt.datetime.now(dt.timezone.utc)
+    flt = InboxFilter(pool=12, limit=10)
+    windowed = []
+    query_df = demo_store.query_df
+
+    def spy(sql, params=None):
+        out = query_df(sql, params)
+        if "c.last_customer_at >= ?" in sql:
+            windowed.append(len(out))
+        return out
+
+    monkeypatch.setattr(demo_store, "query_df", spy)
+
+    def drawn_both_ways() -> pd.DataFrame:
+        remembered = queries.inbox(demo_store, flt, now=now, config=config)
+        cuts = dict(demo_store.inbox_cuts)
+        demo_store.inbox_cuts.clear()
+        every_case = queries.inbox(demo_store, flt, now=now, config=config)
+        demo_store.inbox_cuts.update(cuts)
+        pd.testing.assert_frame_equal(remembered, every_case)
+        return remembered
+
+    first = drawn_both_ways()
+    assert len(first) == 10 and len(demo_store.inbox_cuts) == 1 and not windowed
+    drawn_both_ways()
+    assert windowed == [12]  # the window held the whole pool: nothing else was read
+    for mention_id in first["id"][:3]:
+        actions.respond(demo_store, mention_id, actor="Tom Reid", reply_text="on it")
+    windowed.clear()
+    after = drawn_both_ways()
+    assert windowed == [9] and len(after) == 10  # short: every case was looked at
+    assert not set(first["id"][:3]) & set(after["id"])
+    # the oldest waiting case, resolved then reopened: waiting again, its customer's last
+    # message long before the remembered window
+    (oldest,) = demo_store.query_rows(
+        f"SELECT id FROM cases c WHERE {queries._LISTED} ORDER BY last_customer_at LIMIT 1")[0]
+    actions.resolve(demo_store, config, oldest, actor="Tom Reid")
+    drawn_both_ways()
+    actions.reopen(demo_store, oldest, actor="Tom Reid", reason="not fixed")
+    assert oldest in set(queries.inbox(demo_store, InboxFilter(limit=100_000), now=now)[
+        "case_id"])
+    drawn_both_ways()
