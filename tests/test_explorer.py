@@ -3,6 +3,7 @@ counts, share of voice, saved searches and exports — each checked against a pl
 the same mentions."""
 
 import datetime as dt
+import re
 import zoneinfo
 from dataclasses import replace
 
@@ -559,15 +560,21 @@ def test_kind_and_author_filters_equal_a_plain_reading(demo_store):
 
 
 @pytest.mark.parametrize("flt", [Filter(), Filter(text="aerolume"), Filter(kinds=("brand",)),
-                                 Filter(languages=("fa", "en")), Filter(complaint=True)])
+                                 Filter(languages=("fa", "en")), Filter(complaint=True),
+                                 Filter(text='"the app"')])
 def test_top_authors_equal_a_plain_reading(demo_store, flt):
     """Top authors, found from their mentions first then joined to their analysis (or, with
-    a filter on the analysis, all at once), equal a plain count per author."""
+    a filter on the analysis, all at once; or, for a phrase, from the matches kept from the
+    first pass), equal a plain count per author."""
     frame = demo_store.query_df(
         "SELECT m.id, m.author, m.source, m.author_followers, m.matched_kinds, m.text, "
         "a.lang, a.complaint, a.sentiment_label FROM mentions m "
         "LEFT JOIN analysis a ON a.seq = m.seq WHERE NOT m.is_own AND m.author IS NOT NULL")
     keep = [set(tokens.words(t)) >= set(flt.search.words) for t in frame["text"]]
+    for phrase in flt.search.phrases:  # ASCII words here: apart by anything but letters
+        pattern = re.compile(r"(?<![^\W_])" + r"[\W_]+".join(phrase) + r"(?![^\W_])")
+        keep = [k and bool(pattern.search(t.lower()))
+                for k, t in zip(keep, frame["text"], strict=True)]
     if flt.kinds:
         keep = [k and bool(set(kinds) & set(flt.kinds))
                 for k, kinds in zip(keep, frame["matched_kinds"], strict=True)]
