@@ -9,10 +9,9 @@ from pathlib import Path
 
 import altair as alt
 import duckdb
-import pandas as pd
 import streamlit as st
 
-from clamor import auth, explorer, exports, ui
+from clamor import auth, charts, explorer, exports, ui
 from clamor.explorer import Filter
 
 rt = ui.get_runtime()
@@ -174,77 +173,16 @@ cols[2].caption(f"Period ({tz}): " + (
 
 # -- views --------------------------------------------------------------------------------
 
-def mention_table(frame: pd.DataFrame, key: str, height: int = 420) -> None:
-    """Mentions as an analyst's table: the text is cell text, never Markdown or HTML, and
-    only plain web addresses are links."""
-    shown = frame.assign(
-        created_at=pd.to_datetime(frame["created_at"], utc=True).dt.tz_convert(tz),
-        url=[ui.safe_link(u) for u in frame["url"]],
-        language=[ui.language_name(None if c == "und" else c) for c in frame["lang"]],
-        terms=[", ".join(t) for t in frame["matched_terms"]],
-        text=[ui.clipped(t, 500) for t in frame["text"]],
-        case_id=frame["case_id"].fillna(""),
-        case_status=frame["case_status"].fillna("").str.replace("_", " "),
-    )[["created_at", "text", "author", "source", "language", "sentiment_label", "complaint",
-       "case_id", "case_status", "terms", "author_followers", "url"]]
-    st.dataframe(shown, hide_index=True, width="stretch", height=height, key=key,
-                 column_config={
-                     "created_at": st.column_config.DatetimeColumn(f"When ({tz})",
-                                                                   format="YYYY-MM-DD HH:mm"),
-                     "text": st.column_config.TextColumn("Text", width="large"),
-                     "author": "Author", "source": "Source", "language": "Language",
-                     "sentiment_label": "Sentiment", "complaint": "Complaint",
-                     "case_id": "Case", "case_status": "Case state", "terms": "Terms",
-                     "author_followers": st.column_config.NumberColumn("Followers"),
-                     "url": st.column_config.LinkColumn("Link", display_text="open"),
-                 })
-
-
 def behind_mark(narrowed: Filter, label: str, key: str) -> None:
     """The mentions behind a clicked mark, and a way to make them the page's filter."""
     found = explorer.count(store, narrowed)
     st.subheader(f"Mentions behind {label}: {found:,}", anchor=False)
     if found:
-        mention_table(explorer.mentions(store, narrowed, limit=PAGE_SIZE), key=f"{key}-list",
-                      height=300)
+        charts.mention_table(explorer.mentions(store, narrowed, limit=PAGE_SIZE),
+                             key=f"{key}-list", tz=tz, height=300)
     if st.button("Explore just these", key=f"{key}-apply"):
         st.session_state["x_load"] = narrowed
         st.rerun()
-
-
-def picked(event, name: str) -> dict | None:
-    """The first mark the analyst clicked in a chart, if any."""
-    marks = (event or {}).get("selection", {}).get(name) or []
-    return marks[0] if marks else None
-
-
-LABEL_FORMATS = {"hour": "%Y-%m-%d %H:00", "day": "%Y-%m-%d", "week": "week of %Y-%m-%d"}
-
-
-def labelled(data: pd.DataFrame, grain: str) -> tuple[pd.DataFrame, dict, list[str]]:
-    """Buckets as labels for an ordinal axis (one bar per bucket, however few) in the
-    analyst's time zone, the way back from a clicked label to its bucket (an instant), and
-    the labels in time order."""
-    local = [pd.Timestamp(b).tz_convert(tz) for b in data["bucket"]]
-    fmt = LABEL_FORMATS[grain]
-    if len({t.strftime(fmt) for t in local}) < len(set(local)):
-        fmt += " (%Z)"  # the hour that repeats when the clocks go back, told apart
-    labels = [t.strftime(fmt) for t in local]
-    back = {label: pd.Timestamp(b).tz_convert("UTC").to_pydatetime()
-            for label, b in zip(labels, data["bucket"], strict=True)}
-    order = [label for _, label in sorted(set(zip(data["bucket"], labels, strict=True)))]
-    return data.assign(label=labels), back, order
-
-
-def bucket_axis(grain: str, order: list[str]) -> alt.X:
-    """The time axis of a chart over labelled buckets (see `labelled`), in time order."""
-    return alt.X("label:O", sort=order, title=f"{grain.capitalize()} ({tz})",
-                 axis=alt.Axis(labelAngle=-30, labelOverlap=True))
-
-
-def table_toggle(frame: pd.DataFrame, key: str) -> None:
-    if st.toggle("Show the table", key=f"{key}-table"):
-        st.dataframe(frame, hide_index=True, width="stretch")
 
 
 def view_mentions() -> None:
@@ -255,7 +193,7 @@ def view_mentions() -> None:
     if frame.empty:
         st.info("No mention matches: widen the period or remove a filter.")
         return
-    mention_table(frame, key="x-mentions", height=560)
+    charts.mention_table(frame, key="x-mentions", tz=tz, height=560)
 
 
 def view_trends() -> None:
@@ -265,12 +203,12 @@ def view_trends() -> None:
     if data.empty:
         st.info("Nothing to chart for these filters.")
         return
-    data, back, order = labelled(data, grain)
+    data, back, order = charts.labelled(data, grain, tz)
     st.subheader(f"Mentions per {grain}, by sentiment", anchor=False)
     st.caption("Click a bar to see the mentions behind it.")
     pick = alt.selection_point(name="pick", fields=["label", "sentiment_label"])
     chart = alt.Chart(data).mark_bar().encode(
-        x=bucket_axis(grain, order),
+        x=charts.bucket_axis(grain, order, tz),
         y=alt.Y("mentions:Q", title="Mentions"),
         color=alt.Color("sentiment_label:N", scale=SENTIMENT_COLOURS, title="Sentiment"),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.45)),
@@ -281,11 +219,11 @@ def view_trends() -> None:
     st.subheader(f"Complaints per {grain}", anchor=False)
     complaints = data.groupby("label", as_index=False)["complaints"].sum()
     st.altair_chart(alt.Chart(complaints).mark_line(color="#c62828", point=True).encode(
-        x=bucket_axis(grain, order),
+        x=charts.bucket_axis(grain, order, tz),
         y=alt.Y("complaints:Q", title="Complaints"),
         tooltip=[alt.Tooltip("label:O", title=grain), "complaints:Q"]), width="stretch")
-    table_toggle(data.drop(columns=["label"]), "x-trend")
-    mark = picked(event, "pick")
+    charts.table_toggle(data.drop(columns=["label"]), "x-trend")
+    mark = charts.picked(event, "pick")
     if mark and mark.get("label") in back:
         behind_mark(explorer.behind(flt, grain=grain, bucket=back[mark["label"]],
                                     sentiment=mark.get("sentiment_label"), tz=tz),
@@ -302,7 +240,7 @@ def view_share() -> None:
                 "(clamor.toml; `company` groups a competitor's several names).")
         return
     data["side"] = data["ours"].map({True: "ours", False: "competitor"})
-    data, back, order = labelled(data, grain)
+    data, back, order = charts.labelled(data, grain, tz)
     totals = data.groupby(["company", "side"], as_index=False)["mentions"].sum()
     totals["share"] = totals["mentions"] / totals["mentions"].sum()
     cols = st.columns(min(len(totals), 6))
@@ -316,7 +254,7 @@ def view_share() -> None:
                "once. Click a bar to see the mentions behind it.")
     pick = alt.selection_point(name="pick", fields=["label", "company"])
     chart = alt.Chart(data).mark_bar().encode(
-        x=bucket_axis(grain, order),
+        x=charts.bucket_axis(grain, order, tz),
         y=alt.Y("mentions:Q", stack="normalize", title="Share of voice",
                 axis=alt.Axis(format="%")),
         color=alt.Color("company:N", title="Company",
@@ -327,8 +265,8 @@ def view_share() -> None:
                  alt.Tooltip("share:Q", format=".0%")],
     ).add_params(pick)
     event = st.altair_chart(chart, width="stretch", on_select="rerun", key="x-share")
-    table_toggle(data.drop(columns=["label", "ours"]), "x-share")
-    mark = picked(event, "pick")
+    charts.table_toggle(data.drop(columns=["label", "ours"]), "x-share")
+    mark = charts.picked(event, "pick")
     named = {c.name: c.terms for c in COMPANIES}
     if mark and mark.get("label") in back and mark.get("company") in named:
         behind_mark(explorer.behind(flt, grain=grain, bucket=back[mark["label"]],
@@ -353,8 +291,8 @@ def view_authors() -> None:
                  "negative:Q"],
     ).add_params(pick)
     event = st.altair_chart(chart, width="stretch", on_select="rerun", key="x-authors")
-    table_toggle(data, "x-authors")
-    mark = picked(event, "pick")
+    charts.table_toggle(data, "x-authors")
+    mark = charts.picked(event, "pick")
     if mark and mark.get("author"):
         behind_mark(explorer.behind(flt, author=mark["author"], source=mark.get("source")),
                     ui.isolate(str(mark["author"])), "x-authors")
@@ -379,8 +317,8 @@ def view_words() -> None:
         tooltip=["word:N", "mentions:Q", alt.Tooltip("share:Q", format=".1%")],
     ).add_params(pick)
     event = st.altair_chart(chart, width="stretch", on_select="rerun", key="x-words")
-    table_toggle(data, "x-words")
-    mark = picked(event, "pick")
+    charts.table_toggle(data, "x-words")
+    mark = charts.picked(event, "pick")
     if mark and mark.get("word"):
         behind_mark(explorer.behind(flt, word=str(mark["word"])), f"“{mark['word']}”",
                     "x-words")
@@ -400,8 +338,8 @@ def view_terms() -> None:
         tooltip=["term:N", "kind:N", "mentions:Q", "complaints:Q"],
     ).add_params(pick)
     event = st.altair_chart(chart, width="stretch", on_select="rerun", key="x-terms")
-    table_toggle(data, "x-terms")
-    mark = picked(event, "pick")
+    charts.table_toggle(data, "x-terms")
+    mark = charts.picked(event, "pick")
     if mark and mark.get("term"):
         behind_mark(explorer.behind(flt, term=str(mark["term"])), str(mark["term"]),
                     "x-terms")
@@ -419,8 +357,8 @@ def view_languages() -> None:
         tooltip=["language:N", "mentions:Q", alt.Tooltip("share:Q", format=".0%")],
     ).add_params(pick)
     event = st.altair_chart(chart, width="stretch", on_select="rerun", key="x-langs")
-    table_toggle(data[["language", "lang", "mentions", "share"]], "x-langs")
-    mark = picked(event, "pick")
+    charts.table_toggle(data[["language", "lang", "mentions", "share"]], "x-langs")
+    mark = charts.picked(event, "pick")
     if mark and mark.get("lang"):
         behind_mark(explorer.behind(flt, lang=mark["lang"]),
                     ui.language_name(None if mark["lang"] == "und" else mark["lang"]),
