@@ -421,6 +421,28 @@ def _hourly_answers(store: Store, flt: Filter, tz: str, *, by_term: bool = False
     return _counted_hourly(flt, by_term=by_term) and local_hours_are_utc_hours(store, flt, tz)
 
 
+def _quarters_answer(store: Store, flt: Filter, tz: str) -> bool:
+    """Whether the hourly counts' quarters (q1-q3, migration 015) answer for this filter in
+    zone `tz`: the filter allows the hourly counts, and each local hour, day and week of
+    the period starts on a UTC quarter hour (Tehran, India, Nepal)."""
+    return _counted_hourly(flt) and _local_times_start_on(store, flt, tz, 15)
+
+
+def _hourly_by_quarter(table: str, keys: tuple[str, ...], where: list[str]) -> str:
+    """SQL of an hourly table's counts per UTC quarter hour (`quarter`: quarters since 1970)
+    and `keys` (its columns), summed over the rest: each row's hour is four quarters, the
+    first holding what the other three do not (an empty quarter is no row, as no mention
+    is none)."""
+    first = "floor(epoch(h.hour) / 900)::BIGINT"
+    return f"""
+        SELECT quarter, {", ".join(keys)}, sum(n) AS mentions FROM (
+            SELECT unnest([{first}, {first} + 1, {first} + 2, {first} + 3]) AS quarter,
+                   {", ".join(f"h.{k}" for k in keys)},
+                   unnest([h.mentions - h.q1 - h.q2 - h.q3, h.q1, h.q2, h.q3]) AS n
+            FROM {table} h WHERE {" AND ".join(where)})
+        WHERE n > 0 GROUP BY ALL"""
+
+
 # -- lists and counts -----------------------------------------------------------------------
 
 _COLUMNS = """m.id, m.created_at, m.source, m.author, m.author_followers, m.text, m.url,
@@ -544,6 +566,18 @@ def trend(store: Store, flt: Filter, grain: str = "day", tz: str = UTC) -> pd.Da
             FROM hourly_mentions h WHERE {' AND '.join(where)}
             GROUP BY ALL ORDER BY bucket, sentiment_label
         """
+    elif _quarters_answer(store, flt, tz):
+        # Tehran's hours from the hourly counts' quarters (all time at 10 M mentions:
+        # 0.9 s from each mention, 0.2 s this way)
+        where, params = _hourly_conditions(flt)
+        counted = _hourly_by_quarter("hourly_mentions", ("sentiment_label", "complaint"),
+                                     where)
+        sql = f"""
+            SELECT {_bucket(grain, "to_timestamp(quarter * 900)", tz)} AS bucket,
+                   sentiment_label, sum(mentions)::BIGINT AS mentions,
+                   coalesce(sum(mentions) FILTER (WHERE complaint), 0)::BIGINT AS complaints
+            FROM ({counted}) GROUP BY ALL ORDER BY bucket, sentiment_label
+        """
     else:
         source, where, params = _matching(store, flt)
         quarter, bucket = _quartered(store, flt, grain, tz)
@@ -666,7 +700,8 @@ def share_of_voice(store: Store, flt: Filter, grain: str = "day",
                     "t -> (?::VARCHAR[])[list_position(?::VARCHAR[], t)]))",
                     [wanted, [term_company[t] for t in wanted], wanted])
 
-        if _hourly_answers(store, flt, tz, by_term=True):
+        on_the_hour = _hourly_answers(store, flt, tz, by_term=True)
+        if on_the_hour or _quarters_answer(store, flt, tz):
             # (the filter's terms narrow `wanted`, so the term condition is left out here)
             where, params = _hourly_conditions(flt, by_term=False)
             # Without a source, language, tone or complaint filter, the totals per set of
@@ -676,13 +711,21 @@ def share_of_voice(store: Store, flt: Filter, grain: str = "day",
                 or flt.complaint is not None
             table = "hourly_termsets" if broken_down else "hourly_termset_totals"
             companies_sql, named_params = named("terms")
+            if on_the_hour:
+                counted = f"""
+                    SELECT {_bucket(grain, 'h.hour', tz)} AS bucket, h.terms,
+                           sum(h.mentions) AS mentions
+                    FROM {table} h WHERE {' AND '.join(where)}
+                    GROUP BY ALL"""
+            else:  # in quarters of an hour, as trend
+                counted = f"""
+                    SELECT {_bucket(grain, "to_timestamp(quarter * 900)", tz)} AS bucket,
+                           terms, sum(mentions) AS mentions
+                    FROM ({_hourly_by_quarter(table, ("terms",), where)}) GROUP BY ALL"""
             return _shares(store.query_df(f"""
                 SELECT bucket, company, sum(mentions)::BIGINT AS mentions FROM (
-                    SELECT bucket, unnest({companies_sql}) AS company, mentions FROM (
-                        SELECT {_bucket(grain, 'h.hour', tz)} AS bucket, h.terms,
-                               sum(h.mentions) AS mentions
-                        FROM {table} h WHERE {' AND '.join(where)}
-                        GROUP BY ALL))
+                    SELECT bucket, unnest({companies_sql}) AS company, mentions
+                    FROM ({counted}))
                 GROUP BY ALL""", [*named_params, *params]), ours)
         source, where, params = _matching(store, flt, analysis=False)
         named, named_params = named("m.matched_terms")

@@ -202,7 +202,7 @@ class Store:
         if self.lake:
             self.name = location.display()
             self._root = duckdb.connect()  # in memory: the lake is attached to it
-            self._limit_memory(memory)
+            self._database_settings(memory)
             try:
                 # (one process at a time: the first to open an empty catalog creates it)
                 with self._coordinator.opening():
@@ -225,12 +225,17 @@ class Store:
                     "\"Running a team\")."
                 ) from None
             raise
-        self._limit_memory(memory)
+        self._database_settings(memory)
         self.migrate()
 
-    def _limit_memory(self, memory: str | None) -> None:
+    def _database_settings(self, memory: str | None) -> None:
+        """The database's settings in this process: UTC, and DuckDB's memory limit."""
         # Set, not given to connect(): a setting is the database's, for every connection in
         # this process, and DuckDB refuses a second connect() to a file with other settings.
+        # The store's SQL counts hours and days in UTC (date_trunc, the hourly counts) and
+        # buckets in other zones by naming them: DuckDB's own default is the machine's zone,
+        # and on a server set to Tehran time an hour's counts began at :30 UTC.
+        self._root.execute("SET GLOBAL TimeZone = 'UTC'")
         if memory:
             self._root.execute(f"SET memory_limit = '{memory}'")  # (checked: a size)
 
@@ -670,13 +675,22 @@ class Store:
 
     # -- the explorer's search index and hourly counts -----------------------------------
 
-    # A mention's hourly facts, from `mentions m` joined to its analysis `a`.
+    # A mention's hourly facts, from `mentions m` joined to its analysis `a`, and which
+    # quarter of its hour it falls in (0-3, counted from 1970: no session time zone).
     _HOURLY = """
-        SELECT date_trunc('hour', m.created_at) AS hour, m.source,
-               coalesce(a.lang, 'und') AS lang, a.sentiment_label, a.complaint, m.is_own,
-               m.matched_terms
+        SELECT date_trunc('hour', m.created_at) AS hour,
+               (floor(epoch_us(m.created_at) / 900000000)::BIGINT % 4)::INTEGER AS quarter,
+               m.source, coalesce(a.lang, 'und') AS lang, a.sentiment_label, a.complaint,
+               m.is_own, m.matched_terms
         FROM mentions m {joined}
     """
+    # The counts an hourly table keeps per row: all of the hour's mentions, and those in
+    # its second, third and fourth quarter (migration 015: zones off the hour add quarters).
+    _QUARTER_SUMS = """sum(mentions)::BIGINT AS mentions,
+        coalesce(sum(mentions) FILTER (WHERE quarter = 1), 0)::BIGINT AS q1,
+        coalesce(sum(mentions) FILTER (WHERE quarter = 2), 0)::BIGINT AS q2,
+        coalesce(sum(mentions) FILTER (WHERE quarter = 3), 0)::BIGINT AS q3"""
+    _QUARTERED = ("mentions", "q1", "q2", "q3")
 
     def _add_hourly(self, con: duckdb.DuckDBPyConnection, joined: str) -> None:
         # The mentions are counted once, by every key of every table, into a few hundred
@@ -684,37 +698,40 @@ class Store:
         # four times as much, and the MERGEs read the few rows, not the mentions).
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE hourly_batch AS
-            SELECT hour, source, lang, sentiment_label, complaint, is_own,
+            SELECT hour, quarter, source, lang, sentiment_label, complaint, is_own,
                    list_sort(list_distinct(matched_terms)) AS terms, count(*) AS mentions
             FROM ({self._HOURLY.format(joined=joined)}) GROUP BY ALL""")
         # MERGE, not ON CONFLICT: the same statement runs on a team store (no keys).
         keys = ("hour", "source", "lang", "sentiment_label", "complaint", "is_own")
         self._merge_counts(con, "hourly_mentions", keys, f"""
-            SELECT {", ".join(keys)}, sum(mentions)::BIGINT AS mentions
-            FROM temp.hourly_batch GROUP BY ALL""")
+            SELECT {", ".join(keys)}, {self._QUARTER_SUMS}
+            FROM temp.hourly_batch GROUP BY ALL""", self._QUARTERED)
         self._merge_counts(con, "hourly_terms", keys[:1] + ("term",) + keys[1:], f"""
             SELECT hour, term, {", ".join(keys[1:])}, sum(mentions)::BIGINT AS mentions
             FROM (SELECT * EXCLUDE (terms), unnest(terms) AS term FROM temp.hourly_batch)
             GROUP BY ALL""")
-        self._merge_counts(con, "hourly_termsets", keys[:1] + ("terms",) + keys[1:],
-                           "SELECT * FROM temp.hourly_batch")
-        self._merge_counts(con, "hourly_termset_totals", ("hour", "terms", "is_own"), """
-            SELECT hour, terms, is_own, sum(mentions)::BIGINT AS mentions
-            FROM temp.hourly_batch GROUP BY ALL""")
+        self._merge_counts(con, "hourly_termsets", keys[:1] + ("terms",) + keys[1:], f"""
+            SELECT hour, terms, {", ".join(keys[1:])}, {self._QUARTER_SUMS}
+            FROM temp.hourly_batch GROUP BY ALL""", self._QUARTERED)
+        self._merge_counts(con, "hourly_termset_totals", ("hour", "terms", "is_own"), f"""
+            SELECT hour, terms, is_own, {self._QUARTER_SUMS}
+            FROM temp.hourly_batch GROUP BY ALL""", self._QUARTERED)
         # Not in a `finally`: after a failed statement the transaction refuses any other
         # (the DROP's error would hide the first), and its rollback drops the table anyway.
         con.execute("DROP TABLE temp.hourly_batch")
 
     @staticmethod
     def _merge_counts(con: duckdb.DuckDBPyConnection, table: str, keys: tuple[str, ...],
-                      counted: str) -> None:
-        """Add `counted` (the key columns and `mentions`) to the counts in `table`."""
+                      counted: str, counts: tuple[str, ...] = ("mentions",)) -> None:
+        """Add `counted` (the key columns and the `counts` columns) to the counts in
+        `table`."""
         on = " AND ".join(f"t.{k} = c.{k}" for k in keys)  # key columns are NOT NULL
-        columns = ", ".join(keys + ("mentions",))
-        values = ", ".join(f"c.{k}" for k in keys + ("mentions",))
+        columns = ", ".join(keys + counts)
+        values = ", ".join(f"c.{k}" for k in keys + counts)
+        added = ", ".join(f"{n} = t.{n} + c.{n}" for n in counts)
         con.execute(f"""
             MERGE INTO {table} t USING ({counted}) c ON {on}
-            WHEN MATCHED THEN UPDATE SET mentions = t.mentions + c.mentions
+            WHEN MATCHED THEN UPDATE SET {added}
             WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({values})""")
 
     def rebuild_hourly(self) -> None:

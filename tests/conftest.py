@@ -139,3 +139,15 @@ def run(page: str, name: str = "Dimitris Alexiou", role: str = "admin"):
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+# -- migration 015 (the hourly counts' quarters), undone and checked ------------------------
+
+QUARTERS = [f"ALTER TABLE {table} DROP COLUMN q{k}"  # migration 015, undone
+            for table in ("hourly_mentions", "hourly_termsets", "hourly_termset_totals")
+            for k in (1, 2, 3)]
+QUARTERS_OF_MENTIONS = """
+    SELECT count(*) FILTER (WHERE q = 1), count(*) FILTER (WHERE q = 2),
+           count(*) FILTER (WHERE q = 3)
+    FROM (SELECT floor(epoch_us(m.created_at) / 900000000)::BIGINT % 4 AS q
+          FROM mentions m JOIN analysis a ON a.seq = m.seq)"""

@@ -13,6 +13,7 @@ import pytest
 from analysis import tokens
 from clamor import explorer, pipeline
 from clamor.explorer import Filter
+from clamor.store import Store
 from collectors.base import Mention
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc)
@@ -318,7 +319,7 @@ def test_trends_count_the_analysts_local_days(demo_store, tz):
     assert hourly["mentions"].sum() == len(frame)
 
 
-def test_half_hour_zones_read_the_mentions_and_whole_hour_zones_the_hourly_counts(
+def test_half_hour_zones_read_the_hourly_quarters_and_whole_hour_zones_the_hours(
         demo_store, monkeypatch):
     assert explorer.local_hours_are_utc_hours(demo_store, Filter(), "Europe/Athens")
     assert not explorer.local_hours_are_utc_hours(demo_store, Filter(), TEHRAN)
@@ -338,10 +339,39 @@ def test_half_hour_zones_read_the_mentions_and_whole_hour_zones_the_hourly_count
     real = explorer._conditions
     monkeypatch.setattr(explorer, "_conditions",
                         lambda *a, **k: calls.append(1) or real(*a, **k))
+    quarters = []
+    real_quarters = explorer._hourly_by_quarter
+    monkeypatch.setattr(explorer, "_hourly_by_quarter",
+                        lambda *a: quarters.append(1) or real_quarters(*a))
     explorer.trend(demo_store, Filter(), "day", "Europe/Athens")
-    assert not calls  # the hourly counts answered
+    assert not calls and not quarters  # the hourly counts answered
     explorer.trend(demo_store, Filter(), "day", TEHRAN)
+    assert not calls and quarters  # their quarters did
+    explorer.trend(demo_store, days, "day", TEHRAN)
     assert calls  # the mentions themselves did
+
+
+@pytest.mark.parametrize("tz", [TEHRAN, "Asia/Kolkata", "Asia/Kathmandu"])
+@pytest.mark.parametrize("flt", [Filter(), Filter(days=3), Filter(languages=("fa", "en")),
+                                 Filter(complaint=True, sources=("x",)),
+                                 Filter(sentiments=("negative",), include_own=True)])
+def test_the_hourly_quarters_give_what_counting_each_mention_does(demo_store, config,
+                                                                 monkeypatch, tz, flt):
+    """In a zone off the whole hour, trends and share of voice read the hourly counts'
+    quarters (migration 015, kept by the analysis pass): the same as counting mentions."""
+    companies = explorer.companies(config)
+
+    def drawn() -> list[pd.DataFrame]:
+        return [explorer.trend(demo_store, flt, grain, tz) for grain in explorer.GRAINS] \
+            + [explorer.share_of_voice(demo_store, flt, grain, who, tz)
+               for grain in explorer.GRAINS for who in (companies, None)]
+
+    from_quarters = drawn()
+    monkeypatch.setattr(explorer, "_quarters_answer", lambda *a: False)
+    from_mentions = drawn()
+    for quartered, counted in zip(from_quarters, from_mentions, strict=True):
+        assert len(quartered) > 1
+        pd.testing.assert_frame_equal(quartered, counted, check_dtype=False)
 
 
 def test_the_mentions_behind_a_local_day(demo_store):
@@ -594,3 +624,28 @@ def test_top_authors_equal_a_plain_reading(demo_store, flt):
         top = explorer.top_authors(demo_store, flt, by, limit=3)
         assert list(top.itertuples(index=False, name=None)) \
             == list(got.head(3).itertuples(index=False, name=None)), by
+
+
+def test_a_store_made_before_the_hourly_quarters_gets_them(demo_db):
+    """Migration 015 on an embedded store: the hourly counts get their quarters of the
+    hour, counted again from the mentions, and Tehran's days add up."""
+    from tests.conftest import QUARTERS, QUARTERS_OF_MENTIONS
+
+    old = Store(demo_db)
+    with old.transaction() as con:
+        for undo in QUARTERS:
+            con.execute(undo)
+        con.execute("DELETE FROM schema_migrations WHERE version = 15")
+    old.close()
+    upgraded = Store(demo_db)
+    try:
+        expected = upgraded.query_rows(QUARTERS_OF_MENTIONS)
+        assert min(expected[0]) > 0
+        for table in ("hourly_mentions", "hourly_termsets", "hourly_termset_totals"):
+            assert upgraded.query_rows(
+                f"SELECT sum(q1), sum(q2), sum(q3) FROM {table}") == expected, table
+        got = explorer.trend(upgraded, Filter(), "day", TEHRAN).groupby("bucket")["mentions"]
+        assert {pd.Timestamp(b).tz_convert("UTC"): n for b, n in got.sum().items()} \
+            == local_days(customer_texts(upgraded), TEHRAN)
+    finally:
+        upgraded.close()

@@ -15,7 +15,7 @@ from clamor.lake import LakeError, LeaseLost
 from clamor.store import Store, take_numbers
 from collectors.base import Mention
 from collectors.replay import ReplayCollector
-from tests.conftest import NOW
+from tests.conftest import NOW, QUARTERS, QUARTERS_OF_MENTIONS
 
 
 def lake_store(conninfo: str, data) -> Store:
@@ -402,5 +402,22 @@ def test_a_team_store_made_before_filings_carried_numbers_gets_them(postgres_db,
         assert upgraded.query_rows(
             "SELECT count(*), count(*) FILTER (WHERE f.seq IS DISTINCT FROM m.seq) "
             "FROM case_mentions f JOIN mentions m ON m.id = f.mention_id") == [(29, 0)]
+    finally:
+        upgraded.close()
+
+
+def test_a_team_store_made_before_the_hourly_quarters_gets_them(postgres_db, tmp_path,
+                                                                 config):
+    """Migration 015 on a team store as written: the hourly counts get their quarters of
+    the hour, counted again from the mentions."""
+    upgraded = reopened_after_undoing(postgres_db, tmp_path, config, 15,
+                                      ";".join(QUARTERS))
+    try:
+        assert (15,) in upgraded.query_rows("SELECT version FROM schema_migrations")
+        expected = upgraded.query_rows(QUARTERS_OF_MENTIONS)
+        assert sum(expected[0]) > 0  # 29 posts a minute apart: some in each quarter
+        for table in ("hourly_mentions", "hourly_termsets", "hourly_termset_totals"):
+            assert upgraded.query_rows(
+                f"SELECT sum(q1), sum(q2), sum(q3) FROM {table}") == expected, table
     finally:
         upgraded.close()

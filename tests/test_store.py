@@ -2,6 +2,7 @@
 per file."""
 
 import datetime as dt
+import os
 import subprocess
 import sys
 import textwrap
@@ -83,7 +84,7 @@ def test_migrations_run_once(store, tmp_path):
     store.close()
     again = Store(tmp_path / "clamor.duckdb")
     versions = again.query_rows("SELECT version FROM schema_migrations")
-    assert versions == [(v,) for v in range(1, 15)]
+    assert versions == [(v,) for v in range(1, 16)]
     again.close()
 
 
@@ -180,3 +181,27 @@ def test_the_dashboard_keeps_duckdb_to_its_memory_limit(tmp_path, monkeypatch):
     with pytest.raises(cli.UserError, match="--memory-limit: memory limit 'lots'"):
         cli.cmd_run(cli.build_parser().parse_args(
             ["run", "--db", str(tmp_path / "d.duckdb"), "--memory-limit", "lots"]))
+
+
+def test_hours_are_utc_hours_on_a_machine_in_another_zone(tmp_path):
+    """On a server set to Tehran time (+03:30) the analysis pass still counts mentions by UTC
+    hour (and quarter of it), and times come back in UTC: DuckDB would otherwise work in
+    the machine's zone, and an hour's count began at :30 UTC."""
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        import datetime as dt
+        from clamor import pipeline
+        from clamor.config import DEMO_CONFIG, load_config
+        from clamor.store import Store
+        from collectors.base import Mention
+        store = Store({str(tmp_path / "tehran.duckdb")!r})
+        at = dt.datetime(2026, 11, 27, 10, 20, tzinfo=dt.timezone.utc)
+        store.insert_mentions([Mention(source="x", native_id="1", text="Aerolume is late",
+                                       created_at=at)], collector="t", version="1")
+        pipeline.analyse_pending(store, load_config(DEMO_CONFIG), file=False)
+        print(store.query_rows("SELECT current_setting('TimeZone'), hour, q1 "
+                               "FROM hourly_mentions")[0])
+    """)], env={**os.environ, "TZ": "Asia/Tehran"}, capture_output=True, text=True,
+        timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "('UTC', datetime.datetime(2026, 11, 27, 10, 0, tzinfo=<UTC>), 1)" in done.stdout, \
+        done.stdout
