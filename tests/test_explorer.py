@@ -354,7 +354,8 @@ def test_half_hour_zones_read_the_hourly_quarters_and_whole_hour_zones_the_hours
 @pytest.mark.parametrize("tz", [TEHRAN, "Asia/Kolkata", "Asia/Kathmandu"])
 @pytest.mark.parametrize("flt", [Filter(), Filter(days=3), Filter(languages=("fa", "en")),
                                  Filter(complaint=True, sources=("x",)),
-                                 Filter(sentiments=("negative",), include_own=True)])
+                                 Filter(sentiments=("negative",), include_own=True),
+                                 Filter(terms=("Aerolume", "Skyvane", "SkyPoints"))])
 def test_the_hourly_quarters_give_what_counting_each_mention_does(demo_store, config,
                                                                  monkeypatch, tz, flt):
     """In a zone off the whole hour, trends and share of voice read the hourly counts'
@@ -367,7 +368,7 @@ def test_the_hourly_quarters_give_what_counting_each_mention_does(demo_store, co
                for grain in explorer.GRAINS for who in (companies, None)]
 
     from_quarters = drawn()
-    monkeypatch.setattr(explorer, "_quarters_answer", lambda *a: False)
+    monkeypatch.setattr(explorer, "_quarters_answer", lambda *a, **k: False)
     from_mentions = drawn()
     for quartered, counted in zip(from_quarters, from_mentions, strict=True):
         assert len(quartered) > 1
