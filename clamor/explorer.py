@@ -282,25 +282,30 @@ def _matching(store: Store, flt: Filter, *, analysis: bool = True) -> tuple[str,
             [*narrow_params, *narrow_params, *params])
 
 
-def _on_the_hour(moment: dt.datetime | None) -> bool:
-    """Whether a moment starts a UTC hour (Tehran's midnight is 20:30 UTC: it does not)."""
+def _on_the_hour(moment: dt.datetime | None, minutes: int = 60) -> bool:
+    """Whether a moment starts a UTC hour (Tehran's midnight is 20:30 UTC: it does not),
+    or with `minutes` 15 a UTC quarter hour (Tehran's midnight does)."""
     if moment is None:
         return True
     if moment.tzinfo is not None:
         moment = moment.astimezone(dt.timezone.utc)
-    return (moment.minute, moment.second, moment.microsecond) == (0, 0, 0)
+    return moment.minute % minutes == 0 and (moment.second, moment.microsecond) == (0, 0)
 
 
-def _counted_hourly(flt: Filter, *, by_term: bool = False) -> bool:
+def _counted_hourly(flt: Filter, *, by_term: bool = False, minutes: int = 60) -> bool:
     """Whether the hourly counts answer for this filter (they are kept by hour, source,
-    language, sentiment, complaint and own posts; hourly_terms also by term and kind)."""
+    language, sentiment, complaint and own posts; hourly_terms also by term and kind); with
+    `minutes` 15, their quarters of an hour (the period may start on a quarter hour)."""
     return (not flt.text.strip() and not flt.author.strip() and not flt.case_states
             and not flt.kinds and (by_term or not flt.terms)
             and "pending" not in flt.sentiments
-            and all(_on_the_hour(moment) for moment in flt.period()))
+            and all(_on_the_hour(moment, minutes) for moment in flt.period()))
 
 
-def _hourly_conditions(flt: Filter, *, by_term: bool = False) -> tuple[list[str], list]:
+def _hourly_conditions(flt: Filter, *, by_term: bool = False, quarters: bool = False
+                       ) -> tuple[list[str], list]:
+    """Conditions on an hourly table `h` for the filter, and their parameters; with
+    `quarters`, on the hours holding the period's quarters (see _hourly_by_quarter)."""
     where, params = ["true"], []
     if not flt.include_own:
         where.append("NOT h.is_own")
@@ -315,8 +320,26 @@ def _hourly_conditions(flt: Filter, *, by_term: bool = False) -> tuple[list[str]
     if flt.complaint is not None:
         where.append("h.complaint = ?")
         params.append(flt.complaint)
-    _period_conditions(flt, "h.hour", where, params)
+    if quarters:
+        # the hours the period's quarters fall in; the quarters themselves are kept to the
+        # period once the hours are split (_period_quarters)
+        since, until = flt.period()
+        if since:
+            where.append("h.hour >= date_trunc('hour', ?::TIMESTAMPTZ)")
+            params.append(since)
+        if until:
+            where.append("h.hour < ?")
+            params.append(until)
+    else:
+        _period_conditions(flt, "h.hour", where, params)
     return where, params
+
+
+def _period_quarters(flt: Filter) -> list[str]:
+    """Conditions keeping the quarters of an hour (`quarter`: quarters since 1970) to the
+    filter's period, which starts and ends on quarter hours (_counted_hourly, minutes 15)."""
+    return [f"quarter {op} {int(moment.timestamp()) // 900}"
+            for op, moment in zip((">=", "<"), flt.period(), strict=True) if moment]
 
 
 # -- time zones -----------------------------------------------------------------------------
@@ -423,16 +446,19 @@ def _hourly_answers(store: Store, flt: Filter, tz: str, *, by_term: bool = False
 
 def _quarters_answer(store: Store, flt: Filter, tz: str, *, by_term: bool = False) -> bool:
     """Whether the hourly counts' quarters (q1-q3, migration 015) answer for this filter in
-    zone `tz`: the filter allows the hourly counts, and each local hour, day and week of
-    the period starts on a UTC quarter hour (Tehran, India, Nepal)."""
-    return _counted_hourly(flt, by_term=by_term) and _local_times_start_on(store, flt, tz, 15)
+    zone `tz`: the filter allows the hourly counts, its period starts and ends on UTC
+    quarter hours (a Tehran day does), and so does each local hour, day and week of it
+    (Tehran, India, Nepal)."""
+    return _counted_hourly(flt, by_term=by_term, minutes=15) \
+        and _local_times_start_on(store, flt, tz, 15)
 
 
-def _hourly_by_quarter(table: str, keys: tuple[str, ...], where: list[str]) -> str:
+def _hourly_by_quarter(table: str, keys: tuple[str, ...], flt: Filter, where: list[str]
+                       ) -> str:
     """SQL of an hourly table's counts per UTC quarter hour (`quarter`: quarters since 1970)
-    and `keys` (its columns), summed over the rest: each row's hour is four quarters, the
-    first holding what the other three do not (an empty quarter is no row, as no mention
-    is none)."""
+    and `keys` (its columns) in the filter's period, summed over the rest: each row's hour
+    is four quarters, the first holding what the other three do not (an empty quarter is
+    no row, as no mention is none). `where`: _hourly_conditions(flt, quarters=True)."""
     first = "floor(epoch(h.hour) / 900)::BIGINT"
     return f"""
         SELECT quarter, {", ".join(keys)}, sum(n) AS mentions FROM (
@@ -440,7 +466,7 @@ def _hourly_by_quarter(table: str, keys: tuple[str, ...], where: list[str]) -> s
                    {", ".join(f"h.{k}" for k in keys)},
                    unnest([h.mentions - h.q1 - h.q2 - h.q3, h.q1, h.q2, h.q3]) AS n
             FROM {table} h WHERE {" AND ".join(where)})
-        WHERE n > 0 GROUP BY ALL"""
+        WHERE {" AND ".join(["n > 0", *_period_quarters(flt)])} GROUP BY ALL"""
 
 
 # -- lists and counts -----------------------------------------------------------------------
@@ -569,9 +595,9 @@ def trend(store: Store, flt: Filter, grain: str = "day", tz: str = UTC) -> pd.Da
     elif _quarters_answer(store, flt, tz):
         # Tehran's hours from the hourly counts' quarters (all time at 10 M mentions:
         # 0.9 s from each mention, 0.2 s this way)
-        where, params = _hourly_conditions(flt)
+        where, params = _hourly_conditions(flt, quarters=True)
         counted = _hourly_by_quarter("hourly_mentions", ("sentiment_label", "complaint"),
-                                     where)
+                                     flt, where)
         sql = f"""
             SELECT {_bucket(grain, "to_timestamp(quarter * 900)", tz)} AS bucket,
                    sentiment_label, sum(mentions)::BIGINT AS mentions,
@@ -705,7 +731,7 @@ def share_of_voice(store: Store, flt: Filter, grain: str = "day",
         # matching mention counts, which the per-set counts cannot narrow to the filter's)
         if on_the_hour or _quarters_answer(store, flt, tz, by_term=term_company is not None):
             # (the filter's terms narrow `wanted`, so the term condition is left out here)
-            where, params = _hourly_conditions(flt, by_term=False)
+            where, params = _hourly_conditions(flt, by_term=False, quarters=not on_the_hour)
             # Without a source, language, tone or complaint filter, the totals per set of
             # terms answer: a seventh of the rows. Counts are summed per bucket and set of
             # terms before the sets are read as companies (a few thousand lists, not millions).
@@ -723,7 +749,8 @@ def share_of_voice(store: Store, flt: Filter, grain: str = "day",
                 counted = f"""
                     SELECT {_bucket(grain, "to_timestamp(quarter * 900)", tz)} AS bucket,
                            terms, sum(mentions) AS mentions
-                    FROM ({_hourly_by_quarter(table, ("terms",), where)}) GROUP BY ALL"""
+                    FROM ({_hourly_by_quarter(table, ("terms",), flt, where)})
+                    GROUP BY ALL"""
             return _shares(store.query_df(f"""
                 SELECT bucket, company, sum(mentions)::BIGINT AS mentions FROM (
                     SELECT bucket, unnest({companies_sql}) AS company, mentions

@@ -347,7 +347,10 @@ def test_half_hour_zones_read_the_hourly_quarters_and_whole_hour_zones_the_hours
     assert not calls and not quarters  # the hourly counts answered
     explorer.trend(demo_store, Filter(), "day", TEHRAN)
     assert not calls and quarters  # their quarters did
-    explorer.trend(demo_store, days, "day", TEHRAN)
+    explorer.trend(demo_store, days, "day", TEHRAN)  # Tehran days: on quarter hours
+    assert not calls and len(quarters) == 2
+    odd = Filter(since=dt.datetime(2026, 3, 1, 20, 31, tzinfo=dt.timezone.utc))
+    explorer.trend(demo_store, odd, "day", TEHRAN)
     assert calls  # the mentions themselves did
 
 
@@ -355,12 +358,20 @@ def test_half_hour_zones_read_the_hourly_quarters_and_whole_hour_zones_the_hours
 @pytest.mark.parametrize("flt", [Filter(), Filter(days=3), Filter(languages=("fa", "en")),
                                  Filter(complaint=True, sources=("x",)),
                                  Filter(sentiments=("negative",), include_own=True),
-                                 Filter(terms=("Aerolume", "Skyvane", "SkyPoints"))])
+                                 Filter(terms=("Aerolume", "Skyvane", "SkyPoints")),
+                                 "local days"])
 def test_the_hourly_quarters_give_what_counting_each_mention_does(demo_store, config,
                                                                  monkeypatch, tz, flt):
     """In a zone off the whole hour, trends and share of voice read the hourly counts'
-    quarters (migration 015, kept by the analysis pass): the same as counting mentions."""
+    quarters (migration 015, kept by the analysis pass): the same as counting mentions,
+    for the zone's own days as the period too (they start on a quarter hour of UTC)."""
     companies = explorer.companies(config)
+    if flt == "local days":  # the zone's last three days and today, from its midnights
+        zone = zoneinfo.ZoneInfo(tz)
+        today = dt.datetime.now(zone).date()
+        flt = Filter(since=dt.datetime.combine(today - dt.timedelta(days=3), dt.time(), zone),
+                     until=dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), zone))
+        assert not explorer._counted_hourly(flt) and explorer._counted_hourly(flt, minutes=15)
 
     def drawn() -> list[pd.DataFrame]:
         return [explorer.trend(demo_store, flt, grain, tz) for grain in explorer.GRAINS] \
