@@ -18,8 +18,8 @@ from clamor.store import Store
 FORMATS = ("jsonl", "csv", "parquet")
 # Files the dashboard prepares for a download live in their own folder under the temp
 # directory's PREPARED_DIR. An analyst who prepares a file and closes the tab never asks
-# for it again, so each preparation first removes the folders older than PREPARED_KEEP
-# (an export of 10 M mentions is a gigabyte or more).
+# for it again, so each preparation first removes the folders older than PREPARED_KEEP_S
+# seconds (an export of 10 M mentions is a gigabyte or more).
 PREPARED_DIR = "clamor-exports"
 PREPARED_KEEP_S = 6 * 3600
 

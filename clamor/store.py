@@ -372,8 +372,8 @@ class Store:
                         [version, f.name, utcnow()],
                     )
                 new.append(version)
-            if 6 in new or 12 in new:  # the explorer's hourly counts start from what is there
-                self.rebuild_hourly()
+            if 6 in new or 12 in new or (15 in new and self._hours_off_utc()):
+                self.rebuild_hourly()  # the explorer's hourly counts, from what is there
             if 7 in new:  # what each case waits on, from its messages
                 from clamor import cases  # cases builds on the store: import it late
 
@@ -386,6 +386,14 @@ class Store:
                 # the file would no longer open.
                 con.execute("CHECKPOINT")
             return len(files)
+
+    def _hours_off_utc(self) -> bool:
+        """Whether hourly counts begin off a UTC hour: counted before the store set DuckDB's
+        zone to UTC, on a machine set to a zone off the whole hour (Tehran, India), they
+        began at :30. Counted again, they are UTC hours with their quarters."""
+        return self.con.execute(
+            "SELECT count(*) > 0 FROM hourly_mentions WHERE epoch(hour) % 3600 <> 0"
+        ).fetchone()[0]
 
     @staticmethod
     def _migration_files() -> list:
@@ -425,7 +433,7 @@ class Store:
                     con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
                                 [version, f.name, utcnow()])
                     new.append(version)
-        if 12 in new:
+        if 12 in new or (15 in new and self._hours_off_utc()):
             self.rebuild_hourly()
         return len(files)
 

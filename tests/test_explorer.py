@@ -661,3 +661,29 @@ def test_a_store_made_before_the_hourly_quarters_gets_them(demo_db):
             == local_days(customer_texts(upgraded), TEHRAN)
     finally:
         upgraded.close()
+
+
+def test_hours_counted_in_a_zone_off_the_hour_before_015_are_counted_again(demo_db):
+    """A store whose hourly counts began at :30 UTC (made on a server set to Tehran time,
+    before the store worked in UTC) gets them counted again on UTC hours by migration 015,
+    with their quarters."""
+    from tests.conftest import QUARTERS, QUARTERS_OF_MENTIONS
+
+    old = Store(demo_db)
+    per_hour = "SELECT hour, sum(mentions) FROM hourly_mentions GROUP BY ALL ORDER BY ALL"
+    right = old.query_rows(per_hour)
+    with old.transaction() as con:
+        for undo in QUARTERS:
+            con.execute(undo)
+        for table in ("hourly_mentions", "hourly_terms", "hourly_termsets",
+                      "hourly_termset_totals"):
+            con.execute(f"UPDATE {table} SET hour = hour - INTERVAL 30 MINUTE")
+        con.execute("DELETE FROM schema_migrations WHERE version = 15")
+    old.close()
+    upgraded = Store(demo_db)
+    try:
+        assert upgraded.query_rows(per_hour) == right
+        assert upgraded.query_rows("SELECT sum(q1), sum(q2), sum(q3) FROM hourly_mentions") \
+            == upgraded.query_rows(QUARTERS_OF_MENTIONS)
+    finally:
+        upgraded.close()
