@@ -430,12 +430,18 @@ def local_hours_are_utc_hours(store: Store, flt: Filter, tz: str) -> bool:
 _QUARTER = "floor(epoch_us(m.created_at) / 900000000)::BIGINT"
 
 
+def _quarter_bucket(grain: str, tz: str) -> str:
+    """SQL of the bucket (of zone `tz`) holding the quarter hour `quarter` (quarters since
+    1970: _QUARTER, _hourly_by_quarter)."""
+    return _bucket(grain, "to_timestamp(quarter * 900)", tz)
+
+
 def _quartered(store: Store, flt: Filter, grain: str, tz: str) -> tuple[str, str]:
     """(SQL of a mention's quarter of an hour, `quarter`, SQL of the bucket holding it),
     or, in a zone whose offset was not a whole number of quarter hours in the period, each
     mention's bucket and `quarter` itself."""
     if _local_times_start_on(store, flt, tz, 15):
-        return _QUARTER, _bucket(grain, "to_timestamp(quarter * 900)", tz)
+        return _QUARTER, _quarter_bucket(grain, tz)
     return _bucket(grain, "m.created_at", tz), "quarter"
 
 
@@ -599,8 +605,8 @@ def trend(store: Store, flt: Filter, grain: str = "day", tz: str = UTC) -> pd.Da
         counted = _hourly_by_quarter("hourly_mentions", ("sentiment_label", "complaint"),
                                      flt, where)
         sql = f"""
-            SELECT {_bucket(grain, "to_timestamp(quarter * 900)", tz)} AS bucket,
-                   sentiment_label, sum(mentions)::BIGINT AS mentions,
+            SELECT {_quarter_bucket(grain, tz)} AS bucket, sentiment_label,
+                   sum(mentions)::BIGINT AS mentions,
                    coalesce(sum(mentions) FILTER (WHERE complaint), 0)::BIGINT AS complaints
             FROM ({counted}) GROUP BY ALL ORDER BY bucket, sentiment_label
         """
@@ -747,8 +753,8 @@ def share_of_voice(store: Store, flt: Filter, grain: str = "day",
                     GROUP BY ALL"""
             else:  # in quarters of an hour, as trend
                 counted = f"""
-                    SELECT {_bucket(grain, "to_timestamp(quarter * 900)", tz)} AS bucket,
-                           terms, sum(mentions) AS mentions
+                    SELECT {_quarter_bucket(grain, tz)} AS bucket, terms,
+                           sum(mentions) AS mentions
                     FROM ({_hourly_by_quarter(table, ("terms",), flt, where)})
                     GROUP BY ALL"""
             return _shares(store.query_df(f"""
