@@ -205,3 +205,41 @@ def test_hours_are_utc_hours_on_a_machine_in_another_zone(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "('UTC', datetime.datetime(2026, 11, 27, 10, 0, tzinfo=<UTC>), 1)" in done.stdout, \
         done.stdout
+
+
+def test_hourly_counts_made_again_survive_a_crash_and_keep_their_keys(tmp_path, config):
+    """rebuild_hourly makes the hourly tables again (emptying a keyed table row by row is
+    slow): a process killed right after it leaves the same counts, from the write-ahead log,
+    and tables as they were made, keys and defaults included."""
+    from clamor import pipeline
+
+    path = tmp_path / "rebuilt.duckdb"
+    store = Store(path)
+    store.insert_mentions(
+        [Mention(source="x", native_id=str(n), text=text, created_at=T0 + dt.timedelta(
+            minutes=17 * n), matched_terms=("Aerolume",), matched_kinds=("brand",))
+         for n, text in enumerate(["Aerolume lost my bag", "Love Aerolume", "Aerolume late"]
+                                  * 5)], collector="x", version="t")
+    pipeline.analyse_pending(store, config, file=False)
+    tables = Store._HOURLY_TABLES
+    counts = {t: store.query_rows(f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
+    made = store.query_rows("SELECT table_name, sql FROM duckdb_tables() "
+                            "WHERE table_name LIKE 'hourly%' ORDER BY ALL")
+    store.close()
+    subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        import os
+        from clamor.store import Store
+        store = Store({str(path)!r})
+        store.rebuild_hourly()
+        os._exit(0)  # no close, no checkpoint
+        """)], check=True)
+    again = Store(path)
+    try:
+        assert {t: again.query_rows(f"SELECT * FROM {t} ORDER BY ALL") for t in tables} \
+            == counts
+        assert again.query_rows("SELECT table_name, sql FROM duckdb_tables() "
+                                "WHERE table_name LIKE 'hourly%' ORDER BY ALL") == made
+        with pytest.raises(duckdb.ConstraintException):
+            again.con.execute("INSERT INTO hourly_mentions SELECT * FROM hourly_mentions LIMIT 1")
+    finally:
+        again.close()
