@@ -161,6 +161,42 @@ class BusinessHours:
         out[valid] = np.maximum(worked, 0) / 60e9
         return out
 
+    def add_many(self, starts, minutes: float) -> np.ndarray:
+        """add for many starts at once (as minutes_between_many takes them), the same number
+        of minutes each: due times as numpy datetime64[ns] in UTC, NaT for a missing start."""
+        if not minutes >= 0:  # also refuses NaN
+            raise ValueError(f"Minutes to add must be zero or more; got {minutes!r}.")
+        s = _utc_ns(starts, "starts")
+        out = np.full(s.shape, _NAT, dtype=np.int64)
+        valid = s != _NAT
+        if valid.any():
+            # add's timedelta keeps microseconds
+            left = int(dt.timedelta(minutes=minutes) / dt.timedelta(microseconds=1)) * 1000
+            out[valid] = s[valid] + left if self._always else \
+                self._worked_until(s[valid], left)
+        return out.view("datetime64[ns]")
+
+    def _worked_until(self, s: np.ndarray, left: int) -> np.ndarray:
+        """The instants (ns) when `left` working nanoseconds have passed after each of s."""
+        lo, hi = int(s.min()), int(s.max())
+        reach = left + 7 * 86_400 * 10**9  # a week past the last start, longer if need be
+        while True:
+            spans = self._spans(_EPOCH + dt.timedelta(microseconds=lo // 1000),
+                                _EPOCH + dt.timedelta(microseconds=(hi + reach) // 1000 + 1))
+            opens = np.array([_ns(a) for a, _ in spans], dtype=np.int64)
+            closes = np.array([_ns(b) for _, b in spans], dtype=np.int64)
+            # Working time from the first opening to each due time, then the interval in
+            # which it is reached. With no minutes to add an instant at a closing belongs to
+            # the next opening (add: "the next opening at or after start"); with some, the
+            # last working minute may end at a closing.
+            target = _worked_before(s, opens, closes) + left
+            ends = np.cumsum(closes - opens)
+            k = np.searchsorted(ends, target, side="right" if left == 0 else "left")
+            if opens.size and (k < opens.size).all():
+                before = ends[k] - (closes[k] - opens[k])
+                return opens[k] + (target - before)
+            reach *= 2  # holidays or short hours: not reached within the spans yet
+
     # -- internals -------------------------------------------------------------------------
 
     def _local_day(self, at: dt.datetime) -> dt.date:

@@ -80,18 +80,24 @@ def due(config: Config, cases: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
         "minutes_left": np.nan, "late": False})
     if cases.empty:
         return out
+    now_ts = pd.Timestamp(now)
     for standard, mask, hours in _first_response_scopes(config, cases):
-        for idx in cases.index[mask]:
-            start = cases.at[idx, "waiting_since"].to_pydatetime()
-            at = pd.Timestamp(hours.add(start, standard.target_minutes))
-            current = out.at[idx, "due_at"]
-            if pd.isna(current) or at < current:
-                out.at[idx, "due_at"] = at
-                out.at[idx, "standard"] = standard.name
-                left = hours.minutes_between(now, at.to_pydatetime()) if at > now else \
-                    -hours.minutes_between(at.to_pydatetime(), now)
-                out.at[idx, "minutes_left"] = left
-                out.at[idx, "late"] = at <= now
+        waiting = cases.loc[mask, "waiting_since"]
+        at = pd.Series(hours.add_many(waiting, standard.target_minutes),
+                       index=waiting.index).dt.tz_localize("UTC")
+        current = out.loc[mask, "due_at"]
+        # the first of the strictest standards keeps a case
+        sooner = at.notna() & (current.isna() | (at < current))
+        at = at[sooner]
+        if at.empty:
+            continue
+        now_series = pd.Series(now_ts, index=at.index)
+        ahead = hours.minutes_between_many(now_series, at)
+        behind = hours.minutes_between_many(at, now_series)
+        out.loc[at.index, "due_at"] = at
+        out.loc[at.index, "standard"] = standard.name
+        out.loc[at.index, "minutes_left"] = np.where(at > now_ts, ahead, -behind)
+        out.loc[at.index, "late"] = (at <= now_ts).to_numpy()
     return out
 
 

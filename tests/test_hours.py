@@ -226,6 +226,27 @@ def test_minutes_for_many_pairs_at_once_match_one_at_a_time(name):
                                rtol=0, atol=1e-6)
 
 
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_due_times_for_many_starts_at_once_match_one_at_a_time(name):
+    hours = SCHEDULES[name]
+    zone = ZoneInfo(hours.timezone)
+    rng = random.Random(f"add-many-{name}")
+    starts = [random_instant(rng, zone) for _ in range(400)]
+    # Exactly at an opening or a closing, and a microsecond either side: where add decides
+    # between this interval and the next.
+    for s, e in hours.open_intervals(dt.datetime(2025, 3, 20, tzinfo=UTC),
+                                     dt.datetime(2025, 4, 10, tzinfo=UTC)):
+        for edge in (s, e):
+            starts += [edge + dt.timedelta(microseconds=d) for d in (-1, 0, 1)]
+    for minutes in (0, 1, 60, 480, rng.uniform(0, 6000), 30_000):
+        expected = [pd.Timestamp(hours.add(start, minutes)) for start in starts]
+        got = hours.add_many(pd.Series(starts + [None], dtype=object), minutes)
+        assert list(pd.to_datetime(got[:-1]).tz_localize("UTC")) == expected, minutes
+        assert np.isnat(got[-1])
+    with pytest.raises(ValueError, match="zero or more"):
+        hours.add_many(pd.Series(starts[:1]), -1)
+
+
 def test_minutes_for_many_pairs_around_the_clock():
     starts = pd.Series(pd.to_datetime(["2025-03-30 00:00", "2025-03-30 05:00", None], utc=True))
     ends = pd.Series(pd.to_datetime(["2025-03-30 02:00", "2025-03-30 03:00", "2025-03-30 04:00"],

@@ -65,6 +65,49 @@ def test_the_strictest_standard_decides_the_due_time():
     assert pd.isna(none.iloc[0]["due_at"]) and not none.iloc[0]["late"]
 
 
+def test_due_times_of_many_cases_match_one_case_at_a_time():
+    """The inbox and backlog alerts time thousands of cases at once; each case's timer is
+    what the strictest of its standards gives it alone."""
+    athens = {"name": "Care GR", "timezone": "Europe/Athens",
+              "hours": {"mon-fri": "08:00-20:00", "sat": "10:00-14:00"}}
+    greek_day = {"name": "Greek in a day", "languages": ["el"], "percentile": 80,
+                 "target_minutes": 30, "clock": "Care GR"}
+    high = {"name": "High reach at once", "min_priority": "high", "percentile": 95,
+            "target_minutes": 15}
+    tie = {**EVERYTHING_4H, "name": "Also in 4 h"}  # due with it: the first listed names it
+    config = config_with([COMPLAINTS_HOUR, EVERYTHING_4H, tie, greek_day, high],
+                         [LONDON_TEAM, athens])
+    rng = random.Random(11)
+    now = dt.datetime(2026, 12, 24, 16, 0, tzinfo=UTC)
+    n = 300
+    cases = pd.DataFrame({
+        "waiting_since": pd.to_datetime(
+            [now - dt.timedelta(minutes=rng.uniform(0, 6 * 1440)) for _ in range(n)], utc=True),
+        "complaint": [rng.random() < 0.6 for _ in range(n)],
+        "lang": rng.choices(["en", "el", "fa"], k=n),
+        "source": rng.choices(["x", "reddit"], k=n),
+        "reach": [rng.choice([None, 50, 20_000]) for _ in range(n)]})
+    together = standards.due(config, cases, now)
+    for i in range(n):
+        alone = standards.due(config, cases.iloc[[i]], now).iloc[0]
+        scopes = [(s, standards.clock(config, s.clock)) for s in config.standards
+                  if standards.applies(s, cases.iloc[[i]]).iloc[0]]
+        start = cases["waiting_since"].iloc[i].to_pydatetime()
+        dues = [(h.add(start, s.target_minutes), s.name, h) for s, h in scopes]
+        row = together.iloc[i]
+        if not dues:
+            assert pd.isna(row["due_at"]) and row["standard"] is None and not row["late"]
+            continue
+        at, name, hours = min(dues, key=lambda d: d[0])  # the first of equals, as listed
+        assert (row["due_at"], row["standard"], row["late"]) == \
+            (pd.Timestamp(at), name, at <= now) == \
+            (alone["due_at"], alone["standard"], alone["late"])
+        left = hours.minutes_between(now, at) if at > now else -hours.minutes_between(at, now)
+        assert row["minutes_left"] == pytest.approx(left, abs=1e-6)
+    assert together["late"].any() and not together["late"].all()
+    assert together["standard"].nunique() == 4
+
+
 def measured_cases(rng, n, now):
     opened = [now - dt.timedelta(minutes=rng.uniform(60, 20_000)) for _ in range(n)]
     answered = [o + dt.timedelta(minutes=rng.expovariate(1 / 90)) if rng.random() < 0.9
