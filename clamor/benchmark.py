@@ -986,6 +986,20 @@ def insert_to_visible(store, config, tries: int = 5) -> dict:
             "counted"}
 
 
+def alert_detection(store, config, end: dt.datetime, tries: int = 3) -> dict:
+    """The scheduler's alert detection (alerting.detect over its look-back, with the
+    explanations: every series' counts, the complaint backlog, the posts behind each
+    alert), as each run every alerts.every_minutes does it; the median of `tries`."""
+    from clamor import alerting
+
+    times, found = [], 0
+    for _ in range(tries):
+        start = time.perf_counter()
+        found = len(alerting.detect(store, config, end - alerting.LOOKBACK, end))
+        times.append((time.perf_counter() - start) * 1000)
+    return {"alert_detection_ms": statistics.median(times), "alert_detection_found": found}
+
+
 # -- the dashboard's memory -------------------------------------------------------------------
 
 def _vm_hwm_mb() -> float:
@@ -1210,6 +1224,8 @@ def run(mentions: int = 1_000_000, workdir: str | None = None,
                                "search_measured": "clamor.explorer missing"})
             progress("timing the overview…")
             result.update(measure_overview(store, end, there, config))
+            progress("timing the alert detection…")
+            result.update(alert_detection(store, config, end))
             progress("timing a new complaint's way into the inbox…")
             result.update(insert_to_visible(store, config))
         finally:
@@ -1272,6 +1288,7 @@ def _table(r: dict) -> str:
     row("dashboard peak RSS", "peak_rss_mb", None, None, " MB", "{:,.0f}")
     row("dashboard peak RSS, pages only", "peak_rss_pages_mb", None, None, " MB", "{:,.0f}")
     row("insert → visible in inbox", "insert_to_visible_ms", None, None, " ms", "{:,.0f}")
+    row("alert detection (each run)", "alert_detection_ms", None, None, " ms", "{:,.0f}")
     lines += ["",
               "analysis pass alone: language, sentiment, complaint verdict and search "
               "words on the same warm workers, without the store's reads and writes",

@@ -13,7 +13,7 @@ from clamor import benchmark
 
 REQUIRED = ("mentions", "ingest_per_s", "vader_alone_per_s", "ingest_ratio_vs_vader",
             "inbox_p95_ms", "inbox_ratio_vs_raw", "search_p95_ms", "search_ratio_vs_raw",
-            "overview_p95_ms", "peak_rss_mb", "insert_to_visible_ms")
+            "overview_p95_ms", "peak_rss_mb", "insert_to_visible_ms", "alert_detection_ms")
 
 
 def test_a_small_bench_reports_every_figure_and_keeps_its_store(tmp_path):
