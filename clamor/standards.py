@@ -170,9 +170,16 @@ def breaches(standard: Standard, measured: pd.DataFrame, limit: int = 200) -> pd
 
 def with_periods(measured: pd.DataFrame, timezone: str = "UTC") -> pd.DataFrame:
     """Adds `day` and `week` (ISO dates of the case's opening, in the given time zone)."""
-    local = measured["opened_at"].dt.tz_convert(timezone)
-    return measured.assign(day=local.dt.strftime("%Y-%m-%d"),
-                           week=local.dt.strftime("%G-W%V"))
+    # Each distinct local day is written once (strftime a row at a time costs seconds for
+    # a month of cases at 10 M mentions).
+    local = measured["opened_at"].dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
+    codes, days = pd.factorize(local)
+    known = codes >= 0
+
+    def written(fmt: str) -> np.ndarray:
+        return np.where(known, np.asarray(days.strftime(fmt), dtype=object)[codes], None)
+
+    return measured.assign(day=written("%Y-%m-%d"), week=written("%G-W%V"))
 
 
 def measure(standard: Standard, config: Config, cases: pd.DataFrame, now: dt.datetime

@@ -271,3 +271,16 @@ def test_demo_inbox_has_due_timers(demo_store, config):
     frame = queries.inbox(demo_store, queries.InboxFilter(limit=500))
     due = standards.due(config, frame, dt.datetime.now(UTC))
     assert due["due_at"].notna().all(), "every mention falls under the 4-hour standard"
+
+
+def test_days_and_weeks_are_the_clocks_local_ones():
+    opened = pd.Series(pd.to_datetime(
+        ["2026-12-31 21:30", "2026-12-31 22:30", "2027-01-03 23:00", None], utc=True))
+    athens = standards.with_periods(pd.DataFrame({"opened_at": opened}), "Europe/Athens")
+    assert athens["day"].tolist()[:3] == ["2026-12-31", "2027-01-01", "2027-01-04"]
+    # ISO weeks: 1 January 2027 is a Friday of 2026's week 53, and the week turns on Monday
+    assert athens["week"].tolist()[:3] == ["2026-W53", "2026-W53", "2027-W01"]
+    assert athens.iloc[3][["day", "week"]].isna().all()  # no opening time, no period
+    utc = standards.with_periods(pd.DataFrame({"opened_at": opened}))
+    assert utc["day"].tolist()[:3] == ["2026-12-31", "2026-12-31", "2027-01-03"]
+    assert utc["week"].tolist()[:3] == ["2026-W53", "2026-W53", "2026-W53"]
