@@ -519,12 +519,17 @@ _BREAKDOWNS = {"language": "coalesce(a.lang, 'pending')",
                "sentiment": "coalesce(a.sentiment_label, 'pending')"}
 
 
+# The overview's queries join a mention to its analysis by number: the period's numbers are
+# the last row groups of the analysis, which DuckDB reads alone (10 M mentions, 7 days:
+# 0.26 -> 0.15 s a chart, totals 0.47 -> 0.15 s with its two passes made one).
+
+
 def _daily(store: Store, by: str, days: int, now: dt.datetime | None) -> pd.DataFrame:
     return store.query_df(
         f"""
         SELECT date_trunc('day', m.created_at) AS day, {_BREAKDOWNS[by]} AS {by},
                count(*) AS mentions
-        FROM mentions m LEFT JOIN analysis a ON a.mention_id = m.id
+        FROM mentions m LEFT JOIN analysis a ON a.seq = m.seq
         WHERE NOT m.is_own AND NOT {_ABOUT_OTHERS}
           AND m.created_at >= ?::TIMESTAMPTZ - to_days(?)
         GROUP BY ALL ORDER BY day, {by}
@@ -550,7 +555,7 @@ def hourly_complaints(store: Store, days: int = 7, now: dt.datetime | None = Non
         f"""
         SELECT date_trunc('hour', m.created_at) AS hour,
                count(*) FILTER (WHERE a.complaint) AS complaints, count(*) AS mentions
-        FROM mentions m JOIN analysis a ON a.mention_id = m.id
+        FROM mentions m JOIN analysis a ON a.seq = m.seq
         WHERE NOT m.is_own AND NOT {_ABOUT_OTHERS}
           AND m.created_at >= ?::TIMESTAMPTZ - to_days(?)
         GROUP BY ALL ORDER BY hour
@@ -570,25 +575,19 @@ class Totals:
 
 def totals(store: Store, days: int = 7, now: dt.datetime | None = None) -> Totals:
     since = (now or utcnow()) - dt.timedelta(days=days)
-    row = store.query_rows(
+    # One pass, by language (the mentions of the period are read once, not twice).
+    rows = store.query_rows(
         f"""
-        SELECT count(*), count(*) FILTER (WHERE a.complaint),
+        SELECT coalesce(a.lang, 'pending'), count(*), count(*) FILTER (WHERE a.complaint),
                count(*) FILTER (WHERE a.sentiment_label = 'unscored')
-        FROM mentions m LEFT JOIN analysis a ON a.mention_id = m.id
+        FROM mentions m LEFT JOIN analysis a ON a.seq = m.seq
         WHERE NOT m.is_own AND NOT {_ABOUT_OTHERS} AND m.created_at >= ?
+        GROUP BY ALL ORDER BY 2 DESC, 1
         """,
         [since],
-    )[0]
-    langs = dict(store.query_rows(
-        f"""
-        SELECT coalesce(a.lang, 'pending'), count(*)
-        FROM mentions m LEFT JOIN analysis a ON a.mention_id = m.id
-        WHERE NOT m.is_own AND NOT {_ABOUT_OTHERS} AND m.created_at >= ?
-        GROUP BY ALL ORDER BY 2 DESC
-        """,
-        [since],
-    ))
-    return Totals(row[0], inbox_count(store), row[1], row[2], langs)
+    )
+    return Totals(sum(r[1] for r in rows), inbox_count(store), sum(r[2] for r in rows),
+                  sum(r[3] for r in rows), {r[0]: r[1] for r in rows})
 
 
 # -- sources -------------------------------------------------------------------------------

@@ -330,8 +330,19 @@ def test_posts_naming_only_competitors_stay_out_of_the_overview_and_spike_series
     assert others, "the demo has posts about competitors"
     everything = demo_store.query_rows("SELECT count(*) FROM mentions m WHERE NOT m.is_own "
                                        "AND m.created_at >= now() - INTERVAL 7 DAY")[0][0]
-    totals = queries.totals(demo_store, 7)
+    now = dt.datetime.now(dt.timezone.utc)
+    totals = queries.totals(demo_store, 7, now)
     assert totals.mentions < everything
+    ours = demo_store.query_df(
+        "SELECT coalesce(a.lang, 'pending') AS lang, a.complaint, a.sentiment_label "
+        "FROM mentions m LEFT JOIN analysis a ON a.mention_id = m.id WHERE NOT m.is_own "
+        "AND m.created_at >= ? AND NOT (len(m.matched_kinds) > 0 AND "
+        "list_has_all(['competitor'], m.matched_kinds))", [now - dt.timedelta(days=7)])
+    assert (totals.mentions, totals.complaints, totals.unscored) == (
+        len(ours), ours["complaint"].fillna(False).sum(),
+        (ours["sentiment_label"] == "unscored").sum())
+    assert totals.languages == ours["lang"].value_counts().to_dict()
+    assert {"en", "fa", "ar", "th", "el"} <= set(totals.languages) and totals.complaints > 0
     now = dt.datetime.now(dt.timezone.utc)
     series = queries.series_counts(demo_store, now - dt.timedelta(days=30), now, [])
     counted = series.groupby("series")["count"].sum()
