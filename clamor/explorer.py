@@ -467,10 +467,11 @@ def _hourly_by_quarter(table: str, keys: tuple[str, ...], flt: Filter, where: li
     no row, as no mention is none). `where`: _hourly_conditions(flt, quarters=True)."""
     first = "floor(epoch(h.hour) / 900)::BIGINT"
     return f"""
-        SELECT quarter, {", ".join(keys)}, sum(n) AS mentions FROM (
-            SELECT unnest([{first}, {first} + 1, {first} + 2, {first} + 3]) AS quarter,
-                   {", ".join(f"h.{k}" for k in keys)},
-                   unnest([h.mentions - h.q1 - h.q2 - h.q3, h.q1, h.q2, h.q3]) AS n
+        SELECT {", ".join(["quarter", *keys])}, sum(n) AS mentions FROM (
+            SELECT {", ".join([
+                f"unnest([{first}, {first} + 1, {first} + 2, {first} + 3]) AS quarter",
+                *(f"h.{k}" for k in keys),
+                "unnest([h.mentions - h.q1 - h.q2 - h.q3, h.q1, h.q2, h.q3]) AS n"])}
             FROM {table} h WHERE {" AND ".join(where)})
         WHERE {" AND ".join(["n > 0", *_period_quarters(flt)])} GROUP BY ALL"""
 
@@ -632,6 +633,12 @@ def language_mix(store: Store, flt: Filter) -> pd.DataFrame:
         where, params = _hourly_conditions(flt)
         sql = f"""SELECT h.lang, sum(h.mentions)::BIGINT AS mentions
                   FROM hourly_mentions h WHERE {' AND '.join(where)} GROUP BY ALL"""
+    elif _counted_hourly(flt, minutes=15):
+        # A period of Tehran's or Nepal's own days, from the quarters (10 M mentions, a
+        # year: 0.76 -> 0.13 s; count() needs no analysis, and reads the mentions faster)
+        where, params = _hourly_conditions(flt, quarters=True)
+        counted = _hourly_by_quarter("hourly_mentions", ("lang",), flt, where)
+        sql = f"SELECT lang, sum(mentions)::BIGINT AS mentions FROM ({counted}) GROUP BY ALL"
     else:
         source, where, params = _matching(store, flt)
         sql = f"""SELECT coalesce(a.lang, 'und') AS lang, count(*) AS mentions

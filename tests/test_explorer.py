@@ -376,10 +376,12 @@ def test_the_hourly_quarters_give_what_counting_each_mention_does(demo_store, co
     def drawn() -> list[pd.DataFrame]:
         return [explorer.trend(demo_store, flt, grain, tz) for grain in explorer.GRAINS] \
             + [explorer.share_of_voice(demo_store, flt, grain, who, tz)
-               for grain in explorer.GRAINS for who in (companies, None)]
+               for grain in explorer.GRAINS for who in (companies, None)] \
+            + [explorer.language_mix(demo_store, flt)]  # the zone's own days: quarters
 
     from_quarters = drawn()
     monkeypatch.setattr(explorer, "_quarters_answer", lambda *a, **k: False)
+    monkeypatch.setattr(explorer, "_counted_hourly", lambda *a, **k: False)
     from_mentions = drawn()
     for quartered, counted in zip(from_quarters, from_mentions, strict=True):
         assert len(quartered) > 1
