@@ -653,14 +653,12 @@ def cmd_report(args) -> int:
     config, store = _open(args)
     pipeline.analyse_pending(store, config)  # a freshly imported archive gets filed first
     if args.report == "response-times":
-        from analysis.response_times import response_times
-
         accounts = args.own_account or [*config.accounts.x, *config.accounts.reddit,
                                            *config.accounts.mastodon, *config.accounts.bluesky]
         if not accounts:
             raise UserError("name the support accounts to measure: --own-account HANDLE "
                             "(repeatable), or list them under [accounts] in the config")
-        result = response_times(queries.posts_for_response_times(store), accounts)
+        result = queries.response_times(store, accounts)
         if args.json:
             print(json.dumps(result, ensure_ascii=False))
             return 0

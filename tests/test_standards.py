@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.response_times import response_times
 from clamor import cli, queries, standards
+from collectors.base import Mention
+from tests.response_times_reference import response_times as reference
 from clamor.config import parse_config
 
 UTC = dt.timezone.utc
@@ -172,16 +173,24 @@ def test_business_minutes_are_measured_on_the_teams_clock():
 
 # -- response times from posts alone -------------------------------------------------------
 
-def posts(*rows):
-    frame = pd.DataFrame(rows, columns=["id", "author", "text", "minute", "in_reply_to",
-                                        "conversation_id"])
-    frame["created_at"] = pd.Timestamp("2026-11-20", tz="UTC") + pd.to_timedelta(
-        frame.pop("minute"), unit="m")
-    return frame
+T_POSTS = dt.datetime(2026, 11, 20, tzinfo=UTC)
 
 
-def test_response_times_per_account_and_conversation():
-    frame = posts(
+def posts(store, *rows):
+    """Store posts (id, author, text, minute, in_reply_to, conversation_id: native ids on
+    X) and return them as the reference reads them."""
+    store.insert_mentions([
+        Mention(source="x", native_id=i, text=text, created_at=T_POSTS + dt.timedelta(
+            minutes=float(minute)), author=author, in_reply_to=parent, conversation_id=thread)
+        for i, author, text, minute, parent, thread in rows], collector="x", version="t")
+    frame = store.query_df("SELECT id, author, text, created_at, in_reply_to, "
+                           "conversation_id FROM mentions")
+    # (a post without an author comes back NaN, which the reference cannot read)
+    return frame.astype({"author": object}).replace({np.nan: None})
+
+
+def test_response_times_per_account_and_conversation(store):
+    frame = posts(store,
         ("1", "@ana", "@AerolumeHelp my bag?", 0, None, None),
         ("2", "@ana", "hello??", 10, "1", "1"),
         ("3", "AerolumeHelp", "@ana so sorry, DM us", 30, "2", "1"),
@@ -193,7 +202,8 @@ def test_response_times_per_account_and_conversation():
         ("9", "Aerolume", "@dee 1 March!", 95, "8", "7"),
         ("10", "@eve", "what about Athens?", 7, "7", "7"),         # reply to the brand
     )
-    result = response_times(frame, ["@AerolumeHelp", "Aerolume"])
+    result = queries.response_times(store, ["@AerolumeHelp", "Aerolume"])
+    assert result == reference(frame, ["@AerolumeHelp", "Aerolume"])
     help_, brand = result["accounts"]["@AerolumeHelp"], result["accounts"]["Aerolume"]
     assert (help_["conversations"], help_["answered"]) == (2, 1)
     assert help_["first_response_minutes"]["median"] == 30.0  # from @ana's first message
@@ -203,7 +213,7 @@ def test_response_times_per_account_and_conversation():
     assert (everyone["conversations"], everyone["answered"]) == (5, 2)
 
 
-def test_response_times_percentiles_match_an_independent_computation():
+def test_response_times_percentiles_match_an_independent_computation(store):
     rng = np.random.default_rng(3)
     rows, expected = [], []
     for i in range(300):
@@ -212,12 +222,47 @@ def test_response_times_percentiles_match_an_independent_computation():
             minutes = float(rng.integers(1, 600))
             rows.append((f"r{i}", "Help", "hi", minutes, f"c{i}", f"c{i}"))
             expected.append(minutes)
-    result = response_times(posts(*rows), ["Help"])["accounts"]["Help"]
+    # answered within the same second counts, as 0 minutes
+    rows += [("c-now", "@now", "@Help hi", 0, None, None), ("r-now", "Help", "hi", 0, "c-now",
+                                                              "c-now")]
+    expected.append(0.0)
+    posts(store, *rows)
+    result = queries.response_times(store, ["Help"])["accounts"]["Help"]
     expected.sort()
-    assert result["answered"] == len(expected) and result["conversations"] == 300
+    assert result["answered"] == len(expected) and result["conversations"] == 301
     frt = result["first_response_minutes"]
     assert frt["median"] == expected[math.ceil(0.5 * len(expected)) - 1]
     assert frt["p90"] == expected[math.ceil(0.9 * len(expected)) - 1]
+
+
+def test_response_times_counted_in_the_store_match_the_reference(store):
+    """Random threads: handles written every way (@, u/, case, spaces), replies to the
+    customer and to others, replies before the customer wrote, @-mentions whole and inside
+    other handles, addresses and words of other scripts; the store counts as pandas did."""
+    rng = random.Random(5)
+    accounts = ["@Help", "u/Brand", "Nobody"]
+    writers = ["Help", "@help", " HELP ", "u/brand", "Brand", "@BRAND"]
+    customers = [f"@user{i}" for i in range(40)] + ["@Helpdesk", None]
+    texts = ["@Help where is my bag", "@helpdesk hi", "me@help.com", "ok @HELP!", "hi",
+             "سلام@help", "@help_team", "thanks @Brand", "(@brand) hello", "@help", "",
+             "hey @@help"]
+    rows = []
+    for i in range(600):
+        parent = rng.choice([None, *[r[0] for r in rows[-30:]]])
+        thread = None if parent is None else next(
+            (r[5] or r[0]) for r in rows if r[0] == parent)
+        own = rng.random() < 0.35
+        rows.append((f"p{i}", rng.choice(writers if own else customers), rng.choice(texts),
+                     rng.randrange(0, 90), parent, thread))  # (the same minute, often)
+    frame = posts(store, *rows)
+    got = queries.response_times(store, accounts)
+    assert got == reference(frame, accounts)
+    assert got["accounts"]["@Help"]["answered"] > 20
+    assert got["accounts"]["u/Brand"]["conversations"] > got["accounts"]["u/Brand"]["answered"]
+    assert got["accounts"]["Nobody"] == {"conversations": 0, "answered": 0,
+                                         "answered_share": None, "first_response_minutes": {
+                                             "count": 0, "median": None, "p90": None,
+                                             "mean": None}}
 
 
 def test_report_commands_print_the_documented_json(demo_db, capsys, tmp_path):
