@@ -82,6 +82,15 @@ _THEIR_POSTS = """
     (SELECT unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS author) h
     JOIN mentions m ON m.source = h.source AND m.author = h.author AND NOT m.is_own
 """
+# Their posts (`m`), each with its analysis (`a`) and case link (`f`), as a WITH clause: the
+# analysis and case links are looked up by the posts' numbers, so DuckDB reads only theirs
+# (10 M mentions: a customer's history 1.2 -> 0.12 s; joined to the whole tables, it built
+# a hash table of every analysis row).
+_THEIR_POSTS_WITH = f"""
+    WITH m AS MATERIALIZED (SELECT m.* FROM {_THEIR_POSTS}),
+    a AS (SELECT * FROM analysis WHERE seq IN (SELECT seq FROM m)),
+    f AS MATERIALIZED (SELECT * FROM case_mentions WHERE seq IN (SELECT seq FROM m))
+"""
 
 
 # -- the history ---------------------------------------------------------------------------
@@ -107,14 +116,13 @@ def history(store: Store, key: str, now: dt.datetime | None = None) -> History:
     found = handles(store, key)
     sources, authors = _handle_lists(found)
     mentions = store.query_df(
-        f"""
+        f"""{_THEIR_POSTS_WITH}
         SELECT m.id, m.created_at, m.source, m.author, m.text, m.url,
                m.author_followers AS followers, a.lang, a.sentiment_label AS sentiment,
                coalesce(a.complaint, false) AS complaint, f.case_id, c.status AS case_status
-        FROM {_THEIR_POSTS}
-        LEFT JOIN analysis a ON a.mention_id = m.id
-        LEFT JOIN case_mentions f ON f.mention_id = m.id
-        LEFT JOIN cases c ON c.id = f.case_id
+        FROM m LEFT JOIN a ON a.seq = m.seq LEFT JOIN f ON f.seq = m.seq
+        LEFT JOIN (SELECT id, status FROM cases WHERE id IN (SELECT case_id FROM f)) c
+            ON c.id = f.case_id
         ORDER BY m.created_at DESC, m.id
         """, [sources, authors])
     cases = store.query_df(
@@ -386,14 +394,12 @@ def export(store: Store, key: str, *, by: str, checked: bool = True) -> dict:
     key = customer_key(store, *handle_of(key))
     found = history(store, key)
     posts = store.query_df(
-        f"""
+        f"""{_THEIR_POSTS_WITH}
         SELECT m.id, m.source, m.native_id, m.url, m.author, m.author_followers, m.text,
                m.created_at, m.in_reply_to, m.conversation_id, m.matched_terms,
                a.lang, a.sentiment, a.sentiment_label, a.complaint, a.complaint_cues,
                f.case_id
-        FROM {_THEIR_POSTS}
-        LEFT JOIN analysis a ON a.mention_id = m.id
-        LEFT JOIN case_mentions f ON f.mention_id = m.id
+        FROM m LEFT JOIN a ON a.seq = m.seq LEFT JOIN f ON f.seq = m.seq
         ORDER BY m.created_at
         """, _handle_lists(found.handles))
     document = {

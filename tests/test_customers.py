@@ -65,6 +65,10 @@ def test_linked_handles_are_one_customer_with_one_history(desk):
     assert found.handles == [MARYAM_X, MARYAM_REDDIT]
     assert found.mentions["id"].tolist() == ["x:p3", "reddit:p2", "x:p1"], "newest first"
     assert found.mentions["complaint"].all() and found.mentions["case_id"].notna().all()
+    assert found.mentions["case_id"].tolist() == [case_of(desk, n) for n in
+                                                  ("p3", "reddit:p2", "p1")]
+    assert set(found.mentions["case_status"]) == {"new"}
+    assert set(found.mentions["sentiment"]) <= {"negative", "neutral"}
     assert len(found.cases) == 3 and found.languages == {"en": 3}
     assert found.reach["followers"].tolist() == [120, 15, 140], "followers by post time"
     with pytest.raises(CustomerError, match="this customer already"):
@@ -165,6 +169,10 @@ def test_export_holds_everything_and_is_audited(desk):
     json.dumps(document)  # one JSON document
     assert [p["id"] for p in document["posts"]] == ["x:p1", "reddit:p2", "x:p3"]
     assert UNIQUE in document["posts"][0]["text"]
+    assert [p["case_id"] for p in document["posts"]] == [case_of(desk, n) for n in
+                                                         ("p1", "reddit:p2", "p3")]
+    assert {p["lang"] for p in document["posts"]} == {"en"}
+    assert all(p["complaint"] and p["complaint_cues"] for p in document["posts"])
     assert document["handles"] == [{"source": "x", "author": "@maryam_r7"},
                                    {"source": "reddit", "author": "u/maryam_r7"}]
     assert len(document["cases"]) == 3 and document["notes"][0]["note"] == "VIP"
