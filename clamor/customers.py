@@ -84,8 +84,8 @@ _THEIR_POSTS = """
 """
 # Their posts (`m`), each with its analysis (`a`) and case link (`f`), as a WITH clause: the
 # analysis and case links are looked up by the posts' numbers, so DuckDB reads only theirs
-# (10 M mentions: a customer's history 1.2 -> 0.12 s; joined to the whole tables, it built
-# a hash table of every analysis row).
+# (10 M mentions: the history's posts 1.2 -> 0.12 s; joined to the whole tables, DuckDB
+# built a hash table of every analysis row).
 _THEIR_POSTS_WITH = f"""
     WITH m AS MATERIALIZED (SELECT m.* FROM {_THEIR_POSTS}),
     a AS (SELECT * FROM analysis WHERE seq IN (SELECT seq FROM m)),

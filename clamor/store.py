@@ -766,7 +766,7 @@ class Store:
                 # Deleting every row of a table with a primary key costs DuckDB an index
                 # delete per row, and its commit more still (10 M mentions: 38 s of DELETE,
                 # 52 s of COMMIT, 123 s in all); a table made again as it was is empty at
-                # no cost (29 s in all, with the counts inserted, not merged).
+                # no cost (25 s in all, with the counts inserted, not merged).
                 made = dict(con.execute(
                     "SELECT table_name, sql FROM duckdb_tables() WHERE database_name = "
                     "current_database() AND schema_name = 'main' AND table_name IN "

@@ -241,7 +241,7 @@ def test_response_times_counted_in_the_store_match_the_reference(store):
     other handles, addresses and words of other scripts; the store counts as pandas did."""
     rng = random.Random(5)
     accounts = ["@Help", "u/Brand", "Nobody"]
-    writers = ["Help", "@help", " HELP ", "u/brand", "Brand", "@BRAND"]
+    writers = ["Help", "@help", " HELP ", "u/brand", "Brand", "@BRAND", "\u00a0Help"]
     customers = [f"@user{i}" for i in range(40)] + ["@Helpdesk", None]
     texts = ["@Help where is my bag", "@helpdesk hi", "me@help.com", "ok @HELP!", "hi",
              "سلام@help", "@help_team", "thanks @Brand", "(@brand) hello", "@help", "",
