@@ -962,8 +962,7 @@ def export(store: Store, flt: Filter, fmt: str, path: str | Path,
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     columns = f"""{_COLUMNS}, m.collected_at, m.source_lang, m.in_reply_to,
-                  m.conversation_id, a.sentiment_model, a.complaint_score, f.case_id,
-                  c.status AS case_status"""
+                  m.conversation_id, a.sentiment_model, a.complaint_score"""
     if fmt == "csv":
         # A spreadsheet runs a cell starting with = + - @ as a formula: mention text and
         # names are anyone's words, so such a cell gets a ' in front (Parquet keeps them).
@@ -978,13 +977,22 @@ def export(store: Store, flt: Filter, fmt: str, path: str | Path,
                 else f"m.{column}"
             columns = columns.replace(f"{prefix} AS {column}", f"to_json({prefix}) AS {column}")
             columns = columns.replace(f"m.{column},", f"to_json(m.{column}) AS {column},")
+    # The chunk is chosen first, then its case links and cases are looked up by its numbers
+    # (joined before the LIMIT, each chunk hashed every case link and case: 10 M mentions,
+    # an export of 30 days 26 -> 9 s, of 7 days 6.3 -> 1.7 s).
     sql = f"""
-        SELECT m.seq AS _seq, {columns} FROM {source}
-        LEFT JOIN case_mentions f ON f.mention_id = m.id
-        LEFT JOIN cases c ON c.id = f.case_id
-        WHERE {where}
-          AND (m.created_at > ? OR (m.created_at = ? AND m.seq > ?))
-        ORDER BY m.created_at, m.seq LIMIT ?
+        WITH chunk AS MATERIALIZED (
+            SELECT m.seq AS _seq, {columns} FROM {source}
+            WHERE {where}
+              AND (m.created_at > ? OR (m.created_at = ? AND m.seq > ?))
+            ORDER BY m.created_at, m.seq LIMIT ?),
+        f AS MATERIALIZED (
+            SELECT seq, case_id FROM case_mentions WHERE seq IN (SELECT _seq FROM chunk))
+        SELECT chunk.*, f.case_id, c.status AS case_status
+        FROM chunk LEFT JOIN f ON f.seq = chunk._seq
+        LEFT JOIN (SELECT id, status FROM cases WHERE id IN (SELECT case_id FROM f)) c
+            ON c.id = f.case_id
+        ORDER BY chunk.created_at, chunk._seq
     """
     written = 0
     writer = None

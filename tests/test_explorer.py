@@ -463,6 +463,16 @@ def test_export_writes_the_filtered_mentions_in_chunks(demo_store, tmp_path, fmt
             assert text == "'" + texts[i]  # a spreadsheet must not run it as a formula
         else:
             assert text == texts[i]
+    # each post's case and its state, as filed
+    filed = {i: (case, status) for i, case, status in demo_store.query_rows(
+        "SELECT f.mention_id, f.case_id, c.status FROM case_mentions f "
+        "JOIN cases c ON c.id = f.case_id")}
+    got = {i: (None if pd.isna(case) else case, None if pd.isna(status) else status)
+           for i, case, status in zip(frame["id"], frame["case_id"], frame["case_status"],
+                                      strict=True)}
+    assert got == {i: filed.get(i, (None, None)) for i in frame["id"]}
+    assert sum(case is not None for case, _ in got.values()) > 7
+    assert pd.to_datetime(frame["created_at"], utc=True).is_monotonic_increasing
 
 
 def test_an_empty_export_still_has_its_columns(store, tmp_path):
