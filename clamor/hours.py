@@ -153,10 +153,7 @@ class BusinessHours:
             # Working time up to an instant is the length of the open intervals before it plus
             # the part of its own: one searchsorted per side, no Python loop per pair.
             lo, hi = int(min(s.min(), e.min())), int(max(s.max(), e.max()))
-            spans = self._spans(_EPOCH + dt.timedelta(microseconds=lo // 1000),
-                                _EPOCH + dt.timedelta(microseconds=hi // 1000 + 1))
-            opens = np.array([_ns(a) for a, _ in spans], dtype=np.int64)
-            closes = np.array([_ns(b) for _, b in spans], dtype=np.int64)
+            opens, closes = self._spans_ns(lo, hi)
             worked = _worked_before(e, opens, closes) - _worked_before(s, opens, closes)
         out[valid] = np.maximum(worked, 0) / 60e9
         return out
@@ -181,10 +178,7 @@ class BusinessHours:
         lo, hi = int(s.min()), int(s.max())
         reach = left + 7 * 86_400 * 10**9  # a week past the last start, longer if need be
         while True:
-            spans = self._spans(_EPOCH + dt.timedelta(microseconds=lo // 1000),
-                                _EPOCH + dt.timedelta(microseconds=(hi + reach) // 1000 + 1))
-            opens = np.array([_ns(a) for a, _ in spans], dtype=np.int64)
-            closes = np.array([_ns(b) for _, b in spans], dtype=np.int64)
+            opens, closes = self._spans_ns(lo, hi + reach)
             # Working time from the first opening to each due time, then the interval in
             # which it is reached. With no minutes to add an instant at a closing belongs to
             # the next opening (add: "the next opening at or after start"); with some, the
@@ -198,6 +192,14 @@ class BusinessHours:
             reach *= 2  # holidays or short hours: not reached within the spans yet
 
     # -- internals -------------------------------------------------------------------------
+
+    def _spans_ns(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """_spans over the instants lo..hi (int64 ns since the epoch, UTC): the openings and
+        the closings, as int64 ns."""
+        spans = self._spans(_EPOCH + dt.timedelta(microseconds=lo // 1000),
+                            _EPOCH + dt.timedelta(microseconds=hi // 1000 + 1))
+        return (np.array([_ns(a) for a, _ in spans], dtype=np.int64),
+                np.array([_ns(b) for _, b in spans], dtype=np.int64))
 
     def _local_day(self, at: dt.datetime) -> dt.date:
         return at.astimezone(ZoneInfo(self.timezone)).date()

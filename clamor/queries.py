@@ -574,7 +574,7 @@ def response_times(store: Store, accounts: list[str]) -> dict:
     rows = store.query_df(_RESPONSE_TIMES.format(mentioned=mentioned), params)
     everyone = rows["account"].isna()  # the rows of all accounts together
 
-    def of(part: str, account: str | None) -> pd.Series:
+    def of(part: str, account: str | None) -> pd.DataFrame:
         return rows.loc[(rows["part"] == part)
                         & (everyone if account is None else rows["account"] == account)]
 
