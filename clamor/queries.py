@@ -254,12 +254,16 @@ def mention(store: Store, mention_id: str) -> dict | None:
     return None if frame.empty else frame.iloc[0].to_dict()
 
 
-THREAD_DAYS = 30  # a conversation's posts shown from this long before the message on
+# A conversation's posts are shown from this long before the message to this long after it.
+# Bounded on both sides: an open window read every post since the message, 0.7 s on a 10 M
+# store for a message a year old against 0.09 s for a new one; a conversation seldom runs on
+# for a month (its root and parent are found by key whenever they were written).
+THREAD_DAYS = 30
 
 
 def thread(store: Store, mention_id: str) -> pd.DataFrame:
     """The conversation a mention belongs to, oldest first: its root, its parent, the replies
-    to it and the conversation's other posts from THREAD_DAYS before it on.
+    to it and the conversation's other posts from THREAD_DAYS before it to THREAD_DAYS after.
 
     Read for the case panel on every draw, so by time and key, never by a scan of every
     mention: mentions are stored in about time order, so DuckDB reads only the window's row
@@ -274,7 +278,7 @@ def thread(store: Store, mention_id: str) -> pd.DataFrame:
         WITH posts AS MATERIALIZED (
             SELECT m.id, m.seq, m.author, m.text, m.created_at, m.is_own, m.url
             FROM mentions m
-            WHERE m.created_at >= ?::TIMESTAMPTZ - to_days(?)
+            WHERE m.created_at BETWEEN ?::TIMESTAMPTZ - to_days(?) AND ?::TIMESTAMPTZ + to_days(?)
               AND (coalesce(m.conversation_id, m.id) = ? OR m.in_reply_to = ?)
             UNION
             SELECT m.id, m.seq, m.author, m.text, m.created_at, m.is_own, m.url
@@ -284,7 +288,7 @@ def thread(store: Store, mention_id: str) -> pd.DataFrame:
         FROM posts p LEFT JOIN analysis a ON a.seq = p.seq
         ORDER BY p.created_at, p.id
         """,
-        [written, THREAD_DAYS, conversation, mention_id, *keys],
+        [written, THREAD_DAYS, written, THREAD_DAYS, conversation, mention_id, *keys],
     )
 
 

@@ -167,6 +167,30 @@ def test_thread_read_by_time_and_key_is_the_whole_conversation(demo_store):
     assert queries.thread(demo_store, "no-such-mention").empty
 
 
+def test_thread_shows_a_month_either_side_and_the_root_and_parent_whenever(store):
+    """The window is bounded on both sides (an old message must not read every post since);
+    its root and its parent are found by key however old they are."""
+    from collectors.base import Mention
+
+    at = dt.datetime(2026, 6, 1, 12, tzinfo=dt.timezone.utc)
+    month = dt.timedelta(days=queries.THREAD_DAYS)
+    hour = dt.timedelta(hours=1)
+
+    def post(native, when, parent="root"):
+        return Mention(source="x", native_id=native, author="@sara", author_followers=10,
+                       text=f"Aerolume {native}", created_at=when, in_reply_to=parent,
+                       conversation_id=None if native == "root" else "root")
+
+    posts = [post("root", at - 3 * month, parent=None), post("parent", at - 2 * month),
+             post("before-out", at - month - hour), post("before-in", at - month + hour),
+             post("asked", at, parent="parent"), post("after-in", at + month - hour),
+             post("after-out", at + month + hour), post("answer-late", at + month + hour,
+                                                        parent="asked")]
+    store.insert_mentions(posts, collector="t", version="1")
+    shown = queries.thread(store, "x:asked")["id"].tolist()
+    assert shown == ["x:root", "x:parent", "x:before-in", "x:asked", "x:after-in"]
+
+
 class Platform:
     """Stands in for X's or Reddit's posting endpoint (recorded exchanges of the real ones
     are replayed in the collectors' own tests); records what it was asked to send."""
