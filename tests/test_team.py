@@ -395,3 +395,42 @@ def test_deleting_a_template_asks_first_and_records_the_old_text(app_env, demo_s
     assert edits.iloc[0]["template_id"] == "en-empathy" and edits.iloc[0]["text"] == ""
     assert "en-empathy" not in {t.id for t in case_view.library(demo_store)
                                 .templates}
+
+
+def test_first_contact_resolution_counts_one_message_one_response_never_reopened(
+        demo_store, config):
+    from clamor import actions
+
+    who = config.people[0].name
+    start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=3)
+    rows = demo_store.query_rows(
+        "SELECT f.mention_id, c.id FROM cases c JOIN case_mentions f ON f.case_id = c.id "
+        "WHERE c.status = 'new' AND c.messages = 1 ORDER BY c.id LIMIT 5")
+    assert len(rows) == 5
+    (once, m_once), (twice, m_twice), (again, _), (silent, _), (early, m_early) = \
+        [(case, mention) for mention, case in rows]
+
+    def hours(n):
+        return start + dt.timedelta(hours=n)
+
+    def answered(mention, case, resolved_at, *, times=1, at=start):
+        for n in range(times):
+            actions.respond(demo_store, mention, actor=who, reply_text="On it.",
+                            at=at + dt.timedelta(minutes=n))
+        actions.resolve(demo_store, config, case, actor=who, at=resolved_at)
+
+    answered(m_once, once, hours(1))
+    answered(m_twice, twice, hours(2), times=2)
+    answered(rows[2][0], again, hours(3))
+    actions.reopen(demo_store, again, actor=who, reason="still broken", at=hours(4))
+    actions.resolve(demo_store, config, again, actor=who, at=hours(5))
+    actions.resolve(demo_store, config, silent, actor=who, at=hours(6))
+    answered(m_early, early, hours(-24 * 30), at=hours(-24 * 31))
+
+    found = queries.first_contact_resolution(demo_store, start)
+    assert list(found.columns) == ["team", "resolved_at", "opened_at", "first_contact"]
+    verdicts = {row.resolved_at: bool(row.first_contact) for row in found.itertuples()}
+    # once; twice answered; reopened; never answered. Resolved before `since`: left out.
+    assert verdicts == {pd.Timestamp(hours(n)): n == 1 for n in (1, 2, 5, 6)}
+    everything = queries.first_contact_resolution(demo_store)
+    assert len(everything) == 5 and everything["first_contact"].sum() == 2
