@@ -444,6 +444,15 @@ def cmd_collect(args) -> int:
     return 0
 
 
+def _progress(text: str) -> None:
+    """A progress report on stderr: rewritten in place on a terminal, a line of its own in a
+    log."""
+    if sys.stderr.isatty():
+        print(f"\r{text}", end="", file=sys.stderr, flush=True)
+    else:
+        print(text, file=sys.stderr, flush=True)
+
+
 def cmd_import(args) -> int:
     from clamor import pipeline, sources
 
@@ -453,11 +462,21 @@ def cmd_import(args) -> int:
         raise UserError(f"{args.file}: no such file")
     config, store = _open(args)
     reader, map_item, version = sources.archive_format(args.source)
+    last = [time.monotonic()]
+
+    def progress(lines: int) -> None:
+        if sys.stderr.isatty() or time.monotonic() - last[0] > 5:
+            last[0] = time.monotonic()
+            _progress(f"{lines:,} lines stored; analysis follows")
+
     try:
         report = pipeline.import_archive(store, args.file, config, source=args.source,
-                                         reader=reader, map_item=map_item, version=version)
+                                         reader=reader, map_item=map_item, version=version,
+                                         progress=progress)
     except UnicodeDecodeError:
         raise UserError(f"{args.file}: is not UTF-8 text") from None
+    if sys.stderr.isatty():
+        print("", file=sys.stderr)  # ends the progress line
     # An archive can be large: its analysis runs on every core.
     analysed = pipeline.analyse_pending(store, config, workers=os.cpu_count() or 1)
     print(f"{args.file}: {report.lines} line(s); {report.inserted} new mention(s), "
@@ -511,7 +530,7 @@ def cmd_export(args) -> int:
     def progress(done: int, total: int) -> None:
         if sys.stderr.isatty() or time.monotonic() - last[0] > 5 or done == total:
             last[0] = time.monotonic()
-            print(f"\r{done:,} of {total:,} mentions written", end="", file=sys.stderr)
+            _progress(f"{done:,} of {total:,} mentions written")
 
     if not filtered:
         count = exports.export(store, args.format, args.output, progress)
@@ -521,7 +540,8 @@ def cmd_export(args) -> int:
                             "history, for re-import")
         count = explorer.export(store, export_filter(args, store), args.format, args.output,
                                 progress)
-    print("", file=sys.stderr)  # ends the progress line
+    if sys.stderr.isatty():
+        print("", file=sys.stderr)  # ends the progress line
     print(f"wrote {count} mention(s) to {args.output} ({args.format})")
     return 0
 
