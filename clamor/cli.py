@@ -779,6 +779,8 @@ def cmd_backup(args) -> int:
         written = store.backup(args.output)
     except (FileExistsError, LakeError) as exc:
         raise UserError(str(exc)) from None
+    except OSError as exc:  # a full disk, a folder it may not write to
+        raise UserError(f"the backup could not be written: {exc}") from None
     finally:
         store.close()
     print(f"wrote a backup of {store.name} to {written}")

@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import threading
 from contextlib import contextmanager, nullcontext
 from importlib import resources
@@ -321,7 +322,14 @@ class Store:
 
     def backup(self, target: str | os.PathLike) -> Path:
         """A consistent copy of the whole database in a new file, taken by this process while
-        it keeps running (writers wait for it; readers do not)."""
+        it keeps running (writers wait for it; readers do not).
+
+        The write-ahead log is checkpointed into the file, and the file is copied while no
+        write can start: a copy of the bytes needs no memory, where DuckDB's COPY FROM
+        DATABASE rebuilt every table and index and ran out of memory at 10 M mentions under
+        the dashboard's limit (and at 2 GB; 8.4 GB and 99 s without one). The copy is
+        written beside the target and renamed when whole, so a failed backup leaves no file
+        that looks like one."""
         if self.lake:
             raise LakeError(
                 "a team store is backed up where it lives: pg_dump of the catalog database "
@@ -330,14 +338,14 @@ class Store:
         if target.exists():
             raise FileExistsError(f"{target} exists already; choose a new file name")
         target.parent.mkdir(parents=True, exist_ok=True)
-        with self._write_lock:
-            con = self.con
-            (name,) = con.execute("SELECT current_database()").fetchone()
-            con.execute(f"ATTACH '{_sql_path(target)}' AS clamor_backup")
-            try:
-                con.execute(f'COPY FROM DATABASE "{name}" TO clamor_backup')
-            finally:
-                con.execute("DETACH clamor_backup")
+        partial = target.with_name(target.name + ".partial")
+        try:
+            with self._write_lock:
+                self.con.execute("FORCE CHECKPOINT")  # waits for running transactions
+                shutil.copyfile(self.path, partial)
+            partial.rename(target)
+        finally:
+            partial.unlink(missing_ok=True)
         return target
 
     def query_df(self, sql: str, params: Sequence[Any] | dict | None = None) -> pd.DataFrame:
@@ -822,7 +830,8 @@ class Store:
             con.execute("DELETE FROM search_recent")
             (entries,) = con.execute("SELECT count(*) FROM search_words").fetchone()
         if not self.lake:  # (a lake's files are rewritten by `clamor maintain`)
-            self.con.execute("CHECKPOINT")
+            with self._write_lock:  # (a backup copies the file meanwhile)
+                self.con.execute("CHECKPOINT")
         return int(entries)
 
     # -- maintenance ---------------------------------------------------------------------

@@ -63,3 +63,81 @@ def test_restore_refuses_a_file_that_is_not_a_backup_and_a_database_in_use(tmp_p
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_backup_taken_while_others_write_holds_whole_transactions(demo_db, tmp_path,
+                                                                     monkeypatch):
+    """Writers keep writing in other threads while the file is copied: they wait for the
+    copy, so the backup holds each of their transactions whole or not at all, and opens."""
+    import datetime as dt
+    import shutil
+    import threading
+    import time
+
+    import duckdb
+
+    from collectors.base import Mention
+
+    def slow_copy(source, target):  # as a large file takes its time
+        with open(source, "rb") as read, open(target, "wb") as out:
+            while chunk := read.read(256 * 1024):
+                out.write(chunk)
+                time.sleep(0.002)
+
+    monkeypatch.setattr(shutil, "copyfile", slow_copy)
+    store = Store(demo_db)
+    # every commit writes into the file itself (as the WAL's growth past 16 MB would)
+    store.con.execute("SET checkpoint_threshold = '1KB'")
+    (before,) = store.query_rows("SELECT count(*) FROM mentions")[0]
+    stop = threading.Event()
+    written = []
+
+    def write(writer: str) -> None:
+        n = 0
+        while not stop.is_set():
+            batch = [Mention(source="x", native_id=f"{writer}{n}-{i}", text="Aerolume again",
+                             created_at=dt.datetime.now(dt.timezone.utc)) for i in range(10)]
+            written.append(store.insert_mentions(batch, collector="t", version="1"))
+            n += 1
+
+    writers = [threading.Thread(target=write, args=(name,)) for name in "ab"]
+    for thread in writers:
+        thread.start()
+    try:
+        while len(written) < 5:
+            stop.wait(0.01)
+        committed = sum(written)  # before the first copy began
+        copies = [store.backup(tmp_path / f"b{i}.duckdb") for i in range(3)]
+    finally:
+        stop.set()
+        for thread in writers:
+            thread.join()
+    (after,) = store.query_rows("SELECT count(*) FROM mentions")[0]
+    store.close()
+    assert after == before + sum(written)
+    for copy in copies:
+        con = duckdb.connect(str(copy), read_only=True)
+        (count, texts) = con.execute(
+            "SELECT count(*), sum(length(text)) FROM mentions").fetchone()
+        con.close()
+        assert (count - before) % 10 == 0 and before + committed <= count <= after
+        assert texts > 0
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_a_backup_that_fails_leaves_no_file(demo_db, tmp_path, monkeypatch):
+    import shutil
+
+    store = Store(demo_db)
+
+    def disk_full(source, target):
+        with open(target, "wb") as out:
+            out.write(b"half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfile", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        store.backup(tmp_path / "backups" / "b.duckdb")
+    assert list((tmp_path / "backups").iterdir()) == []
+    assert store.query_rows("SELECT count(*) FROM mentions")[0][0] > 0, "the store goes on"
+    store.close()
