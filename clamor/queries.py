@@ -416,19 +416,27 @@ def case_ids_for(store: Store, mention_ids: list[str]) -> dict[str, str]:
 
 def case_measures(store: Store, since: dt.datetime | None = None,
                   until: dt.datetime | None = None) -> pd.DataFrame:
-    """Cases opened in [since, until) with what standards measure: times, scope, owner."""
+    """Cases opened in [since, until) with what standards measure: times, scope, owner.
+
+    The customers' messages are summed up per case before the cases' other columns join
+    them (grouped by every column, 28 days of a 10 M store took 0.9 s; so, 0.55 s), and
+    mentions and their analysis are joined by number (1.6 -> 1.1 s before that)."""
     return store.query_df(
         """
-        SELECT c.id, c.status, c.source, c.owner, c.team, c.opened_at, c.first_response_at,
-               c.resolved_at, c.reopened, c.messages,
-               first(a.lang ORDER BY m.created_at) AS lang,
-               coalesce(bool_or(a.complaint), false) AS complaint,
-               max(m.author_followers) AS reach
-        FROM cases c JOIN case_mentions f ON f.case_id = c.id AND f.role = 'customer'
-        JOIN mentions m ON m.seq = f.seq  -- by number: 10 M mentions, 28 days 1.6 -> 1.1 s
-        LEFT JOIN analysis a ON a.seq = m.seq
-        WHERE (? IS NULL OR c.opened_at >= ?) AND (? IS NULL OR c.opened_at < ?)
-        GROUP BY ALL
+        WITH chosen AS MATERIALIZED (
+            SELECT id, status, source, owner, team, opened_at, first_response_at,
+                   resolved_at, reopened, messages
+            FROM cases WHERE (? IS NULL OR opened_at >= ?) AND (? IS NULL OR opened_at < ?)),
+        customers AS (
+            SELECT c.id AS case_id, first(a.lang ORDER BY m.created_at) AS lang,
+                   coalesce(bool_or(a.complaint), false) AS complaint,
+                   max(m.author_followers) AS reach
+            FROM chosen c JOIN case_mentions f ON f.case_id = c.id AND f.role = 'customer'
+            JOIN mentions m ON m.seq = f.seq
+            LEFT JOIN analysis a ON a.seq = m.seq
+            GROUP BY c.id)
+        SELECT c.*, p.lang, p.complaint, p.reach
+        FROM chosen c JOIN customers p ON p.case_id = c.id
         ORDER BY c.opened_at
         """, [since, since, until, until])
 

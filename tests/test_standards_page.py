@@ -138,3 +138,48 @@ def test_reply_text_in_the_audit_log_stays_a_data_cell(app_env, demo_store):
     assert reply in list(at.dataframe[0].value["detail"])
     for element in [*at.markdown, *at.caption, *at.info, *at.text]:
         assert "onerror" not in element.value
+
+
+def test_case_measures_sum_up_each_cases_customer_messages(demo_store, config):
+    """Each case's language is its first customer message's, it is a complaint if any of
+    them is, and its reach is the most followed customer's; opened in [since, until)."""
+    from clamor import pipeline
+    from collectors.base import Mention
+
+    # A customer writes again in Persian, with more followers by now: one case, two messages.
+    case, author, followers, native, created = demo_store.query_rows("""
+        SELECT f.case_id, m.author, m.author_followers, m.native_id, m.created_at
+        FROM case_mentions f JOIN mentions m ON m.id = f.mention_id
+        JOIN cases c ON c.id = f.case_id JOIN analysis a ON a.mention_id = m.id
+        WHERE f.role = 'customer' AND c.messages = 1 AND m.source = 'x' AND a.lang = 'en'
+        ORDER BY m.created_at DESC LIMIT 1""")[0]
+    again = Mention(source="x", native_id="again-1", author=author,
+                    author_followers=followers + 500, text="ایرولوم هنوز خبری نشد؟",
+                    created_at=created + dt.timedelta(minutes=5), in_reply_to=native,
+                    conversation_id=native)
+    kept, own, _ = pipeline.prepare([again], config, demo_store.existing_ids([f"x:{native}"]))
+    demo_store.insert_mentions(kept, own=own, collector="t", version="1")
+    pipeline.analyse_pending(demo_store, config)
+    rows = demo_store.query_df("""
+        SELECT f.case_id, m.created_at, m.author_followers, a.lang, a.complaint
+        FROM case_mentions f JOIN mentions m ON m.id = f.mention_id
+        LEFT JOIN analysis a ON a.mention_id = m.id
+        WHERE f.role = 'customer' AND f.case_id IS NOT NULL""")
+    rows = rows.sort_values(["case_id", "created_at"])
+    expected = {case: (group["lang"].iloc[0], bool(group["complaint"].fillna(False).any()),
+                       group["author_followers"].max())
+                for case, group in rows.groupby("case_id")}
+    measured = queries.case_measures(demo_store)
+    assert (rows["case_id"] == case).sum() == 2, "the second message joined the case"
+    shown = measured.set_index("id").loc[case]
+    assert (shown["lang"], shown["reach"]) == ("en", followers + 500)
+    assert measured["opened_at"].is_monotonic_increasing
+    assert len(measured) == len(expected) > 50
+    for row in measured.itertuples():
+        lang, complaint, reach = expected[row.id]
+        assert (row.lang, row.complaint, row.reach) == (lang, complaint, reach), row.id
+    assert measured["complaint"].nunique() == 2 and measured["lang"].nunique() >= 4
+    middle = measured["opened_at"].iloc[len(measured) // 2]
+    since = queries.case_measures(demo_store, since=middle)
+    until = queries.case_measures(demo_store, until=middle)
+    assert len(since) + len(until) == len(measured) and since["opened_at"].min() == middle
