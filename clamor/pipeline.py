@@ -383,7 +383,7 @@ def rescore(store: Store, config: Config, progress=lambda _: None) -> int:
             break
         after = int(batch["seq"].max())
         results = analyse(batch.drop(columns=["seq"]), config.watchlist.languages, utcnow())
-        done += store.save_rescored(results)
+        done += store.save_rescored(results.assign(seq=batch["seq"].to_numpy()))
         progress(done)
     if done:
         store.rebuild_hourly()

@@ -653,8 +653,9 @@ class Store:
 
     # -- re-scoring after a model change --------------------------------------------------
 
+    # (mentions and analysis joined by number, in order: a batch reads only its row groups)
     _STALE = """
-        FROM analysis a JOIN mentions m ON m.id = a.mention_id
+        FROM analysis a JOIN mentions m ON m.seq = a.seq
         JOIN (SELECT unnest(?) AS lang, unnest(?) AS model) c ON c.lang = a.lang
         WHERE a.sentiment_model IS DISTINCT FROM c.model
     """
@@ -671,20 +672,22 @@ class Store:
         """The next stale mentions by number (id, seq, text, source_lang, is_own)."""
         return self.query_df(
             f"SELECT m.id, m.seq, m.text, m.source_lang, m.is_own {self._STALE} "
-            "AND m.seq > ? ORDER BY m.seq LIMIT ?",
-            [list(current), list(current.values()), after_seq, limit])
+            "AND a.seq > ? AND m.seq > ? ORDER BY m.seq LIMIT ?",
+            [list(current), list(current.values()), after_seq, after_seq, limit])
 
     def save_rescored(self, results: pd.DataFrame) -> int:
         """Replace the sentiment and complaint columns of analysed mentions (results: the
-        analysis table's columns); their language and search words stay."""
+        analysis table's columns and `seq`); their language and search words stay."""
         columns = ("sentiment", "sentiment_label", "sentiment_model", "complaint",
                    "complaint_score", "complaint_cues", "analysed_at", "analysis_version")
         with self.transaction() as con:
-            con.register("rescored", results[["mention_id", *columns]])
+            con.register("rescored", results[["seq", *columns]])
             try:
+                # by number: a batch's rows lie together (by id, every update of 5,000
+                # hashed all 10 M analysis rows: 0.47 s)
                 con.execute(
                     f"UPDATE analysis SET {', '.join(f'{c} = r.{c}' for c in columns)} "
-                    "FROM rescored r WHERE analysis.mention_id = r.mention_id")
+                    "FROM rescored r WHERE analysis.seq = r.seq")
             finally:
                 con.unregister("rescored")
         return len(results)

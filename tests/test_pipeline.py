@@ -258,6 +258,16 @@ def test_a_model_change_re_scores_on_demand(demo_store, config):
     rows = demo_store.query_rows("SELECT DISTINCT sentiment_model FROM analysis "
                                  "WHERE lang IN ('fa', 'el') ORDER BY 1")
     assert rows == [("charlr-el-3",), ("charlr-fa-3",)]
+    # Each mention got its own text's score back (the rows are matched by number).
+    texts = demo_store.query_df(
+        "SELECT m.id, m.text, m.source_lang, m.is_own, a.sentiment, a.complaint_score "
+        "FROM mentions m JOIN analysis a ON a.seq = m.seq WHERE a.lang IN ('fa', 'el') "
+        "ORDER BY m.seq")
+    fresh = pipeline.analyse(texts[["id", "text", "source_lang", "is_own"]],
+                             config.watchlist.languages, dt.datetime.now(dt.timezone.utc))
+    assert fresh["sentiment"].tolist() == texts["sentiment"].tolist()
+    assert fresh["complaint_score"].tolist() == texts["complaint_score"].tolist()
+    assert texts["sentiment"].nunique() > 5
     # The hourly counts follow the new labels.
     labels = demo_store.query_rows("SELECT count(*) FILTER (sentiment_label = 'positive') "
                                    "FROM analysis")[0][0]
