@@ -561,7 +561,7 @@ def cmd_rescore(args) -> int:
         if args.dry_run:
             return 0
         started = time.monotonic()
-        done = pipeline.rescore(store, config)
+        done = pipeline.rescore(store, config, workers=os.cpu_count() or 1)
     finally:
         store.close()
     print(f"re-scored {done:,} mention(s) in {time.monotonic() - started:.1f} s")

@@ -370,21 +370,46 @@ def current_models() -> dict[str, str]:
     return {lang: model for lang, (model, _) in sentiment.SCORERS.items()}
 
 
-def rescore(store: Store, config: Config, progress=lambda _: None) -> int:
+def rescore(store: Store, config: Config, progress=lambda _: None, *, workers: int = 1
+            ) -> int:
     """Score again, with the models this Clamor ships, every analysed mention whose score
     came from another model (after an upgrade or a retraining): sentiment and the complaint
     verdict that reads it; language and search words stay. Then the hourly counts and what
-    each case waits on are brought up to date. Returns how many were re-scored."""
+    each case waits on are brought up to date. Returns how many were re-scored.
+
+    `workers` > 1 scores each batch in that many processes (every mention of a large store
+    after an upgrade: 5,000 took 0.55 s of the 0.8 s a batch costs in one process); if they
+    cannot start or die, the rest is scored here."""
     current = current_models()
+    languages = config.watchlist.languages
+    size = config.analysis.batch_size * max(workers, 1)
+    pool = _pool(workers) if workers > 1 else None
     done, after = 0, 0
-    while True:
-        batch = store.stale_batch(current, after, config.analysis.batch_size)
-        if batch.empty:
-            break
-        after = int(batch["seq"].max())
-        results = analyse(batch.drop(columns=["seq"]), config.watchlist.languages, utcnow())
-        done += store.save_rescored(results.assign(seq=batch["seq"].to_numpy()))
-        progress(done)
+    try:
+        while True:
+            batch = store.stale_batch(current, after, size)
+            if batch.empty:
+                break
+            after = int(batch["seq"].max())
+            frame = batch.drop(columns=["seq"])
+            results = None
+            if pool is not None and len(frame) >= 2 * PARALLEL_MIN:
+                piece = -(-len(frame) // workers)
+                try:
+                    results = pd.concat(list(pool.map(
+                        analyse, [frame.iloc[i:i + piece] for i in range(0, len(frame), piece)],
+                        [languages] * workers, [utcnow()] * workers)), ignore_index=True)
+                except BrokenProcessPool:
+                    log.warning("re-scoring workers failed; scoring in this process")
+                    pool.shutdown()
+                    pool = None
+            if results is None:
+                results = analyse(frame, languages, utcnow())
+            done += store.save_rescored(results.assign(seq=batch["seq"].to_numpy()))
+            progress(done)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     if done:
         store.rebuild_hourly()
         with store.transaction() as con:

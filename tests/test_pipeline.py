@@ -4,6 +4,8 @@ the cursor, never stop other sources; unreadable items are kept aside."""
 import datetime as dt
 import json
 
+import pytest
+
 from clamor import pipeline
 from collectors.base import FetchResult, Mention, NotConfigured, UnreadableItem
 
@@ -244,7 +246,9 @@ def test_analysis_in_worker_processes_gives_the_same_results(tmp_path):
     assert done.stderr.count("analysis workers failed") == 1, done.stderr[-2000:]
 
 
-def test_a_model_change_re_scores_on_demand(demo_store, config):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_model_change_re_scores_on_demand(demo_store, config, monkeypatch, workers):
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN", 5)  # the demo's few go to the workers too
     # As if these Persian and Greek scores came from an older model.
     demo_store.con.execute("UPDATE analysis SET sentiment_model = 'charlr-' || lang || '-1', "
                            "sentiment = 0.99, sentiment_label = 'positive' "
@@ -252,7 +256,7 @@ def test_a_model_change_re_scores_on_demand(demo_store, config):
     stale = demo_store.stale_scores(pipeline.current_models())
     assert set(stale) == {"fa", "el"} and all(n > 10 for n in stale.values())
     hourly = "SELECT sum(mentions) FILTER (sentiment_label = 'positive') FROM hourly_mentions"
-    done = pipeline.rescore(demo_store, config)
+    done = pipeline.rescore(demo_store, config, workers=workers)
     assert done == sum(stale.values())
     assert demo_store.stale_scores(pipeline.current_models()) == {}
     rows = demo_store.query_rows("SELECT DISTINCT sentiment_model FROM analysis "
