@@ -772,6 +772,8 @@ def cmd_alerts(args) -> int:
 
 
 def cmd_backup(args) -> int:
+    import duckdb
+
     from clamor.store import LakeError
 
     _, store = _open(args)
@@ -779,7 +781,7 @@ def cmd_backup(args) -> int:
         written = store.backup(args.output)
     except (FileExistsError, LakeError) as exc:
         raise UserError(str(exc)) from None
-    except OSError as exc:  # a full disk, a folder it may not write to
+    except (OSError, duckdb.Error) as exc:  # a full disk, a folder it may not write to
         raise UserError(f"the backup could not be written: {exc}") from None
     finally:
         store.close()

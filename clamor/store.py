@@ -125,11 +125,6 @@ def _raw_text(raw: str) -> str:
     return raw if is_utf8(raw) else json.dumps(raw, ensure_ascii=True)
 
 
-def _sql_path(path: Path) -> str:
-    """A file path as a SQL string literal's content (ATTACH takes no parameters)."""
-    return str(path.resolve()).replace("'", "''")
-
-
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -337,7 +332,12 @@ class Store:
         target = Path(target)
         if target.exists():
             raise FileExistsError(f"{target} exists already; choose a new file name")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            why = "a file stands where a folder should be" if isinstance(
+                exc, (FileExistsError, NotADirectoryError)) else exc.strerror or str(exc)
+            raise OSError(f"cannot make the folder {target.parent}: {why}") from None
         partial = target.with_name(target.name + ".partial")
         try:
             with self._write_lock:

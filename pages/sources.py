@@ -2,6 +2,7 @@
 fetched and stored, its rate limit and monthly budget, errors in plain words; pause, resume
 and run now."""
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -138,7 +139,7 @@ if not store.lake and st.button("Back up now", key="backup"):
         written = store.backup(target)
     except auth.NotPermitted as exc:
         st.error(ui.sentence(exc))
-    except (OSError, FileExistsError) as exc:
+    except (OSError, duckdb.Error) as exc:  # a full disk; a checkpoint that failed
         st.error(f"The backup could not be written: {exc}")
     else:
         st.success(f"Wrote {written} ({written.stat().st_size / 1e6:.1f} MB).")

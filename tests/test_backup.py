@@ -141,3 +141,11 @@ def test_a_backup_that_fails_leaves_no_file(demo_db, tmp_path, monkeypatch):
     assert list((tmp_path / "backups").iterdir()) == []
     assert store.query_rows("SELECT count(*) FROM mentions")[0][0] > 0, "the store goes on"
     store.close()
+
+
+def test_the_command_says_why_a_backup_could_not_be_written(demo_db, tmp_path, capsys):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the backup's folder should be", encoding="utf-8")
+    assert cli.main(["backup", "-o", str(blocker / "b.duckdb"), "--db", str(demo_db),
+                     "--demo"]) == 2
+    assert "could not be written" in capsys.readouterr().err
