@@ -205,11 +205,12 @@ def collect_once(store: Store, collector: Collector, config: Config) -> RunRepor
                      message)
 
 
-def _analysis_columns(frame: pd.DataFrame, languages: tuple[str, ...], now: dt.datetime
-                      ) -> dict[str, Any]:
+def _analysis_columns(frame: pd.DataFrame, languages: tuple[str, ...], now: dt.datetime,
+                      known: list[str | None] | None = None) -> dict[str, Any]:
     """analyse's columns as lists (`analysed_at` one moment, not a column). Pure."""
     texts = [text[:ANALYSED_CHARS] for text in frame["text"]]
-    detected = language.detect(texts, languages)
+    detected = language.detect(texts, languages) if known is None else \
+        [(code, None) for code in known]
     langs = [code for code, _ in detected]
     scores = sentiment.score(texts, langs)
     # The complaint cues and the words for search read one normal form of the text (the
@@ -239,10 +240,12 @@ def _analysis_columns(frame: pd.DataFrame, languages: tuple[str, ...], now: dt.d
     }
 
 
-def analyse(frame: pd.DataFrame, languages: tuple[str, ...], now: dt.datetime) -> pd.DataFrame:
+def analyse(frame: pd.DataFrame, languages: tuple[str, ...], now: dt.datetime, *,
+            known: list[str | None] | None = None) -> pd.DataFrame:
     """Analysis rows for mentions (columns id, text, source_lang, is_own; with `seq`, also
-    the mentions' words for the search index). Pure."""
-    columns = _analysis_columns(frame, languages, now)
+    the mentions' words for the search index). `known`: their languages, detected before
+    (re-scoring keeps them), not detected again. Pure."""
+    columns = _analysis_columns(frame, languages, now, known)
     columns["sentiment"] = pd.array(columns["sentiment"], dtype="Float64")
     # one moment for the batch, spread by pandas (a list of datetimes converts one by one)
     columns["analysed_at"] = pd.Series(pd.Timestamp(now), index=range(len(frame)),
@@ -397,14 +400,15 @@ def rescore(store: Store, config: Config, progress=lambda _: None, *, workers: i
                 piece = -(-len(frame) // workers)
                 try:
                     results = pd.concat(list(pool.map(
-                        analyse, [frame.iloc[i:i + piece] for i in range(0, len(frame), piece)],
+                        _scored_again,
+                        [frame.iloc[i:i + piece] for i in range(0, len(frame), piece)],
                         [languages] * workers, [utcnow()] * workers)), ignore_index=True)
                 except BrokenProcessPool:
                     log.warning("re-scoring workers failed; scoring in this process")
                     pool.shutdown()
                     pool = None
             if results is None:
-                results = analyse(frame, languages, utcnow())
+                results = _scored_again(frame, languages, utcnow())
             done += store.save_rescored(results.assign(seq=batch["seq"].to_numpy()))
             progress(done)
     finally:
@@ -415,6 +419,15 @@ def rescore(store: Store, config: Config, progress=lambda _: None, *, workers: i
         with store.transaction() as con:
             cases.refresh_waiting(con, None)
     return done
+
+
+def _scored_again(frame: pd.DataFrame, languages: tuple[str, ...], now: dt.datetime
+                  ) -> pd.DataFrame:
+    """analyse for stale mentions (store.stale_batch's columns), in the language stored for
+    each: the models are chosen by it, and the language itself stays, so a mention that
+    would be detected otherwise today is still scored by the model its language names."""
+    return analyse(frame, languages, now,
+                   known=[code if isinstance(code, str) else None for code in frame["lang"]])
 
 
 BACKFILL_BATCH = 20_000

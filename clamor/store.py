@@ -669,9 +669,10 @@ class Store:
 
     def stale_batch(self, current: dict[str, str], after_seq: int, limit: int
                     ) -> pd.DataFrame:
-        """The next stale mentions by number (id, seq, text, source_lang, is_own)."""
+        """The next stale mentions by number (id, seq, text, source_lang, is_own, and
+        their stored language, lang)."""
         return self.query_df(
-            f"SELECT m.id, m.seq, m.text, m.source_lang, m.is_own {self._STALE} "
+            f"SELECT m.id, m.seq, m.text, m.source_lang, m.is_own, a.lang {self._STALE} "
             "AND a.seq > ? AND m.seq > ? ORDER BY m.seq LIMIT ?",
             [list(current), list(current.values()), after_seq, after_seq, limit])
 

@@ -246,6 +246,21 @@ def test_analysis_in_worker_processes_gives_the_same_results(tmp_path):
     assert done.stderr.count("analysis workers failed") == 1, done.stderr[-2000:]
 
 
+def test_re_scoring_keeps_each_mentions_stored_language(demo_store, config):
+    """The model is chosen by the language stored for the mention, which stays: an English
+    post once stored as Greek (an older language model) is scored by the Greek model, so it
+    is not stale again afterwards."""
+    (seq,) = demo_store.query_rows(
+        "SELECT seq FROM analysis WHERE lang = 'en' ORDER BY seq LIMIT 1")[0]
+    demo_store.con.execute("UPDATE analysis SET lang = 'el', sentiment_model = 'old' "
+                           "WHERE seq = ?", [seq])
+    assert pipeline.rescore(demo_store, config) == 1
+    (lang, model), = demo_store.query_rows(
+        "SELECT lang, sentiment_model FROM analysis WHERE seq = ?", [seq])
+    assert (lang, model) == ("el", pipeline.current_models()["el"])
+    assert demo_store.stale_scores(pipeline.current_models()) == {}
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_model_change_re_scores_on_demand(demo_store, config, monkeypatch, workers):
     monkeypatch.setattr(pipeline, "PARALLEL_MIN", 5)  # the demo's few go to the workers too
