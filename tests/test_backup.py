@@ -104,8 +104,10 @@ def test_a_backup_taken_while_others_write_holds_whole_transactions(demo_db, tmp
     for thread in writers:
         thread.start()
     try:
-        while len(written) < 5:
+        deadline = time.monotonic() + 60  # (a writer that failed would never get there)
+        while len(written) < 5 and time.monotonic() < deadline:
             stop.wait(0.01)
+        assert len(written) >= 5, "the writers are writing"
         committed = sum(written)  # before the first copy began
         copies = [store.backup(tmp_path / f"b{i}.duckdb") for i in range(3)]
     finally:
