@@ -18,6 +18,7 @@ import time
 import urllib.request
 import webbrowser
 from pathlib import Path
+from typing import Callable
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 # What `clamor export` lets DuckDB hold while it sorts the history: the whole history of a
@@ -293,16 +294,23 @@ class UserError(Exception):
     pass
 
 
+def _memory_limit(text: str) -> str:
+    """--memory-limit's size, checked: UserError with the reason where it is no size."""
+    from clamor.store import memory_limit
+
+    try:
+        return memory_limit(text)
+    except ValueError as exc:
+        raise UserError(f"--memory-limit: {exc}") from None
+
+
 def _open(args, memory: str | None = None):
     """The config and the store the command's flags name; `memory`: DuckDB's memory limit
     in this process (default DuckDB's own)."""
     from clamor.config import ConfigError, config_path, load_config
-    from clamor.store import LakeError, Store, StoreBusy, memory_limit, store_location
+    from clamor.store import LakeError, Store, StoreBusy, store_location
 
-    try:
-        memory = memory_limit(memory) if memory else None
-    except ValueError as exc:
-        raise UserError(f"--memory-limit: {exc}") from None
+    memory = _memory_limit(memory) if memory else None
     try:
         config = load_config(config_path(args.config, demo=args.demo))
         store = Store(store_location(args.db, demo=args.demo),
@@ -315,13 +323,10 @@ def _open(args, memory: str | None = None):
 def cmd_run(args) -> int:
     from clamor.config import ConfigError, config_path, load_config
     from clamor.lake import LakeError, parse_location
-    from clamor.store import DASHBOARD_MEMORY_LIMIT, memory_limit, store_location
+    from clamor.store import DASHBOARD_MEMORY_LIMIT, store_location
 
-    try:
-        memory = memory_limit(args.memory_limit or os.environ.get("CLAMOR_MEMORY_LIMIT")
-                              or DASHBOARD_MEMORY_LIMIT)
-    except ValueError as exc:
-        raise UserError(f"--memory-limit: {exc}") from None
+    memory = _memory_limit(args.memory_limit or os.environ.get("CLAMOR_MEMORY_LIMIT")
+                           or DASHBOARD_MEMORY_LIMIT)
     cfg_path = config_path(args.config, demo=args.demo)
     try:
         load_config(cfg_path)  # say what is wrong here, before a browser is involved
@@ -444,13 +449,20 @@ def cmd_collect(args) -> int:
     return 0
 
 
-def _progress(text: str) -> None:
-    """A progress report on stderr: rewritten in place on a terminal, a line of its own in a
-    log."""
-    if sys.stderr.isatty():
-        print(f"\r{text}", end="", file=sys.stderr, flush=True)
-    else:
-        print(text, file=sys.stderr, flush=True)
+def _progress_line(every: float = 5.0) -> Callable[..., None]:
+    """report(text, last=False): progress on stderr, rewritten in place on a terminal at
+    each report; in a log, a line of its own for the first report, then at most one every
+    `every` seconds, and the last."""
+    shown = [0.0]
+
+    def report(text: str, last: bool = False) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{text}", end="", file=sys.stderr, flush=True)
+        elif last or time.monotonic() - shown[0] > every:
+            shown[0] = time.monotonic()
+            print(text, file=sys.stderr, flush=True)
+
+    return report
 
 
 def cmd_import(args) -> int:
@@ -462,12 +474,10 @@ def cmd_import(args) -> int:
         raise UserError(f"{args.file}: no such file")
     config, store = _open(args)
     reader, map_item, version = sources.archive_format(args.source)
-    last = [time.monotonic()]
+    report = _progress_line()
 
     def progress(lines: int) -> None:
-        if sys.stderr.isatty() or time.monotonic() - last[0] > 5:
-            last[0] = time.monotonic()
-            _progress(f"{lines:,} lines stored; analysis follows")
+        report(f"{lines:,} lines stored; analysis follows")
 
     try:
         report = pipeline.import_archive(store, args.file, config, source=args.source,
@@ -525,12 +535,10 @@ def cmd_export(args) -> int:
 
     filtered = any(getattr(args, flag) not in (None, "", [], False) for flag in _FILTER_FLAGS)
     _, store = _open(args, args.memory_limit)
-    last = [0.0]
+    report = _progress_line()
 
     def progress(done: int, total: int) -> None:
-        if sys.stderr.isatty() or time.monotonic() - last[0] > 5 or done == total:
-            last[0] = time.monotonic()
-            _progress(f"{done:,} of {total:,} mentions written")
+        report(f"{done:,} of {total:,} mentions written", last=done == total)
 
     if not filtered:
         count = exports.export(store, args.format, args.output, progress)
