@@ -80,3 +80,48 @@ def test_the_pipeline_keeps_competitor_mentions_with_their_kind(config):
     assert [(m.matched_terms, m.matched_kinds) for m in kept] == \
         [(("Nordhavn Air",), ("competitor",))]
     assert own == [False] and unmatched == 1
+
+
+# -- the watchlist's index finds what testing every phrase finds ----------------------------
+
+def _every_phrase(text, terms, exclusions):
+    """The definition Watchlist.match keeps, phrase by phrase, without its index."""
+    from collectors.matching import contains, normalise
+
+    norm = normalise(text)
+    if any(contains(norm, phrase) for phrase in exclusions):
+        return (), ()
+    found = [t for t in terms if any(contains(norm, s) for s in t.spellings)
+             and not any(contains(norm, x) for x in t.exclude)]
+    return tuple(t.term for t in found), tuple(dict.fromkeys(t.kind for t in found))
+
+
+def test_the_watchlist_finds_what_every_phrase_finds(config):
+    """Over the demo's five streams and posts that name several terms, exclusions of a term
+    and of the whole post, and a phrase's words apart or out of order."""
+    import json
+    from pathlib import Path
+
+    from collectors.matching import Watchlist
+
+    from clamor import pipeline
+
+    terms = pipeline.listening_terms(config) + (
+        Term(term="Mina Rostami", kind="staff", aliases=("مینا رستمی",),
+             exclude=("Mina Rostami Art",)),)
+    exclusions = config.watchlist.exclusions
+    texts = [json.loads(line)["text"]
+             for path in sorted(Path("clamor/demo").glob("stream_*.jsonl"))
+             for line in path.read_text("utf-8").splitlines() if line.strip()]
+    texts += ["Mina Rostami at Aerolume", "Mina Rostami Art show, Aerolume Group",
+              "rostami mina aerolume", "mina, rostami", "مینا رستمی در ایرولوم",
+              *(f"{e} by Aerolume" for e in exclusions), "@AerolumeHelp SkyPoints missing",
+              "Skyvane vs Aerolume vs Nordhavn Air", ""]
+    watchlist = Watchlist(terms, exclusions)
+    found = [(match.terms, match.kinds) for match in map(watchlist.match, texts)]
+    assert found == [_every_phrase(text, terms, exclusions) for text in texts]
+    assert sum(bool(terms) for terms, _ in found) > len(texts) // 2  # most name a term
+    assert any(len(terms) > 1 for terms, _ in found)
+    assert ((), ()) in found[-len(exclusions) - 3:]  # a whole post excluded
+    art_show = found[texts.index("Mina Rostami Art show, Aerolume Group")][0]
+    assert "Aerolume Group" in art_show and "Mina Rostami" not in art_show  # the term's exclusion
