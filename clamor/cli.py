@@ -21,10 +21,18 @@ from pathlib import Path
 from typing import Callable
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
-# What `clamor export` lets DuckDB hold while it sorts the history: the whole history of a
-# 10 M store as Parquet took 24 s and 7 GB with DuckDB's default (80 % of the machine), 25 s
-# and 2.3 GB at 2GB, 39 s and 0.9 GB at 512MB (spilling beside the store).
-EXPORT_MEMORY_LIMIT = "2GB"
+# What a command over the whole history (`clamor export`, `clamor report`) lets DuckDB hold
+# while it sorts and groups, spilling beside the store beyond it; DuckDB's default is 80 %
+# of the machine. On a 10 M store: the whole history as Parquet took 24 s and 7 GB with the
+# default, 25 s and 2.3 GB at 2GB, 39 s and 0.9 GB at 512MB; `report response-times` 21 s
+# and 5.3 GB with the default, 24 s and 2.5 GB at 2GB.
+COMMAND_MEMORY_LIMIT = "2GB"
+
+
+def _memory_flag(parser: argparse.ArgumentParser, work: str) -> None:
+    parser.add_argument("--memory-limit", metavar="SIZE", default=COMMAND_MEMORY_LIMIT,
+                        help=f"how much memory DuckDB may use to {work}, beyond which it "
+                             f"spills to disk (default {COMMAND_MEMORY_LIMIT})")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -96,9 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl",
                      help="jsonl (canonical, re-importable), csv or parquet")
     exp.add_argument("-o", "--output", required=True, help="the file to write")
-    exp.add_argument("--memory-limit", metavar="SIZE", default=EXPORT_MEMORY_LIMIT,
-                     help="how much memory DuckDB may use to sort the mentions, beyond which "
-                          f"it spills to disk (default {EXPORT_MEMORY_LIMIT})")
+    _memory_flag(exp, "sort the mentions")
     flt = exp.add_argument_group("filters (as on the Explore page)")
     flt.add_argument("--since", help="from this date or time (UTC unless it says), e.g. "
                                      "2026-01-01 or 2026-01-01T09:00+03:30")
@@ -200,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     std.add_argument("--days", type=float, default=28,
                      help="cases opened in the last N days (default 28)")
     std.add_argument("--json", action="store_true", help="print one JSON object")
+    _memory_flag(std, "measure the cases")
     rt = kinds.add_parser("response-times",
                           help="first-response times of support accounts, from the posts",
                           description="Wall-clock minutes from a customer's first message in "
@@ -211,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="an account whose replies count (repeatable); default: the "
                          "config's [accounts]")
     rt.add_argument("--json", action="store_true", help="print one JSON object")
+    _memory_flag(rt, "follow the conversations")
 
     alerts = sub.add_parser("alerts", help="run spike, backlog and staff detection over the "
                                            "stored history and list the alerts",
@@ -690,7 +698,7 @@ def cmd_report(args) -> int:
     from clamor import pipeline, queries, standards
     from clamor.store import utcnow
 
-    config, store = _open(args)
+    config, store = _open(args, args.memory_limit)
     pipeline.analyse_pending(store, config)  # a freshly imported archive gets filed first
     if args.report == "response-times":
         accounts = args.own_account or [*config.accounts.x, *config.accounts.reddit,
