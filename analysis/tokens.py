@@ -93,31 +93,40 @@ def words(text: str, norm: str | None = None) -> list[str]:
     `norm` is normal_form(text[:INDEXED_CHARS]) if the caller has it already."""
     if norm is None:
         norm = normal_form(text[:INDEXED_CHARS])
-    kept = [token for token in _tokens(norm)
-            if 1 < len(token) <= MAX_WORD or (len(token) == 1 and _THAI.match(token))]
-    return list(dict.fromkeys(kept))[:MAX_WORDS]
+    return list(dict.fromkeys(filter(indexed, _tokens(norm))))[:MAX_WORDS]
+
+
+def indexed(word: str) -> bool:
+    """Whether the search index holds a word (normalised): two letters up to MAX_WORD, or
+    a single Thai letter (ก, น: Thai words of one letter). A search finds a word it does
+    not hold ("a", "I", a 50-letter hash) in the text itself."""
+    return 1 < len(word) <= MAX_WORD or (len(word) == 1 and _THAI.match(word) is not None)
 
 
 @dataclass(frozen=True)
 class Search:
     """A parsed search box: every `words` entry must appear (a word, or a prefix when it
     ended in *), every phrase must appear as written (its words, in order), and no
-    `excluded` word may appear."""
+    `excluded` word nor `excluded_phrases` phrase may appear. Words and excluded words are
+    ones the index holds; one it does not ("a") is a phrase of one word, found in the text."""
 
     words: tuple[str, ...] = ()
     prefixes: tuple[str, ...] = ()
     phrases: tuple[tuple[str, ...], ...] = ()
     excluded: tuple[str, ...] = ()
+    excluded_phrases: tuple[tuple[str, ...], ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.words or self.prefixes or self.phrases or self.excluded)
+        return bool(self.words or self.prefixes or self.phrases or self.excluded
+                    or self.excluded_phrases)
 
     @property
     def required(self) -> tuple[str, ...]:
-        """Every whole word a match must contain (the plain words and the phrases' words)."""
+        """Every word a match must contain that the index holds (the plain words and the
+        phrases' words): what a search looks up before testing the phrases on the text."""
         seen = dict.fromkeys(self.words)
         for phrase in self.phrases:
-            seen.update(dict.fromkeys(phrase))
+            seen.update(dict.fromkeys(filter(indexed, phrase)))
         return tuple(seen)
 
 
@@ -125,38 +134,46 @@ _QUERY_PART = re.compile(r'(-?)"([^"]*)"|(-?)(\S+)')
 
 
 def parse(query: str) -> Search:
-    """What a search box asks for: `refund "lost bag" -delay #aerolume deliver*`."""
+    """What a search box asks for: `refund "lost bag" -delay -"lost luggage" #aerolume
+    deliver*`."""
     plain: list[str] = []
     prefixes: list[str] = []
     phrases: list[tuple[str, ...]] = []
     excluded: list[str] = []
+    excluded_phrases: list[tuple[str, ...]] = []
+
+    def add(parts: tuple[str, ...], words: list[str], phrases_: list[tuple[str, ...]]) -> None:
+        # one word the index holds is looked up; more words, or one it does not hold ("a"),
+        # are a phrase found in the text
+        if len(parts) == 1 and indexed(parts[0]):
+            words.append(parts[0])
+        elif parts:
+            phrases_.append(parts)
+
     for quoted_not, quoted, word_not, word in _QUERY_PART.findall(query or ""):
         if quoted:
             parts = tuple(_tokens(normalise(quoted), expand=False))
             if quoted_not:
-                excluded.extend(parts)
-            elif len(parts) == 1:
-                plain.extend(parts)
-            elif parts:
-                phrases.append(parts)
+                add(parts, excluded, excluded_phrases)
+            else:
+                add(parts, plain, phrases)
             continue
         if not word:
             continue
         prefix = word.endswith("*") and len(word.rstrip("*")) >= 2
-        parts = _tokens(normalise(word.rstrip("*")), expand=False)
+        parts = tuple(_tokens(normalise(word.rstrip("*")), expand=False))
         if word_not:
-            excluded.extend(parts)
+            # -al-213 leaves out al-213, not every post with "al" or "213"
+            add(parts, excluded, excluded_phrases)
         elif prefix and len(parts) == 1:
             prefixes.extend(parts)
-        elif len(parts) > 1:
+        else:
             # al-213, or a Thai word the dictionary cuts in pieces (แอโรลูม): its words,
             # together and in order
-            phrases.append(tuple(parts))
-        else:
-            plain.extend(parts)
+            add(parts, plain, phrases)
     dedupe = lambda items: tuple(dict.fromkeys(items))  # noqa: E731
-    return Search(dedupe(plain), dedupe(prefixes), tuple(dict.fromkeys(phrases)),
-                  dedupe(excluded))
+    return Search(dedupe(plain), dedupe(prefixes), dedupe(phrases), dedupe(excluded),
+                  dedupe(excluded_phrases))
 
 
 @lru_cache(maxsize=1)

@@ -570,6 +570,35 @@ def test_a_search_counts_and_charts_exactly_its_mentions(demo_store, monkeypatch
         assert not rows.empty, "the demo holds mentions to find"
 
 
+def _holds(text: str, phrase: str) -> bool:
+    """Whether a text holds an (ASCII) phrase: its words in order, apart by anything but
+    letters and digits, and not inside a longer word."""
+    words = r"[\W_]+".join(map(re.escape, phrase.split()))
+    return re.search(rf"(?<![^\W_]){words}(?![^\W_])", text.lower()) is not None
+
+
+@pytest.mark.parametrize("text, wanted", [
+    ('"a refund"', lambda t: _holds(t, "a refund")),
+    ("a", lambda t: _holds(t, "a")),
+    ('flight -a', lambda t: "flight" in tokens.words(t) and not _holds(t, "a")),
+    ('aerolume -"the app"', lambda t: "aerolume" in tokens.words(t) and not _holds(t, "the app")),
+    ('"I paid"', lambda t: _holds(t, "i paid")),
+])
+def test_a_search_finds_words_the_index_does_not_hold(demo_store, text, wanted):
+    """"a", "I": words the index leaves out are found in the text (they used to find
+    nothing, so `"a refund"` found no mention), and a phrase left out leaves out the
+    mentions holding it, not every mention holding one of its words."""
+    frame = customer_texts(demo_store)
+    expected = set(frame.loc[[wanted(t) for t in frame["text"]], "id"])
+    assert 0 < len(expected) < len(frame)
+    flt = Filter(text=text)
+    assert explorer.count(demo_store, flt) == len(expected)
+    assert set(explorer.mentions(demo_store, flt, limit=len(frame))["id"]) == expected
+    authors = explorer.top_authors(demo_store, flt, limit=len(frame))
+    assert authors["mentions"].sum() == len(frame.loc[frame["id"].isin(expected)].merge(
+        demo_store.query_df("SELECT id FROM mentions WHERE author IS NOT NULL"), on="id"))
+
+
 @pytest.mark.parametrize("tz", [TEHRAN, "Asia/Kathmandu", "America/St_Johns"])
 def test_counting_by_quarter_hours_gives_what_counting_each_mention_does(demo_store, config,
                                                                          monkeypatch, tz):

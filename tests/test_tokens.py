@@ -42,6 +42,23 @@ def test_the_search_box():
     assert tokens.parse("แอโรลูม").phrases == (("แอ", "โร", "ลูม"),)
 
 
+def test_words_the_index_does_not_hold_are_looked_for_in_the_text():
+    """"a" and "I" are not in the search index (nor a word of over MAX_WORD letters): a
+    phrase holding one looks up only its other words, and such a word alone is a phrase of
+    one word, found in the text, so `"a refund"` and `a` find what they say."""
+    search = tokens.parse('"a refund" I -a -"lost bag" -AL-213 "ก"')
+    assert search.phrases == (("a", "refund"), ("i",))
+    assert search.required == ("ก", "refund")
+    assert search.words == ("ก",)  # a Thai word of one letter is held
+    assert search.excluded == ()
+    assert search.excluded_phrases == (("a",), ("lost", "bag"), ("al", "213"))
+    long = "x" * (tokens.MAX_WORD + 1)
+    assert tokens.parse(long).phrases == ((long,),) and not tokens.parse(long).required
+    assert all(tokens.indexed(w) for w in tokens.words(f"a I {long} refund ก"))
+    assert tokens.words(f"a I {long} refund ก") == ["refund", "ก"]
+    assert tokens.parse("-a")  # a search, though it looks nothing up
+
+
 @pytest.mark.parametrize("text, phrase, found", [
     ("My LOST   bag!", "lost bag", True),
     ("lostbag and more", "lost bag", False),
