@@ -705,6 +705,11 @@ def share_of_voice(store: Store, flt: Filter, grain: str = "day",
     term when each company has one term, else per set of terms a mention names (a mention
     naming two of a company's terms is one row of those counts, counted once)."""
     grain, tz = _grain(grain), time_zone(tz)
+    if companies is None and flt.terms:
+        # each of the filter's terms a company of its own, so that every way of counting
+        # counts those names alone (counted mention by mention, every name of a mention
+        # naming one of them used to count)
+        companies = [Company(term, False, (term,)) for term in flt.terms]
     term_company: dict[str, str] | None = None
     ours: dict[str, bool] = {}
     if companies is not None:
@@ -743,8 +748,8 @@ def share_of_voice(store: Store, flt: Filter, grain: str = "day",
                     [wanted, [term_company[t] for t in wanted], wanted])
 
         on_the_hour = _hourly_answers(store, flt, tz, by_term=True)
-        # (in quarters, a terms filter only with companies: without them every name of a
-        # matching mention counts, which the per-set counts cannot narrow to the filter's)
+        # (in quarters, a terms filter only with companies, which narrow the names counted
+        # to the filter's: there are always some where the filter has terms)
         if on_the_hour or _quarters_answer(store, flt, tz, by_term=term_company is not None):
             # (the filter's terms narrow `wanted`, so the term condition is left out here)
             where, params = _hourly_conditions(flt, by_term=False, quarters=not on_the_hour)

@@ -220,6 +220,25 @@ def test_one_term_per_company_reads_the_hourly_counts(demo_store, config, monkey
     assert {"Aerolume", "SkyPoints", "Skyvane"} <= set(per_term["company"])
 
 
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Tehran"])
+def test_without_companies_a_terms_filter_narrows_the_names_counted_on_every_path(
+        demo_store, tz):
+    """Each term its own company, and the filter's terms the only ones counted, whether the
+    hourly counts answer or each mention is read (a mention naming Skyvane and Aerolume
+    counts for Skyvane alone under a Skyvane filter, both ways)."""
+    terms = ("Skyvane", "SkyPoints")
+    counted = explorer.share_of_voice(demo_store, Filter(terms=terms), "day", tz=tz)
+    read = explorer.share_of_voice(demo_store, Filter(terms=terms,
+                                                      case_states=explorer.CASE_STATES),
+                                   "day", tz=tz)
+    assert set(counted["company"]) == set(terms)
+    pd.testing.assert_frame_equal(counted, read)
+    both = demo_store.query_rows(
+        "SELECT count(*) FROM mentions WHERE NOT is_own AND list_contains(matched_terms, "
+        "'Skyvane') AND len(matched_terms) > 1")[0][0]
+    assert both > 0  # the demo has mentions naming Skyvane and more, which both ways skip
+
+
 def test_companies_of_several_terms_read_the_hourly_term_sets(demo_store, config,
                                                              monkeypatch):
     companies = explorer.companies(config)  # ours has a dozen terms
