@@ -325,44 +325,69 @@ def _analyse_to_save(frame: pd.DataFrame, languages: tuple[str, ...], now: dt.da
 def _analyse_in_pool(store: Store, languages: tuple[str, ...], size: int, workers: int,
                      pool: ProcessPoolExecutor, own_pool: bool
                      ) -> tuple[int, ProcessPoolExecutor | None]:
-    """analyse_pending's work on the worker processes, up to two batches at a time (one
-    analysed while the one before it is saved). Returns how many were saved, and the pool,
-    or None where it broke (a worker could not start or died: memory, an embedding host's
-    odd __main__), in which case what is left is the caller's to analyse in process."""
-    total = 0
-    after = 0  # the highest mention number sent out
+    """analyse_pending's work on the worker processes (see _in_pool). Returns how many were
+    saved, and the pool, or None where it broke (a worker could not start or died: memory,
+    an embedding host's odd __main__), in which case what is left is the caller's to
+    analyse in process."""
+    def save(batch: pd.DataFrame, results: list) -> int:
+        return store.save_analysis(pa.concat_tables([rows for rows, _ in results]),
+                                   words=pa.concat_tables([words for _, words in results]))
+
+    total, _, working = _in_pool(
+        pool, workers, lambda after: store.pending_analysis(size, after=after),
+        _analyse_to_save, (languages,), save,
+        lambda batch: store.save_analysis(analyse(batch, languages, utcnow())))
+    if working is None:
+        log.warning("analysis workers failed; analysing in this process")
+        if own_pool:
+            pool.shutdown()
+    return total, working
+
+
+def _in_pool(pool: ProcessPoolExecutor, workers: int,
+             read: Callable[[int], pd.DataFrame], work: Callable, args: tuple,
+             save: Callable[[pd.DataFrame, list], int], alone: Callable[[pd.DataFrame], int]
+             ) -> tuple[int, int, ProcessPoolExecutor | None]:
+    """Batches of mentions worked on by the pool, up to two at a time: one worked on while
+    the one before it is saved, by this process, the store's only writer.
+
+    read(after) is the next batch (with `seq`) numbered above `after`; each goes out in
+    consecutive pieces, two per worker, as work(piece, *args, now), and save(batch, the
+    pieces' results in order) saves it whole, batches in order. A batch of fewer than
+    2 * PARALLEL_MIN is not sent out: it is left to the caller. Returns how many were saved,
+    the highest mention number saved, and the pool, or None where it broke: the batches
+    out then are done here by alone(batch), in order."""
+    total = after = saved_to = 0  # after: the highest mention number sent out
     in_flight: deque[tuple[pd.DataFrame, list]] = deque()
     while True:
-        batch = store.pending_analysis(size, after=after)
+        batch = read(after)
         if len(batch) >= 2 * PARALLEL_MIN:
             after = int(batch["seq"].max())
             piece = -(-len(batch) // (2 * workers))
             try:
                 in_flight.append((batch, [
-                    pool.submit(_analyse_to_save, batch.iloc[i:i + piece], languages, utcnow())
+                    pool.submit(work, batch.iloc[i:i + piece], *args, utcnow())
                     for i in range(0, len(batch), piece)]))
             except BrokenProcessPool:
                 break
             if len(in_flight) < 2:
                 continue
         if not in_flight:  # nothing left, or too few to be worth sending out
-            return total, pool
-        _, futures = in_flight[0]
+            return total, saved_to, pool
+        done, futures = in_flight[0]
         try:
             results = [future.result() for future in futures]
         except BrokenProcessPool:
             break
         in_flight.popleft()
-        total += store.save_analysis(pa.concat_tables([rows for rows, _ in results]),
-                                     words=pa.concat_tables([words for _, words in results]))
+        total += save(done, results)
+        saved_to = int(done["seq"].max())
         if len(batch) < 2 * PARALLEL_MIN and not in_flight:
-            return total, pool
-    log.warning("analysis workers failed; analysing in this process")
-    for batch, _ in in_flight:  # in order: the caller goes on from the last one saved
-        total += store.save_analysis(analyse(batch, languages, utcnow()))
-    if own_pool:
-        pool.shutdown()
-    return total, None
+            return total, saved_to, pool
+    for done, _ in in_flight:  # in order: the caller goes on from the last one saved
+        total += alone(done)
+        saved_to = int(done["seq"].max())
+    return total, saved_to, None
 
 
 FILING_IDLE_SECONDS = 60
@@ -380,40 +405,43 @@ def rescore(store: Store, config: Config, progress=lambda _: None, *, workers: i
     verdict that reads it; language and search words stay. Then the hourly counts and what
     each case waits on are brought up to date. Returns how many were re-scored.
 
-    `workers` > 1 scores each batch in that many processes (every mention of a large store
-    after an upgrade: 5,000 took 0.55 s of the 0.8 s a batch costs in one process); if they
-    cannot start or die, the rest is scored here."""
+    `workers` > 1 scores the batches in that many processes, one batch saved while the next
+    is scored, as the analysis pass does (every mention of a large store after an upgrade:
+    5,000 took 0.55 s of the 0.8 s a batch costs in one process); if they cannot start or
+    die, the rest is scored here."""
     current = current_models()
     languages = config.watchlist.languages
     size = config.analysis.batch_size * max(workers, 1)
-    pool = _pool(workers) if workers > 1 else None
-    done, after = 0, 0
-    try:
-        while True:
-            batch = store.stale_batch(current, after, size)
-            if batch.empty:
-                break
-            after = int(batch["seq"].max())
-            frame = batch.drop(columns=["seq"])
-            results = None
-            if pool is not None and len(frame) >= 2 * PARALLEL_MIN:
-                piece = -(-len(frame) // workers)
-                try:
-                    results = pd.concat(list(pool.map(
-                        _scored_again,
-                        [frame.iloc[i:i + piece] for i in range(0, len(frame), piece)],
-                        [languages] * workers, [utcnow()] * workers)), ignore_index=True)
-                except BrokenProcessPool:
-                    log.warning("re-scoring workers failed; scoring in this process")
-                    pool.shutdown()
-                    pool = None
-            if results is None:
-                results = _scored_again(frame, languages, utcnow())
-            done += store.save_rescored(results.assign(seq=batch["seq"].to_numpy()))
-            progress(done)
-    finally:
-        if pool is not None:
+
+    done = after = 0
+
+    def save(batch: pd.DataFrame, results: list[pd.DataFrame]) -> int:
+        nonlocal done
+        saved = store.save_rescored(pd.concat(results, ignore_index=True)
+                                    .assign(seq=batch["seq"].to_numpy()))
+        done += saved
+        progress(done)
+        return saved
+
+    def alone(batch: pd.DataFrame) -> int:
+        return save(batch, [_scored_again(batch, languages, utcnow())])
+
+    if workers > 1:
+        pool = _pool(workers)
+        try:
+            _, after, working = _in_pool(
+                pool, workers, lambda after: store.stale_batch(current, after, size),
+                _scored_again, (languages,), save, alone)
+            if working is None:
+                log.warning("re-scoring workers failed; scoring in this process")
+        finally:
             pool.shutdown()
+    while True:  # in this process (one worker, what was too few to send out, or the rest)
+        batch = store.stale_batch(current, after, size)
+        if batch.empty:
+            break
+        after = int(batch["seq"].max())
+        alone(batch)
     if done:
         store.rebuild_hourly()
         with store.transaction() as con:
@@ -425,8 +453,9 @@ def _scored_again(frame: pd.DataFrame, languages: tuple[str, ...], now: dt.datet
                   ) -> pd.DataFrame:
     """analyse for stale mentions (store.stale_batch's columns), in the language stored for
     each: the models are chosen by it, and the language itself stays, so a mention that
-    would be detected otherwise today is still scored by the model its language names."""
-    return analyse(frame, languages, now,
+    would be detected otherwise today is still scored by the model its language names.
+    (Without the words for search, which stay: `seq` is left out.)"""
+    return analyse(frame.drop(columns=["seq"], errors="ignore"), languages, now,
                    known=[code if isinstance(code, str) else None for code in frame["lang"]])
 
 
