@@ -203,7 +203,8 @@ def view_trends() -> None:
         return
     data, back, order = charts.labelled(data, grain, tz)
     st.subheader(f"Mentions per {grain}, by sentiment", anchor=False)
-    st.caption("Click a bar to see the mentions behind it.")
+    st.caption("Click a bar, or a point of the complaints below, to see the mentions "
+               "behind it.")
     pick = alt.selection_point(name="pick", fields=["label", "sentiment_label"])
     chart = alt.Chart(data).mark_bar().encode(
         x=charts.bucket_axis(grain, order, tz),
@@ -216,16 +217,27 @@ def view_trends() -> None:
     event = st.altair_chart(chart, width="stretch", on_select="rerun", key="x-trend")
     st.subheader(f"Complaints per {grain}", anchor=False)
     complaints = data.groupby("label", as_index=False)["complaints"].sum()
-    st.altair_chart(alt.Chart(complaints).mark_line(color="#c62828", point=True).encode(
+    pick_complaints = alt.selection_point(name="pick", fields=["label"])
+    line = alt.Chart(complaints).encode(
         x=charts.bucket_axis(grain, order, tz),
         y=alt.Y("complaints:Q", title="Complaints"),
-        tooltip=[alt.Tooltip("label:O", title=grain), "complaints:Q"]), width="stretch")
+        tooltip=[alt.Tooltip("label:O", title=grain), "complaints:Q"])
+    # (the points are what a click picks: a line's click picks its nearest point)
+    complaint_event = st.altair_chart(
+        line.mark_line(color="#c62828")
+        + line.mark_point(color="#c62828", filled=True, size=60).add_params(pick_complaints),
+        width="stretch", on_select="rerun", key="x-complaints")
     charts.table_toggle(data.drop(columns=["label"]), "x-trend")
     mark = charts.picked(event, "pick")
     if mark and mark.get("label") in back:
         behind_mark(explorer.behind(flt, grain=grain, bucket=back[mark["label"]],
                                     sentiment=mark.get("sentiment_label"), tz=tz),
                     f"{mark['label']} ({mark.get('sentiment_label', 'all')})", "x-trend")
+    mark = charts.picked(complaint_event, "pick")
+    if mark and mark.get("label") in back:
+        behind_mark(explorer.behind(flt, grain=grain, bucket=back[mark["label"]],
+                                    complaint=True, tz=tz),
+                    f"{mark['label']} (complaints)", "x-complaints")
 
 
 def view_share() -> None:

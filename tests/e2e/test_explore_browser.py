@@ -34,14 +34,27 @@ def test_analyst_searches_charts_and_clicks_through(demo_app, page):
     page.get_by_text("Trends", exact=True).first.click()
     chart = page.locator("[data-testid='stVegaLiteChart']").first
     expect(chart).to_be_visible(timeout=30_000)
+
+    # the busiest point of the complaints line: its complaints, as many as it charts
+    points = page.locator("[data-testid='stVegaLiteChart']").nth(1) \
+        .locator("[aria-roledescription='point']")
+    expect(points.first).to_be_visible(timeout=30_000)
+    charted = [int(re.search(r"complaints: ([\d,]+)", label).group(1).replace(",", ""))
+               for label in points.evaluate_all("els => els.map(e => e.ariaLabel)")]
+    points.nth(charted.index(max(charted))).click()
+    charted = max(charted)
+    complaints = page.get_by_text(re.compile(r"^Mentions behind .+ \(complaints\): "))
+    expect(complaints).to_be_visible(timeout=30_000)
+    assert complaints.inner_text().endswith(f": {charted:,}") and charted > 0
+
     bars = chart.locator("[aria-roledescription='bar']")  # Vega draws SVG marks
     expect(bars.first).to_be_visible(timeout=30_000)
     bars.last.click()
-    behind = page.get_by_text(re.compile(r"^Mentions behind "))
+    behind = page.get_by_text(re.compile(r"^Mentions behind (?!.+\(complaints\))"))
     expect(behind).to_be_visible(timeout=30_000)
     shown = int(re.search(r": ([\d,]+)$", behind.inner_text()).group(1).replace(",", ""))
     assert 0 < shown <= persian
-    page.get_by_role("button", name="Explore just these").click()
+    page.get_by_role("button", name="Explore just these").first.click()  # the bar's
     expect(page.locator("[data-testid='stMetricValue']").first).to_have_text(
         f"{shown:,}", timeout=30_000)
 
