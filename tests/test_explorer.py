@@ -555,7 +555,9 @@ def test_term_counts_from_the_hourly_counts_and_from_the_mentions_agree(demo_sto
     Filter(), Filter(days=7), Filter(languages=("fa",), complaint=False), Filter(complaint=True),
     Filter(text="refund"), Filter(text='"a refund"'), Filter(text="refund -\"the app\""),
     Filter(kinds=("competitor",)), Filter(case_states=("resolved", "none")),
-    Filter(text="پرواز", sentiments=("negative",)), Filter(include_own=True, text="sorry")])
+    Filter(text="پرواز", sentiments=("negative",)), Filter(include_own=True, text="sorry"),
+    Filter(since=dt.datetime(2026, 11, 20, tzinfo=zoneinfo.ZoneInfo("Asia/Tehran")),
+           until=dt.datetime(2026, 11, 27, tzinfo=zoneinfo.ZoneInfo("Asia/Tehran")))])
 def test_the_page_counts_matches_and_their_complaints_in_one_pass(demo_store, flt):
     """The Explore page's two figures from one query are the two counts they replaced
     (none of the non-complaints are complaints)."""
