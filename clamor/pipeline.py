@@ -374,19 +374,19 @@ def _in_pool(pool: ProcessPoolExecutor, workers: int,
                 continue
         if not in_flight:  # nothing left, or too few to be worth sending out
             return total, saved_to, pool
-        done, futures = in_flight[0]
+        sent, futures = in_flight[0]
         try:
             results = [future.result() for future in futures]
         except BrokenProcessPool:
             break
         in_flight.popleft()
-        total += save(done, results)
-        saved_to = int(done["seq"].max())
+        total += save(sent, results)
+        saved_to = int(sent["seq"].max())
         if len(batch) < 2 * PARALLEL_MIN and not in_flight:
             return total, saved_to, pool
-    for done, _ in in_flight:  # in order: the caller goes on from the last one saved
-        total += alone(done)
-        saved_to = int(done["seq"].max())
+    for sent, _ in in_flight:  # in order: the caller goes on from the last one saved
+        total += alone(sent)
+        saved_to = int(sent["seq"].max())
     return total, saved_to, None
 
 
