@@ -354,6 +354,33 @@ class Store:
     def query_rows(self, sql: str, params: Sequence[Any] | dict | None = None) -> list[tuple]:
         return self.con.execute(sql, params or []).fetchall()
 
+    def query_arrow(self, sql: str, params: Sequence[Any] | dict | None = None,
+                    **tables: pa.Table) -> pa.Table:
+        """A query's rows as an Arrow table; `tables` (name=Arrow table) are read by name
+        in it."""
+        con = self.con
+        for name, table in tables.items():
+            con.register(name, table)
+        try:
+            return con.execute(sql, params or []).fetch_arrow_table()
+        finally:
+            for name in tables:
+                con.unregister(name)
+
+    @contextmanager
+    def stream(self, sql: str, params: Sequence[Any] | dict | None, size: int
+               ) -> Iterator[pa.RecordBatchReader]:
+        """A query's rows as Arrow batches of `size`, read as they are taken (DuckDB sorts
+        what does not fit in its memory limit on disk), on a cursor of their own, so this
+        thread's other queries may run meanwhile."""
+        cursor = self._root.cursor()
+        try:
+            if self.lake:  # a cursor starts on the in-memory database, not the lake
+                cursor.execute(f"USE {lake.LAKE}")
+            yield cursor.execute(sql, params or []).fetch_record_batch(size)
+        finally:
+            cursor.close()
+
     # -- schema --------------------------------------------------------------------------
 
     def migrate(self) -> int:

@@ -404,8 +404,16 @@ with st.expander(f"Export these {total:,} mentions"):
             bar.progress(min(1.0, done / of) if of else 1.0,
                          text=f"{done:,} of {of:,} mentions written")
 
-        written = explorer.export(store, flt, fmt, out, progress)
-        st.session_state["x_file"] = (str(out), fmt, written)
+        try:
+            written = explorer.export(store, flt, fmt, out, progress)
+        except duckdb.OutOfMemoryException:
+            shutil.rmtree(out.parent, ignore_errors=True)
+            bar.empty()
+            st.warning("This file needs more memory than the dashboard lets its database "
+                       "use. Narrow the filters, or have it written on the server by "
+                       "`clamor export` (the same filters), which may use more.")
+        else:
+            st.session_state["x_file"] = (str(out), fmt, written)
     if st.session_state.get("x_file"):
         path, fmt_done, written = st.session_state["x_file"]
         if Path(path).exists():

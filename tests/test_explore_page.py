@@ -193,6 +193,26 @@ def test_a_view_that_runs_out_of_memory_says_so_and_the_page_goes_on(app_env, mo
     assert not at.warning and not at.error
 
 
+def test_an_export_that_runs_out_of_memory_says_so_and_leaves_no_file(app_env, monkeypatch):
+    """The same real failure (one list of 100 M numbers under 128MB) in preparing a file:
+    a sentence, no half-written file kept, and the page goes on."""
+    monkeypatch.setenv("CLAMOR_MEMORY_LIMIT", "128MB")
+    written_to = []
+
+    def too_big(store, flt, fmt, path, progress=None):
+        written_to.append(Path(path))
+        Path(path).write_text("id\n")  # what a writer had begun
+        return store.query_df("SELECT list(i) AS id FROM range(100000000) t(i)")
+
+    monkeypatch.setattr(explorer, "export", too_big)
+    at = analyst_run(x_text="refund", x_fmt="csv")
+    at.button(key="x_export").click().run()
+    assert not at.exception
+    assert any("This file needs more memory" in w.value for w in at.warning)
+    assert "x_file" not in at.session_state and not written_to[0].parent.exists()
+    assert metric(at, "Matching mentions") != "0"
+
+
 def test_prepared_exports_older_than_the_keep_time_are_removed(tmp_path):
     from clamor import exports
 

@@ -421,3 +421,27 @@ def test_a_team_store_made_before_the_hourly_quarters_gets_them(postgres_db, tmp
                 f"SELECT sum(q1), sum(q2), sum(q3) FROM {table}") == expected, table
     finally:
         upgraded.close()
+
+
+def test_the_explorers_export_reads_a_team_store(demo_lake, demo_db, tmp_path):
+    """The explorer's export streams its query on a cursor of its own: on a team store that
+    cursor reads the lake, and the file holds what the same export of the DuckDB file does
+    (the cases looked up beside it, chunk by chunk)."""
+    import pandas as pd
+
+    from clamor import explorer
+
+    location, data = demo_lake
+    flt = explorer.Filter(languages=("fa", "el"))
+    files = {}
+    for name, store in (("team", lambda: Store(location, data_path=data)),
+                        ("file", lambda: Store(demo_db))):
+        opened = store()
+        try:
+            files[name] = tmp_path / f"{name}.parquet"
+            assert explorer.export(opened, flt, "parquet", files[name]) > 20
+        finally:
+            opened.close()
+    team, file = (pd.read_parquet(files[n]) for n in ("team", "file"))
+    assert team["id"].tolist() == file["id"].tolist()
+    assert team["case_id"].notna().sum() == file["case_id"].notna().sum() > 0
