@@ -242,10 +242,14 @@ class Store:
         """This thread's cursor on the shared database."""
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
-            cursor = self._root.cursor()
-            if self.lake:  # a cursor starts on the in-memory database, not the lake
-                cursor.execute(f"USE {lake.LAKE}")
-            self._local.cursor = cursor
+            cursor = self._local.cursor = self._cursor()
+        return cursor
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new cursor on the shared database (on the lake, for a team store)."""
+        cursor = self._root.cursor()
+        if self.lake:  # a cursor starts on the in-memory database, not the lake
+            cursor.execute(f"USE {lake.LAKE}")
         return cursor
 
     @contextmanager
@@ -373,10 +377,8 @@ class Store:
         """A query's rows as Arrow batches of `size`, read as they are taken (DuckDB sorts
         what does not fit in its memory limit on disk), on a cursor of their own, so this
         thread's other queries may run meanwhile."""
-        cursor = self._root.cursor()
+        cursor = self._cursor()
         try:
-            if self.lake:  # a cursor starts on the in-memory database, not the lake
-                cursor.execute(f"USE {lake.LAKE}")
             yield cursor.execute(sql, params or []).fetch_record_batch(size)
         finally:
             cursor.close()
