@@ -591,7 +591,7 @@ def count_with_complaints(store: Store, flt: Filter) -> tuple[int, int]:
         sql = f"SELECT {both} FROM hourly_mentions h WHERE {' AND '.join(where)}"
     elif _counted_hourly(flt, minutes=15):
         # a period of Tehran's own days, from the quarters (10 M mentions, a year: 0.75 ->
-        # 0.15 s, as language_mix)
+        # 0.1 s, as language_mix)
         where, params = _hourly_conditions(flt, quarters=True)
         sql = f"""SELECT {both}
                   FROM ({_hourly_by_quarter("hourly_mentions", ("complaint",), flt, where)})"""
@@ -1009,7 +1009,7 @@ def export(store: Store, flt: Filter, fmt: str, path: str | Path,
     # disk), and each chunk's case links and cases looked up by the chunk's numbers. Pages
     # found one after another (keyset) sorted the matches again for every page: 10 M
     # mentions, 30 days 24 -> 8 s, and the whole history ran out of the dashboard's memory
-    # on the first page (now ~90 s).
+    # on the first page (now 81 s).
     sql = f"""SELECT m.seq AS _seq, {columns} FROM {source} WHERE {where}
               ORDER BY m.created_at, m.seq"""
 
