@@ -19,9 +19,10 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/clamor run --demo --open --port $(PORT)
 
-## Run the whole test suite, browser tests included
+## Run the whole test suite, browser tests included, on every core (pytest-xdist): much of
+## it waits on a browser, a server or a subprocess, so two cores take 7.5 min, not 13
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 ## Measure the analysis on held-out data (needs ../shared/eval or $$CLAMOR_EVAL_DATA)
 eval: install
