@@ -182,6 +182,16 @@ def _word_lookups(store: Store, search: tokens.Search, bounds: tuple[int, int] |
             *(_prefix_lookup(store, prefix, bounds) for prefix in search.prefixes)]
 
 
+def _filed(states: list[str], bounds: tuple[int, int] | None) -> tuple[str, list]:
+    """The numbers of the mentions filed in cases in one of `states` (each once: a mention
+    is filed in one case), and its parameters. By number, not id: joined to 10 M mentions
+    on integers, not strings; and only the filings of the period's mention numbers, where
+    it has a period."""
+    period = " AND f.seq BETWEEN ? AND ?" if bounds else ""
+    return ("(SELECT f.seq FROM case_mentions f JOIN cases c ON c.id = f.case_id"
+            f" WHERE list_contains(?, c.status){period})", [states, *(bounds or ())])
+
+
 def _conditions(flt: Filter, bounds: tuple[int, int] | None = None
                 ) -> tuple[list[str], list, bool]:
     """SQL conditions on `m` (mentions) and `a` (analysis), their parameters, and whether
@@ -222,23 +232,17 @@ def _conditions(flt: Filter, bounds: tuple[int, int] | None = None
         where.append("coalesce(a.complaint, false) = ?")
         params.append(flt.complaint)
         uses_analysis = True
-    if flt.case_states:
+    if "none" in flt.case_states:  # (without it, _matching joins the filed mentions)
         states = [s for s in flt.case_states if s != "none"]
-        # By number, not id: a semi join of 10 M mentions on integers, not strings; and
-        # only the filings of the period's mention numbers, where it has a period.
-        period = " AND f.seq BETWEEN ? AND ?" if bounds else ""
-        filed = ("m.seq IN (SELECT f.seq FROM case_mentions f JOIN cases c ON c.id = f.case_id"
-                 f" WHERE list_contains(?, c.status){period})")
         # (some rows record "no case"; a number that is NULL would make NOT IN match none)
-        unfiled = ("m.seq NOT IN (SELECT f.seq FROM case_mentions f "
-                   f"WHERE f.case_id IS NOT NULL AND f.seq IS NOT NULL{period})")
-        either = []
+        period = " AND f.seq BETWEEN ? AND ?" if bounds else ""
+        either = [("m.seq NOT IN (SELECT f.seq FROM case_mentions f "
+                   f"WHERE f.case_id IS NOT NULL AND f.seq IS NOT NULL{period})")]
+        params.extend(bounds or ())
         if states:
-            either.append(filed)
-            params.extend([states, *(bounds or ())])
-        if "none" in flt.case_states:
-            either.append(unfiled)
-            params.extend(bounds or ())
+            sql, args = _filed(states, bounds)
+            either.append(f"m.seq IN {sql}")
+            params.extend(args)
         where.append("(" + " OR ".join(either) + ")")
     search = flt.search
     if bounds:
@@ -280,10 +284,18 @@ def _matching(store: Store, flt: Filter, *, analysis: bool = True) -> tuple[str,
         analysis_ = f"(SELECT * FROM analysis WHERE seq IN {narrow})"
     else:
         mentions_, analysis_, narrow_params = "mentions", "analysis", []
+    source, source_params = f"{mentions_} m", list(narrow_params)
+    if flt.case_states and "none" not in flt.case_states:
+        # The filed mentions first, joined to theirs: DuckDB made `m.seq IN (the filed)`
+        # a hash table of all the mentions probed by the filed ones (10 M mentions, the
+        # new cases' 72,000 of all time: 0.94 -> 0.26 s; the resolved 8.5 M about the same)
+        filed, filed_params = _filed(list(flt.case_states), bounds)
+        source = f"{filed} filed JOIN {source} ON m.seq = filed.seq"
+        source_params = [*filed_params, *source_params]
     if not (analysis or uses_analysis):
-        return f"{mentions_} m", " AND ".join(where), [*narrow_params, *params]
-    return (f"{mentions_} m LEFT JOIN {analysis_} a ON a.seq = m.seq", " AND ".join(where),
-            [*narrow_params, *narrow_params, *params])
+        return source, " AND ".join(where), [*source_params, *params]
+    return (f"{source} LEFT JOIN {analysis_} a ON a.seq = m.seq", " AND ".join(where),
+            [*source_params, *narrow_params, *params])
 
 
 def _on_the_hour(moment: dt.datetime | None, minutes: int = 60) -> bool:

@@ -7,6 +7,7 @@ import re
 import zoneinfo
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -132,6 +133,49 @@ def test_case_states_filter(demo_store):
         assert explorer.count(demo_store, flt) == len(expected), wanted
         assert set(explorer.mentions(demo_store, flt, limit=1000)["id"]) \
             == set(expected["id"]), wanted
+
+
+@pytest.mark.parametrize("states", [("new",), ("resolved", "acknowledged"), ("acknowledged",)])
+@pytest.mark.parametrize("extra", [
+    {}, {"text": "refund"}, {"text": "fl* -refund"}, {"languages": ("en", "fa")},
+    {"complaint": True, "days": 30}, {"text": "aerolume", "sentiments": ("negative",)}])
+def test_a_case_state_with_other_filters_counts_and_charts_its_mentions(demo_store, states,
+                                                                         extra):
+    """States without "none" join the filed mentions first (explorer._matching): with a
+    search, analysis filters and a period, the count, trend, language mix, top authors and
+    page are those of a plain reading of the mentions, their words and cases."""
+    flt = Filter(case_states=states, **extra)
+    plain = demo_store.query_df(
+        "SELECT m.id, m.text, m.author, m.created_at, coalesce(a.lang, 'und') AS lang, "
+        "a.sentiment_label, a.complaint, c.status FROM mentions m "
+        "JOIN analysis a ON a.seq = m.seq LEFT JOIN case_mentions f ON f.seq = m.seq "
+        "LEFT JOIN cases c ON c.id = f.case_id WHERE NOT m.is_own")
+    search = flt.search
+    keep = plain["status"].isin(states)
+    keep &= np.array([all(w in words for w in search.words)
+                      and all(any(w.startswith(p) for w in words) for p in search.prefixes)
+                      and not any(w in words for w in search.excluded)
+                      for words in (set(tokens.words(t)) for t in plain["text"])], bool)
+    if flt.languages:
+        keep &= plain["lang"].isin(flt.languages)
+    if flt.sentiments:
+        keep &= plain["sentiment_label"].isin(flt.sentiments)
+    if flt.complaint is not None:
+        keep &= plain["complaint"] == flt.complaint
+    if flt.days:
+        keep &= plain["created_at"] >= flt.period()[0]
+    expected = plain[keep]
+    assert len(expected) > 0 or extra.get("text") == "fl* -refund", (states, extra)
+    assert explorer.count_with_complaints(demo_store, flt) \
+        == (len(expected), int(expected["complaint"].sum()))
+    assert explorer.trend(demo_store, flt, "day")["mentions"].sum() == len(expected)
+    mix = explorer.language_mix(demo_store, flt)
+    assert dict(zip(mix["lang"], mix["mentions"], strict=True)) \
+        == expected.groupby("lang").size().to_dict()
+    authors = explorer.top_authors(demo_store, flt, limit=1000)
+    assert dict(zip(authors["author"], authors["mentions"], strict=True)) \
+        == expected.groupby("author").size().to_dict()
+    assert set(explorer.mentions(demo_store, flt, limit=1000)["id"]) == set(expected["id"])
 
 
 def test_trends_from_the_hourly_counts_equal_the_mentions_themselves(demo_store):
