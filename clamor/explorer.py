@@ -182,14 +182,19 @@ def _word_lookups(store: Store, search: tokens.Search, bounds: tuple[int, int] |
             *(_prefix_lookup(store, prefix, bounds) for prefix in search.prefixes)]
 
 
-def _filed(states: list[str], bounds: tuple[int, int] | None) -> tuple[str, list]:
-    """The numbers of the mentions filed in cases in one of `states` (each once: a mention
-    is filed in one case), and its parameters. By number, not id: joined to 10 M mentions
-    on integers, not strings; and only the filings of the period's mention numbers, where
-    it has a period."""
+def _filed(states: list[str] | None, bounds: tuple[int, int] | None, *, other: bool = False
+           ) -> tuple[str, list]:
+    """The numbers of the mentions filed in cases in one of `states` (with `other`, in any
+    other state; `states` None, in any case), each once (a mention is filed in one case),
+    and its parameters. By number, not id: joined to 10 M mentions on integers, not
+    strings; and only the filings of the period's mention numbers, where it has a period."""
     period = " AND f.seq BETWEEN ? AND ?" if bounds else ""
-    return ("(SELECT f.seq FROM case_mentions f JOIN cases c ON c.id = f.case_id"
-            f" WHERE list_contains(?, c.status){period})", [states, *(bounds or ())])
+    if states is None:  # (some rows record "no case")
+        return (f"(SELECT f.seq FROM case_mentions f WHERE f.case_id IS NOT NULL{period})",
+                [*(bounds or ())])
+    test = "NOT list_contains(?, c.status)" if other else "list_contains(?, c.status)"
+    return (f"(SELECT f.seq FROM case_mentions f JOIN cases c ON c.id = f.case_id"
+            f" WHERE {test}{period})", [states, *(bounds or ())])
 
 
 def _conditions(flt: Filter, bounds: tuple[int, int] | None = None
@@ -232,18 +237,6 @@ def _conditions(flt: Filter, bounds: tuple[int, int] | None = None
         where.append("coalesce(a.complaint, false) = ?")
         params.append(flt.complaint)
         uses_analysis = True
-    if "none" in flt.case_states:  # (without it, _matching joins the filed mentions)
-        states = [s for s in flt.case_states if s != "none"]
-        # (some rows record "no case"; a number that is NULL would make NOT IN match none)
-        period = " AND f.seq BETWEEN ? AND ?" if bounds else ""
-        either = [("m.seq NOT IN (SELECT f.seq FROM case_mentions f "
-                   f"WHERE f.case_id IS NOT NULL AND f.seq IS NOT NULL{period})")]
-        params.extend(bounds or ())
-        if states:
-            sql, args = _filed(states, bounds)
-            either.append(f"m.seq IN {sql}")
-            params.extend(args)
-        where.append("(" + " OR ".join(either) + ")")
     search = flt.search
     if bounds:
         where.append("m.seq BETWEEN ? AND ?")
@@ -285,11 +278,19 @@ def _matching(store: Store, flt: Filter, *, analysis: bool = True) -> tuple[str,
     else:
         mentions_, analysis_, narrow_params = "mentions", "analysis", []
     source, source_params = f"{mentions_} m", list(narrow_params)
-    if flt.case_states and "none" not in flt.case_states:
+    states = [s for s in flt.case_states if s != "none"]
+    if "none" in flt.case_states:
+        # Never filed, or filed in one of `states`: not filed in any other state. An anti
+        # join (10 M mentions, all time: "resolved" and "none" 2.7 -> 1.5 s, where `m.seq
+        # IN (resolved) OR m.seq NOT IN (filed)` read the filings twice).
+        filed, filed_params = _filed(states or None, bounds, other=True)
+        source = f"{source} ANTI JOIN {filed} filed ON filed.seq = m.seq"
+        source_params = [*source_params, *filed_params]
+    elif states:
         # The filed mentions first, joined to theirs: DuckDB made `m.seq IN (the filed)`
         # a hash table of all the mentions probed by the filed ones (10 M mentions, the
         # new cases' 72,000 of all time: 0.94 -> 0.26 s; the resolved 8.5 M about the same)
-        filed, filed_params = _filed(list(flt.case_states), bounds)
+        filed, filed_params = _filed(states, bounds)
         source = f"{filed} filed JOIN {source} ON m.seq = filed.seq"
         source_params = [*filed_params, *source_params]
     if not (analysis or uses_analysis):
