@@ -348,6 +348,16 @@ _MIX1 = np.uint64(0xFF51AFD7ED558CCD)
 _MIX2 = np.uint64(0xC4CEB9FE1A85EC53)
 
 
+def _mixed(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finaliser, in place (callers silence numpy's overflow)."""
+    h ^= h >> np.uint64(33)
+    h *= _MIX1
+    h ^= h >> np.uint64(33)
+    h *= _MIX2
+    h ^= h >> np.uint64(33)
+    return h
+
+
 def ngram_features(
     prepared: Sequence[str], bits: int, ngrams: tuple[int, int] = (1, 5)
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -375,12 +385,7 @@ def ngram_features(
                 h = (h ^ codes[k:k + m]) * _FNV_PRIME
             hashes.append(h[keep])
             rows.append(owner[:m][keep])
-        h = np.concatenate(hashes) if hashes else np.zeros(0, np.uint64)
-        h ^= h >> np.uint64(33)
-        h *= _MIX1
-        h ^= h >> np.uint64(33)
-        h *= _MIX2
-        h ^= h >> np.uint64(33)
+        h = _mixed(np.concatenate(hashes) if hashes else np.zeros(0, np.uint64))
     cols = (h >> np.uint64(64 - bits)).astype(np.int64)
     row = np.concatenate(rows) if rows else np.zeros(0, np.int64)
     return _csr(row, cols, count, bits)
@@ -401,12 +406,7 @@ def word_features(prepared: Sequence[str], bits: int) -> tuple[np.ndarray, np.nd
         hashes.extend(zlib.crc32(g.encode("utf-8")) for g in grams)
         owners.extend([row] * len(grams))
     with np.errstate(over="ignore"):
-        h = np.array(hashes, dtype=np.uint64) | _WORD_MARK
-        h ^= h >> np.uint64(33)
-        h *= _MIX1
-        h ^= h >> np.uint64(33)
-        h *= _MIX2
-        h ^= h >> np.uint64(33)
+        h = _mixed(np.array(hashes, dtype=np.uint64) | _WORD_MARK)
     cols = (h >> np.uint64(64 - bits)).astype(np.int64)
     return _csr(np.array(owners, dtype=np.int64), cols, count, bits)
 
