@@ -221,9 +221,15 @@ def _conditions(flt: Filter, bounds: tuple[int, int] | None = None
         params.extend(flt.kinds)
     if flt.author.strip():
         # "@Name", "@name" or "name" for @Name (lowering the handle alone: 2x faster than
-        # trimming its "@" too)
-        handle = flt.author.strip().lstrip("@").lower()
-        where.append("lower(m.author) IN (?, ?)")
+        # trimming its "@" too). Both sides lowered by DuckDB: Python lowers "İ" and a
+        # closing "Σ" otherwise, so a web author "ΑΕΡΟΠΟΡΙΚΕΣ ΕΙΔΗΣΕΙΣ" copied from a
+        # card (or clicked in top authors) found nothing; and a Greek name typed with its
+        # final "ς" finds the same name in capitals (lowered to "σ").
+        handle = flt.author.strip().lstrip("@")
+        fold = "lower({})"
+        if any(letter in handle for letter in "Σσς"):
+            fold = "replace(lower({}), 'ς', 'σ')"  # (only then: 10 M authors, 0.20 -> 0.35 s)
+        where.append(f"{fold.format('m.author')} IN ({fold.format('?')}, {fold.format('?')})")
         params.extend([handle, "@" + handle])
     if flt.languages:
         where.append("list_contains(?, coalesce(a.lang, 'und'))")
