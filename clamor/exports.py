@@ -30,21 +30,19 @@ PREPARED_KEEP_S = 6 * 3600
 BATCH = 50_000
 
 
-def _record(row: dict) -> str:
-    """One canonical JSONL line (without its newline): the columns in order, times in ISO
-    8601 UTC, text as written (not escaped to ASCII)."""
-    row["created_at"] = row["created_at"].isoformat()
-    return json.dumps(row, ensure_ascii=False)
+# One canonical JSONL line (without its newline) of a row whose time is already ISO 8601
+# UTC text: the columns in order, text as written (not escaped to ASCII). One encoder for
+# all rows (json.dumps with an option builds one a call).
+_record = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _csv_frame(batch: pa.RecordBatch) -> pd.DataFrame:
     """A batch as the CSV writes it: numbers and flags that may be missing stay whole
-    ("842", not "842.0", in every batch whether or not it holds a missing one), times in ISO
-    8601, lists as JSON."""
+    ("842", not "842.0", in every batch whether or not it holds a missing one), times (ISO
+    8601 text already) as they are, lists as JSON."""
     frame = batch.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype(),
                                           pa.int32(): pd.Int64Dtype(),
                                           pa.bool_(): pd.BooleanDtype()}.get)
-    frame["created_at"] = [t.isoformat() for t in frame["created_at"]]
     for column in ("matched_terms", "matched_kinds"):
         frame[column] = [json.dumps(None if v is None else list(v), ensure_ascii=False)
                          for v in frame[column]]
@@ -63,7 +61,7 @@ def export(store: Store, fmt: str, path: str | Path,
     path.parent.mkdir(parents=True, exist_ok=True)
     (total,) = store.query_rows("SELECT count(*) FROM mentions")[0]
     written = 0
-    batches = queries.export_batches(store, BATCH)
+    batches = queries.export_batches(store, BATCH, iso_times=fmt != "parquet")
     if fmt == "parquet":
         with pq.ParquetWriter(path, batches.schema) as out:
             for batch in batches:

@@ -719,15 +719,24 @@ def mention_counts_by_collector(store: Store) -> dict[str, int]:
 
 # -- export --------------------------------------------------------------------------------
 
-def export_batches(store: Store, size: int) -> pa.RecordBatchReader:
+# A moment as Python's isoformat() writes a UTC time: microseconds only where there are any.
+_ISO_UTC = """CASE WHEN epoch_us({0}) % 1000000 = 0
+    THEN strftime({0} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S+00:00')
+    ELSE strftime({0} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%f+00:00') END"""
+
+
+def export_batches(store: Store, size: int, *, iso_times: bool = False
+                   ) -> pa.RecordBatchReader:
     """Every mention in canonical JSONL order, with its analysis, oldest first, as Arrow
     batches of `size` rows read as they are written (the whole history of a 10 M store in
-    one frame took more than 24 GB)."""
+    one frame took more than 24 GB). With `iso_times`, created_at is its ISO 8601 text
+    (as datetime.isoformat() writes it; written so by DuckDB, not a Python object a row)."""
+    created_at = _ISO_UTC.format("m.created_at") if iso_times else "m.created_at"
     return store.con.execute(
-        """
+        f"""
         SELECT m.id, m.source, m.native_id, m.url, m.author, m.author_followers, m.text,
-               m.created_at, coalesce(a.lang, m.source_lang) AS lang, m.in_reply_to,
-               m.conversation_id, m.matched_terms, m.matched_kinds,
+               {created_at} AS created_at, coalesce(a.lang, m.source_lang) AS lang,
+               m.in_reply_to, m.conversation_id, m.matched_terms, m.matched_kinds,
                a.sentiment, a.sentiment_label, a.complaint
         FROM mentions m LEFT JOIN analysis a ON a.seq = m.seq
         ORDER BY m.created_at, m.id

@@ -84,3 +84,25 @@ def test_the_command_sorts_within_its_memory_limit_and_refuses_a_size_it_cannot_
     assert cli.main(["export", "--demo", "--db", str(demo_db), "-o", str(out),
                      "--memory-limit", "lots"]) == 2
     assert "--memory-limit: memory limit 'lots' is not a size" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_times_read_as_python_writes_them(store, config, tmp_path, fmt):
+    """JSONL and CSV times are written by DuckDB as datetime.isoformat() writes the stored
+    moment: fractions of a second only where there are any, before 1970 too."""
+    moments = [dt.datetime(2026, 11, 20, 8, 0, 0, tzinfo=dt.timezone.utc),
+               dt.datetime(2026, 11, 20, 8, 0, 7, 120, tzinfo=dt.timezone.utc),
+               dt.datetime(2026, 11, 20, 23, 59, 59, 999999, tzinfo=dt.timezone.utc),
+               dt.datetime(1969, 12, 31, 23, 59, 58, 500000, tzinfo=dt.timezone.utc),
+               dt.datetime(1969, 12, 31, 23, 59, 58, tzinfo=dt.timezone.utc)]
+    posts = [Mention(source="x", native_id=str(n), text=f"Aerolume {n}", created_at=at,
+                     author=f"@a{n}") for n, at in enumerate(moments)]
+    store.insert_mentions(posts, collector="test", version="t")
+    pipeline.analyse_pending(store, config)
+    path = tmp_path / f"out.{fmt}"
+    exports.export(store, fmt, path)
+    if fmt == "jsonl":
+        written = [json.loads(line)["created_at"] for line in path.read_text().splitlines()]
+    else:
+        written = pd.read_csv(path, dtype=str)["created_at"].tolist()
+    assert written == [at.isoformat() for at in sorted(moments)]
