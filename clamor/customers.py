@@ -567,10 +567,11 @@ def _scrub_small_tables(con, found, scrub) -> dict[str, int]:
     """The handle where people typed or copied it: alert explanations (sample posts),
     alert notes, notification details, saved searches, raw items kept unread."""
     changed = {"alerts": 0, "saved_searches": 0, "other": 0}
-    like = [f"%{_bare(a).lower()}%" for _, a in found]
+    like = [f"%{_bare(a)}%" for _, a in found]
 
     def naming(column: str) -> str:  # the column holds one of the handles, any case
-        return "(" + " OR ".join([f"lower({column}::VARCHAR) LIKE ?"] * len(like)) + ")"
+        # (both sides lowered by DuckDB: Python lowers "İ" and a closing "Σ" otherwise)
+        return "(" + " OR ".join([f"lower({column}::VARCHAR) LIKE lower(?)"] * len(like)) + ")"
     for alert_id, text in con.execute(
             f"SELECT id, explanation::VARCHAR FROM alerts WHERE {naming('explanation')}",
             like).fetchall():
