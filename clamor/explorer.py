@@ -888,45 +888,25 @@ def top_authors(store: Store, flt: Filter, by: str = "volume", limit: int = 20
     # mentions are joined to the analysis for complaints and tone (joining all 10 M
     # mentions first took 1.4–2.2 s; this way 0.9 s, and a week's 0.13 s -> 0.03 s).
     source, where, params = _matching(store, flt, analysis=False)
-    if flt.search.phrases or flt.search.excluded_phrases:
-        # A phrase is tested on each candidate's text, read from all over the file: the
-        # matches are kept from the first pass rather than tested again for the tone
-        # (`"delayed flight"` at 10 M mentions: 1.9 -> 0.65 s). (Kept only for phrases:
-        # all 10 M mentions' authors would be kept for a filter that matches them all.)
-        return store.query_df(
-            f"""
-            WITH matched AS MATERIALIZED (
-                SELECT m.seq, m.author, m.source, m.author_followers
-                FROM {source} WHERE {where} AND m.author IS NOT NULL
-            ), top AS MATERIALIZED (
-                SELECT author, source, count(*) AS mentions,
-                       max(author_followers) AS followers
-                FROM matched GROUP BY ALL ORDER BY {order}, author LIMIT ?
-            ), tone AS (
-                SELECT m.author, m.source, count(*) FILTER (WHERE x.complaint) AS complaints,
-                       count(*) FILTER (WHERE x.sentiment_label = 'negative') AS negative
-                FROM matched m SEMI JOIN top t ON t.author = m.author AND t.source = m.source
-                LEFT JOIN analysis x ON x.seq = m.seq
-                GROUP BY ALL
-            )
-            SELECT t.author, t.source, t.mentions, t.followers,
-                   coalesce(n.complaints, 0) AS complaints,
-                   coalesce(n.negative, 0) AS negative
-            FROM top t LEFT JOIN tone n ON n.author = t.author AND n.source = t.source
-            ORDER BY {order}, t.author
-            """, [*params, limit])
+    # A phrase is tested on each candidate's text, read from all over the file: its matches
+    # are kept from the first pass rather than tested again for the tone (`"delayed
+    # flight"` at 10 M mentions: 1.9 -> 0.65 s). Other filters are read again, for the top
+    # authors alone: kept, a filter that matches all 10 M mentions would keep them all.
+    kept = "MATERIALIZED" if flt.search.phrases or flt.search.excluded_phrases \
+        else "NOT MATERIALIZED"
     return store.query_df(
         f"""
-        WITH top AS MATERIALIZED (
-            SELECT m.author, m.source, count(*) AS mentions,
-                   max(m.author_followers) AS followers
+        WITH matched AS {kept} (
+            SELECT m.seq, m.author, m.source, m.author_followers
             FROM {source} WHERE {where} AND m.author IS NOT NULL
-            GROUP BY ALL ORDER BY {order}, m.author LIMIT ?
+        ), top AS MATERIALIZED (
+            SELECT author, source, count(*) AS mentions, max(author_followers) AS followers
+            FROM matched GROUP BY ALL ORDER BY {order}, author LIMIT ?
         ), tone AS (
             SELECT m.author, m.source, count(*) FILTER (WHERE x.complaint) AS complaints,
                    count(*) FILTER (WHERE x.sentiment_label = 'negative') AS negative
-            FROM (SELECT m.seq, m.author, m.source FROM {source}
-                  WHERE {where} AND m.author IN (SELECT author FROM top)) m
+            FROM (FROM matched WHERE author IN (SELECT author FROM top)) m
+            SEMI JOIN top t ON t.author = m.author AND t.source = m.source
             LEFT JOIN analysis x ON x.seq = m.seq
             GROUP BY ALL
         )
@@ -934,9 +914,7 @@ def top_authors(store: Store, flt: Filter, by: str = "volume", limit: int = 20
                coalesce(n.complaints, 0) AS complaints, coalesce(n.negative, 0) AS negative
         FROM top t LEFT JOIN tone n ON n.author = t.author AND n.source = t.source
         ORDER BY {order}, t.author
-        """,
-        [*params, limit, *params],
-    )
+        """, [*params, limit])
 
 
 TOP_WORDS_SAMPLE = 5000  # the newest matching mentions top words are counted over
