@@ -905,6 +905,8 @@ def top_authors(store: Store, flt: Filter, by: str = "volume", limit: int = 20
         ), tone AS (
             SELECT m.author, m.source, count(*) FILTER (WHERE x.complaint) AS complaints,
                    count(*) FILTER (WHERE x.sentiment_label = 'negative') AS negative
+            -- (the IN reaches the scan of a `matched` read again; the join keeps the
+            -- top's own pairs of author and source)
             FROM (FROM matched WHERE author IN (SELECT author FROM top)) m
             SEMI JOIN top t ON t.author = m.author AND t.source = m.source
             LEFT JOIN analysis x ON x.seq = m.seq
