@@ -91,13 +91,17 @@ def due(config: Config, cases: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
         at = at[sooner]
         if at.empty:
             continue
-        now_series = pd.Series(now_ts, index=at.index)
-        ahead = hours.minutes_between_many(now_series, at)
-        behind = hours.minutes_between_many(at, now_series)
         out.loc[at.index, "due_at"] = at
         out.loc[at.index, "standard"] = standard.name
-        out.loc[at.index, "minutes_left"] = np.where(at > now_ts, ahead, -behind)
-        out.loc[at.index, "late"] = (at <= now_ts).to_numpy()
+        # on the standard's clock: minutes left until a time ahead, or late since one past
+        late = at <= now_ts
+        for which, sign in ((~late, 1), (late, -1)):
+            moments = at[which]
+            now_series = pd.Series(now_ts, index=moments.index)
+            start, end = (now_series, moments) if sign > 0 else (moments, now_series)
+            out.loc[moments.index, "minutes_left"] = \
+                sign * np.asarray(hours.minutes_between_many(start, end), dtype=float)
+        out.loc[at.index, "late"] = late.to_numpy()
     return out
 
 
