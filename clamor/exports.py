@@ -3,12 +3,13 @@ text byte-exact), CSV for spreadsheets, Parquet for data tools."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pandas as pd
 import pyarrow as pa
@@ -53,8 +54,6 @@ def export(store: Store, fmt: str, path: str | Path,
            progress: Callable[[int, int], None] | None = None) -> int:
     """Write every mention to `path`, BATCH rows at a time, calling progress(done, total)
     after each; returns how many."""
-    import pyarrow.parquet as pq
-
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     path = Path(path)
@@ -62,27 +61,39 @@ def export(store: Store, fmt: str, path: str | Path,
     (total,) = store.query_rows("SELECT count(*) FROM mentions")[0]
     written = 0
     batches = queries.export_batches(store, BATCH, iso_times=fmt != "parquet")
-    if fmt == "parquet":
-        with pq.ParquetWriter(path, batches.schema) as out:
-            for batch in batches:
-                out.write_batch(batch)
-                written += batch.num_rows
-                if progress:
-                    progress(written, total)
-        return written
-    with open(path, "w", encoding="utf-8", newline="\n" if fmt == "jsonl" else "") as out:
+    with _batch_writer(fmt, path, batches.schema) as write:
         for batch in batches:
-            if fmt == "jsonl":
-                out.writelines(_record(row) + "\n" for row in batch.to_pylist())
-            else:
-                _csv_frame(batch).to_csv(out, index=False, header=written == 0)
+            write(batch)
             written += batch.num_rows
             if progress:
                 progress(written, total)
-        if fmt == "csv" and written == 0:  # no mentions yet: the header alone
-            empty = pa.RecordBatch.from_pylist([], schema=batches.schema)
-            _csv_frame(empty).to_csv(out, index=False)
     return written
+
+
+@contextlib.contextmanager
+def _batch_writer(fmt: str, path: Path, schema: pa.Schema
+                  ) -> Iterator[Callable[[pa.RecordBatch], None]]:
+    """A function writing one batch after another to `path` in `fmt`; the file is complete
+    when the block ends (a CSV of no mentions still has its header)."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        with pq.ParquetWriter(path, schema) as out:
+            yield out.write_batch
+        return
+    with open(path, "w", encoding="utf-8", newline="\n" if fmt == "jsonl" else "") as out:
+        if fmt == "jsonl":
+            yield lambda batch: out.writelines(_record(row) + "\n" for row in batch.to_pylist())
+            return
+        first = True
+
+        def write_csv(batch: pa.RecordBatch) -> None:
+            nonlocal first
+            _csv_frame(batch).to_csv(out, index=False, header=first)
+            first = False
+        yield write_csv
+        if first:  # no mentions yet: the header alone
+            _csv_frame(pa.RecordBatch.from_pylist([], schema=schema)).to_csv(out, index=False)
 
 
 def prepared_path(fmt: str, *, root: Path | None = None, now: float | None = None) -> Path:
