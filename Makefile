@@ -20,7 +20,7 @@ demo: install
 	$(BIN)/clamor run --demo --open --port $(PORT)
 
 ## Run the whole test suite, browser tests included, on every core (pytest-xdist): much of
-## it waits on a browser, a server or a subprocess, so two cores take 7.5 min, not 13
+## it waits on a browser, a server or a subprocess: 7.5–8.5 min on two cores, 13 on one
 test: install
 	$(BIN)/python -m pytest -q -n auto
 
