@@ -200,8 +200,8 @@ def _filed(states: list[str] | None, bounds: tuple[int, int] | None, *, other: b
 def _conditions(flt: Filter, bounds: tuple[int, int] | None = None
                 ) -> tuple[list[str], list, bool]:
     """SQL conditions on `m` (mentions) and `a` (analysis), their parameters, and whether
-    any of them reads the analysis; all but the words and prefixes a search requires (see
-    _matching). `bounds`: see seq_bounds."""
+    any of them reads the analysis; all but the words and prefixes a search requires and
+    the case states, which _matching joins. `bounds`: see seq_bounds."""
     where: list[str] = []
     params: list = []
     uses_analysis = False
