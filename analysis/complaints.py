@@ -320,8 +320,9 @@ def judge(text: str, lang: str | None, sentiment: float | None, *, own: bool = F
     # Cues of English are checked too: customers mix in English words ("refund", "app").
     names = [lang or ""] + (["en"] if lang != "en" else []) + ["any"]
     names = [name for name in names if name in table]
-    lexicons = [cues()[name] for name in names]
     matches = [m for name in names for m in _matches(norm, name)]
+    if not matches:  # most posts: no cue either way, so nothing to weigh
+        return _NO_CUES
     # A cue inside a longer cue of another kind does not count: "no delays at all" is praise,
     # "thanks for nothing" sarcasm, "ما وصلني المبلغ" money, not the thanks inside it.
     kept = [m for m in matches
@@ -348,7 +349,8 @@ def judge(text: str, lang: str | None, sentiment: float | None, *, own: bool = F
         if category in first:
             total -= AGAINST[category]
             against.append(category)
-    if "report" in first and not question and "@" not in text and not _personal(norm, lexicons):
+    if "report" in first and not question and "@" not in text \
+            and not _personal(norm, [cues()[name] for name in names]):
         total -= AGAINST["report"]
         against.append("report")
     if "spam" in first:
@@ -358,6 +360,9 @@ def judge(text: str, lang: str | None, sentiment: float | None, *, own: bool = F
     found = [f"{c}:{first[c]}" for c in WEIGHTS if c in first]
     found += [f"{c}:{first[c]}" for c in against]
     return Verdict(total >= THRESHOLD, total, tuple(found))
+
+
+_NO_CUES = Verdict(False, 0.0, ())
 
 
 def _personal(norm: str, lexicons: list[dict[str, tuple[re.Pattern[str], ...]]]) -> bool:

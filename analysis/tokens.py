@@ -93,7 +93,12 @@ def words(text: str, norm: str | None = None) -> list[str]:
     `norm` is normal_form(text[:INDEXED_CHARS]) if the caller has it already."""
     if norm is None:
         norm = normal_form(text[:INDEXED_CHARS])
-    return list(dict.fromkeys(filter(indexed, _tokens(norm))))[:MAX_WORDS]
+    found = _tokens(norm)
+    if _THAI.search(norm) is None:  # no one-letter Thai word: `indexed` is the length test
+        kept = [word for word in found if 1 < len(word) <= MAX_WORD]
+    else:
+        kept = [word for word in found if indexed(word)]
+    return list(dict.fromkeys(kept))[:MAX_WORDS]
 
 
 def indexed(word: str) -> bool:
