@@ -26,6 +26,7 @@ from clamor.store import Store, take_numbers, utcnow
 SYSTEM = "Clamor"
 LOOKBACK = dt.timedelta(hours=24)  # what each scheduled run re-evaluates
 SAMPLES = 5
+BACKLOG_DAYS = dt.timedelta(days=30)  # how far back a complaint may still count as late
 
 
 @dataclass
@@ -155,12 +156,35 @@ def group(alerts: list[Alert], until: dt.datetime) -> list[Alert]:
 def _backlog(store: Store, config: Config, times: Sequence[dt.datetime]) -> list:
     # A complaint is late from its due time under the strictest first-response standard
     # until it is answered; with no standard configured there is no lateness to count.
-    cases = queries.complaint_due_times(store, times[0] - dt.timedelta(days=30))
+    cases = queries.complaint_due_times(store, times[0] - BACKLOG_DAYS)
     if cases.empty or not config.standards:
         return []
     due = standards.due(config, cases, times[-1])["due_at"]
     late = spikes.backlog(due.tolist(), cases["first_response_at"].tolist(), times)
     return spikes.detect_backlog(late, times, config.alerts.backlog_late_complaints)
+
+
+def late_complaints(store: Store, config: Config, now: dt.datetime | None = None,
+                    limit: int = 10) -> tuple[int, pd.DataFrame]:
+    """What a backlog alert counts, as it stands at `now`: how many complaints are past the
+    due time of their strictest first-response standard and still unanswered, and the
+    `limit` most overdue of them (id, mention_id, source, author, team, owner, standard,
+    minutes_late on that standard's clock), most overdue first."""
+    now = now or utcnow()
+    cases = queries.complaint_due_times(store, now - BACKLOG_DAYS)
+    columns = ["id", "mention_id", "source", "author", "team", "owner", "standard",
+               "minutes_late"]
+    if cases.empty or not config.standards:
+        return 0, pd.DataFrame(columns=columns)
+    due = standards.due(config, cases, now)
+    # as spikes.backlog counts them at `now`: due by then and not answered by then
+    late = due["due_at"].notna() & (due["due_at"] <= pd.Timestamp(now)) \
+        & ~(cases["first_response_at"] <= pd.Timestamp(now))
+    overdue = cases.loc[late, ["id"]].assign(
+        standard=due.loc[late, "standard"], minutes_late=-due.loc[late, "minutes_left"])
+    top = overdue.sort_values(["minutes_late", "id"], ascending=[False, True]).head(limit)
+    people = queries.case_people(store, top["id"].tolist())
+    return int(late.sum()), top.merge(people, on="id", how="left")[columns]
 
 
 def _explain(store: Store, config: Config, alert: Alert, settings, staff: list[str]) -> None:

@@ -893,6 +893,14 @@ def complaint_due_times(store: Store, since: dt.datetime) -> pd.DataFrame:
     return frame
 
 
+def case_people(store: Store, case_ids: list[str]) -> pd.DataFrame:
+    """Who a few cases are about and who holds them: id, mention_id (the opening message),
+    source, author, team, owner (None: nobody yet); by key, one lookup per case."""
+    return _nobody_as_none(store.query_df(
+        f"SELECT id, mention_id, source, author, team, owner FROM cases "
+        f"WHERE id IN ({', '.join('?' * len(case_ids)) or 'NULL'})", list(case_ids)))
+
+
 def alerts(store: Store, *, open_only: bool = False, since: dt.datetime | None = None,
            limit: int = 500) -> pd.DataFrame:
     """Alerts, newest first (open and acknowledged ones first when open_only)."""

@@ -80,12 +80,34 @@ def show_alert(row, *, expanded: bool) -> None:
                     link = ui.safe_link(sample.get("url"))
                     if link:
                         st.link_button("Original ↗", link)
+            if row["kind"] == "backlog":
+                late_now(row)
             chart(row)
         if row["status"] != "resolved":
             lifecycle(row)
         history = queries.alert_events(store, row["id"])
         with st.expander(f"History ({len(history)})"):
             st.dataframe(history, hide_index=True, width="stretch")
+
+
+def late_now(row) -> None:
+    """A backlog alert's complaints as they stand now: who waits longest, and who holds it."""
+    count, late = alerting.late_complaints(store, config, utcnow())
+    if not count:
+        st.caption("No complaint is past its standard now.")
+        return
+    st.caption(f"{count:,} complaints past their standard now; the most overdue "
+               f"{len(late)}:" if count > len(late) else
+               f"{count:,} complaints past their standard now, the most overdue first:")
+    for case in late.itertuples():
+        cols = st.columns([5, 1], vertical_alignment="center")
+        cols[0].text(f"{case.id} · {ui.isolate(case.author or 'unknown author')} on "
+                     f"{case.source} · overdue by {ui.duration(case.minutes_late)} against "
+                     f"“{case.standard}” · {case.team or 'no team'}, "
+                     f"{ui.isolate(case.owner) if case.owner else 'nobody holds it'}")
+        if cols[1].button("Open in the inbox", key=f"open-{row['id']}-{case.id}"):
+            st.session_state["open_mention"] = case.mention_id
+            st.switch_page("pages/inbox.py")
 
 
 def _why(row) -> str:
@@ -168,7 +190,9 @@ else:
         "Started (UTC)": past["started_at"], "Ended (UTC)": past["ended_at"],
         "Peak": past["observed"], "Expected": past["expected"],
         "Resolved by": past["resolved_by"]})
-    st.dataframe(table, hide_index=True, width="stretch")
+    when = {column: st.column_config.DatetimeColumn(column, format="YYYY-MM-DD HH:mm")
+            for column in ("Started (UTC)", "Ended (UTC)")}
+    st.dataframe(table, hide_index=True, width="stretch", column_config=when)
     chosen = st.selectbox("Look at one", past["id"].tolist(), index=None,
                           placeholder="an alert id", key="past-alert")
     if chosen:

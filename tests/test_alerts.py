@@ -226,3 +226,40 @@ def test_the_alerts_page_explains_and_acknowledges(app_env, demo_store, config,
     at.button(key="test-managers").click().run()
     assert any(m["type"] == "info" for m in Hook.received)
     assert queries.notifications(demo_store)["outcome"].iloc[0] == "sent"
+
+
+def test_a_backlog_alert_lists_the_complaints_it_counts(app_env, demo_store, config,
+                                                       monkeypatch):
+    import clamor.store
+    from tests.conftest import as_user, page_test
+
+    now = clamor.store.utcnow()
+    # the page and the test look at the same instant: a case cannot fall due in between
+    monkeypatch.setattr(clamor.store, "utcnow", lambda: now)
+    alerting.run(demo_store, config, now)
+    backlog = queries.alerts(demo_store, open_only=True)
+    backlog = backlog[backlog["kind"] == "backlog"]
+    assert not backlog.empty, "the demo history leaves late complaints"
+    # at the alert's last look (a bin boundary), the count it keeps is the list's
+    looked = alerting.evaluation_times(now - alerting.LOOKBACK, now)[-1]
+    count, late = alerting.late_complaints(demo_store, config, looked, limit=500)
+    assert count == len(late) == backlog.iloc[0]["latest_observed"]
+    assert late["minutes_late"].is_monotonic_decreasing and (late["minutes_late"] > 0).all()
+    cases = queries.complaint_due_times(demo_store, now - alerting.BACKLOG_DAYS)
+    cases = cases.set_index("id").loc[late["id"]]
+    assert cases["first_response_at"].isna().all()
+    assert late["author"].notna().all() and late["standard"].notna().all()
+    count10, top = alerting.late_complaints(demo_store, config, looked)
+    assert count10 == count and top["id"].tolist() == late["id"].head(10).tolist()
+    count, top = alerting.late_complaints(demo_store, config, now)  # as the page looks
+
+    at = page_test("pages/alerts.py")
+    as_user(at, "Hannah Cole")
+    at.run()
+    assert not at.exception, at.exception
+    alert_id = backlog.iloc[0]["id"]
+    shown = [t.value for t in at.text if t.value.startswith(tuple(top["id"]))]
+    assert [s.split(" · ")[0] for s in shown] == top["id"].tolist()
+    assert any(f"{count:,} complaints past their standard now" in c.value for c in at.caption)
+    at.button(key=f"open-{alert_id}-{top['id'].iloc[0]}").click().run()
+    assert at.session_state["open_mention"] == top["mention_id"].iloc[0]
