@@ -23,6 +23,10 @@ from clamor.store import LakeError, StoreBusy
 RTL_LANGUAGES = {"fa", "ar", "he", "ur"}
 LANGUAGE_NAMES = {**config.LANGUAGE_NAMES, None: "unknown"}
 DISPLAY_CHARS = 1200  # longer posts are cut on screen (never in the store)
+# A card in a list shows a post's start: a forum post of 20 lines made each card a screen
+# high, and agents triage by scanning the list (the open case shows it up to DISPLAY_CHARS).
+PREVIEW_CHARS = 400
+PREVIEW_LINES = 6
 
 # Our own constant CSS, no mention content. Each paragraph of mention text takes its direction
 # from its first letter, so Persian and Arabic read right-to-left with punctuation in place.
@@ -223,6 +227,25 @@ def clipped(text: str, limit: int = DISPLAY_CHARS) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+
+
+def preview(text: str, chars: int = PREVIEW_CHARS, lines: int = PREVIEW_LINES) -> str:
+    """A post's start for a card in a list: at most `lines` lines and `chars` characters,
+    then how many characters are left out."""
+    cut = min(len(text), chars)
+    end = -1
+    for _ in range(lines):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            break
+    else:
+        cut = min(cut, end)  # the line break after the last line shown
+    if not text[cut:].strip():  # nothing but spaces left out
+        return text
+    if cut == chars and not text[cut].isspace():  # in a word: end at the one before it
+        space = text.rfind(" ", cut - 40, cut)
+        cut = space if space > 0 else cut
+    return f"{text[:cut].rstrip()}… ({len(text) - cut:,} more characters)"
 
 
 def ago(minutes: float) -> str:

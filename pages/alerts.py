@@ -71,7 +71,7 @@ def show_alert(row, *, expanded: bool) -> None:
             for sample in ex.get("samples") or []:
                 st.text(f"{ui.isolate(sample.get('author') or 'unknown')} · "
                         f"{sample.get('at', '')[:16].replace('T', ' ')} UTC")
-                st.text(ui.clipped(sample["text"], 280))
+                st.text(ui.preview(sample["text"], 280))
                 cols = st.container(horizontal=True)
                 with cols:
                     if st.button("Open in the inbox", key=f"open-{row['id']}-{sample['mention']}"):

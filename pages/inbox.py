@@ -151,7 +151,7 @@ def waiting_list(now) -> None:
                     f"{cases.owner_label(row.owner, row.team)} · "
                     f"{ui.isolate(row.author or 'unknown author')} · "
                     f"{ui.reach(row.author_followers)}")
-            st.text(ui.clipped(row.text), text_alignment=ui.alignment(row.lang))
+            st.text(ui.preview(row.text), text_alignment=ui.alignment(row.lang))
             if row.complaint:
                 st.text(ui.complaint_reasons(row.complaint_cues))
             buttons = st.container(horizontal=True)
@@ -215,7 +215,7 @@ def promise_list(promised, now, total: int) -> None:
             st.text(f"{row.case_id} · due {ui.local_time(row.due_at)} · "
                     f"{cases.owner_label(row.owner, row.team)} · "
                     f"{ui.isolate(row.author or 'unknown author')}")
-            st.text(ui.clipped(row.text, 280), text_alignment=ui.alignment(row.lang))
+            st.text(ui.preview(row.text, 280), text_alignment=ui.alignment(row.lang))
             open_button("Open", row.mention_id, key=f"open-promise-{row.case_id}")
 
 
@@ -230,7 +230,7 @@ def follow_up_list(due, now, total: int) -> None:
             st.text(f"{row.case_id} · resolved {ui.local_time(row.resolved_at)} · follow-up "
                     f"due {ui.local_time(row.follow_up_at)} · "
                     f"{ui.isolate(row.author or 'unknown author')}")
-            st.text(ui.clipped(row.text, 280), text_alignment=ui.alignment(row.lang))
+            st.text(ui.preview(row.text, 280), text_alignment=ui.alignment(row.lang))
             open_button("Follow up", row.mention_id, key=f"open-follow-up-{row.case_id}",
                         type="primary")
 
