@@ -1,6 +1,7 @@
-"""What the Explore page's charts share: time buckets as axis labels in the analyst's time
-zone (and the way back from a clicked label to its bucket), the time axis, the mark an
-analyst clicked, the table one click away, and the table of mentions behind it all."""
+"""What the pages' charts share: an axis of counts; and what the Explore page's share: time
+buckets as axis labels in the analyst's time zone (and the way back from a clicked label to
+its bucket), the time axis, the mark an analyst clicked, the table one click away, and the
+table of mentions behind it all."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import streamlit as st
 
 from clamor import ui
 
+# An axis of counts ticks at whole numbers: a week of 3 mentions read 0.0, 0.2 … 3.0
+COUNTS = alt.Axis(format=",d", tickMinStep=1)
 LABEL_FORMATS = {"hour": "%Y-%m-%d %H:00", "day": "%Y-%m-%d", "week": "week of %Y-%m-%d"}
 
 

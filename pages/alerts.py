@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from clamor import alerting, auth, notify, queries, ui
+from clamor import alerting, auth, charts, notify, queries, ui
 from clamor.store import utcnow
 
 rt = ui.get_runtime()
@@ -135,7 +135,8 @@ def chart(row) -> None:
                       var_name="line", value_name="posts")
     lines = alt.Chart(long).mark_line().encode(
         x=alt.X("at:T", title="Time (UTC)"),
-        y=alt.Y("posts:Q", title=f"Posts in {config.alerts.window_minutes} min"),
+        y=alt.Y("posts:Q", title=f"Posts in {config.alerts.window_minutes} min",
+                  axis=charts.COUNTS),
         color=alt.Color("line:N", title=None,
                         scale=alt.Scale(domain=["observed", "expected", "alerts at"],
                                         range=["#d62728", "#7f7f7f", "#ff7f0e"])),

@@ -208,7 +208,7 @@ def view_trends() -> None:
     pick = alt.selection_point(name="pick", fields=["label", "sentiment_label"])
     chart = alt.Chart(data).mark_bar().encode(
         x=charts.bucket_axis(grain, order, tz),
-        y=alt.Y("mentions:Q", title="Mentions"),
+        y=alt.Y("mentions:Q", title="Mentions", axis=charts.COUNTS),
         color=alt.Color("sentiment_label:N", scale=SENTIMENT_COLOURS, title="Sentiment"),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.45)),
         tooltip=[alt.Tooltip("label:O", title=grain), "sentiment_label:N", "mentions:Q",
@@ -220,7 +220,7 @@ def view_trends() -> None:
     pick_complaints = alt.selection_point(name="pick", fields=["label"])
     line = alt.Chart(complaints).encode(
         x=charts.bucket_axis(grain, order, tz),
-        y=alt.Y("complaints:Q", title="Complaints"),
+        y=alt.Y("complaints:Q", title="Complaints", axis=charts.COUNTS),
         tooltip=[alt.Tooltip("label:O", title=grain), "complaints:Q"])
     # (the points are what a click picks: a line's click picks its nearest point)
     complaint_event = st.altair_chart(
@@ -294,7 +294,7 @@ def view_authors() -> None:
     measure = "mentions" if by == "volume" else "followers"
     pick = alt.selection_point(name="pick", fields=["author", "source"])
     chart = alt.Chart(data).mark_bar().encode(
-        x=alt.X(f"{measure}:Q", title=measure.capitalize()),
+        x=alt.X(f"{measure}:Q", title=measure.capitalize(), axis=charts.COUNTS),
         y=alt.Y("author:N", sort="-x", title=None),
         color=alt.Color("source:N", title="Source"),
         tooltip=["author:N", "source:N", "mentions:Q", "followers:Q", "complaints:Q",
@@ -322,7 +322,7 @@ def view_words() -> None:
         return
     pick = alt.selection_point(name="pick", fields=["word"])
     chart = alt.Chart(data).mark_bar(color="#5c6bc0").encode(
-        x=alt.X("mentions:Q", title="Mentions holding it"),
+        x=alt.X("mentions:Q", title="Mentions holding it", axis=charts.COUNTS),
         y=alt.Y("word:N", sort="-x", title=None),
         tooltip=["word:N", "mentions:Q", alt.Tooltip("share:Q", format=".1%")],
     ).add_params(pick)
@@ -342,7 +342,7 @@ def view_terms() -> None:
         return
     pick = alt.selection_point(name="pick", fields=["term"])
     chart = alt.Chart(data).mark_bar().encode(
-        x=alt.X("mentions:Q", title="Mentions naming it"),
+        x=alt.X("mentions:Q", title="Mentions naming it", axis=charts.COUNTS),
         y=alt.Y("term:N", sort="-x", title=None),
         color=alt.Color("kind:N", title="Kind"),
         tooltip=["term:N", "kind:N", "mentions:Q", "complaints:Q"],

@@ -4,7 +4,7 @@ over the last days."""
 import altair as alt
 import streamlit as st
 
-from clamor import queries, ui
+from clamor import charts, queries, ui
 
 rt = ui.get_runtime()
 ui.require("overview")
@@ -36,7 +36,7 @@ def overview() -> None:
     st.altair_chart(
         alt.Chart(volume).mark_bar().encode(
             x=alt.X("yearmonthdate(day):T", title="Day"),
-            y=alt.Y("mentions:Q", title="Mentions"),
+            y=alt.Y("mentions:Q", title="Mentions", axis=charts.COUNTS),
             color=alt.Color("language:N", title="Language"),
             tooltip=["yearmonthdate(day):T", "language:N", "mentions:Q"],
         ),
@@ -50,7 +50,7 @@ def overview() -> None:
     st.altair_chart(
         alt.Chart(mood).mark_bar().encode(
             x=alt.X("yearmonthdate(day):T", title="Day"),
-            y=alt.Y("mentions:Q", title="Mentions"),
+            y=alt.Y("mentions:Q", title="Mentions", axis=charts.COUNTS),
             color=alt.Color("sentiment:N", scale=palette, title="Sentiment"),
             tooltip=["yearmonthdate(day):T", "sentiment:N", "mentions:Q"],
         ),
@@ -62,7 +62,7 @@ def overview() -> None:
     st.altair_chart(
         alt.Chart(hourly).mark_area(opacity=0.6, color="#c62828").encode(
             x=alt.X("hour:T", title="Hour (UTC)"),
-            y=alt.Y("complaints:Q", title="Complaints"),
+            y=alt.Y("complaints:Q", title="Complaints", axis=charts.COUNTS),
             tooltip=["hour:T", "complaints:Q", "mentions:Q"],
         ),
         width="stretch",
