@@ -19,6 +19,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from clamor import auth, config, knowledge, runtime
 from clamor.config import ConfigError
 from clamor.store import LakeError, StoreBusy
+from collectors.matching import normal_form
 
 RTL_LANGUAGES = {"fa", "ar", "he", "ur"}
 LANGUAGE_NAMES = {**config.LANGUAGE_NAMES, None: "unknown"}
@@ -325,13 +326,46 @@ CUE_NAMES = {"help": "asks for help", "waiting": "waiting", "money": "money",
              "spam": "but looks like spam"}
 
 
-def complaint_reasons(cues) -> str:
-    """Why a post was flagged, from its cues ("waiting:still no"), as one plain line."""
+def complaint_reasons(cues, text: str | None = None) -> str:
+    """Why a post was flagged, from its cues ("waiting:still no"), as one plain line; with
+    the post's text, each cue quoted as the customer wrote it."""
     parts = []
     for cue in list(cues) if cues is not None else []:
         category, _, phrase = str(cue).partition(":")
+        if text:
+            phrase = as_written(phrase, text)
         parts.append(f"{CUE_NAMES.get(category, category)} “{isolate(phrase)}”")
     return "Why a complaint: " + ("; ".join(parts) if parts else "its wording")
+
+
+QUOTED_CHARS = 4000  # as much of a post as the analysis reads (pipeline.ANALYSED_CHARS)
+
+
+def as_written(phrase: str, text: str) -> str:
+    """The first stretch of `text` whose normal form is `phrase` (a cue as the analysis
+    stores it: lower case, no accents or harakat, ی for ي), as the customer wrote it
+    ("Ούτε επιστροφή" for "ουτε επιστροφη", "ليش" for "لیش"); the phrase itself if no
+    stretch is. Each character's normal form stands for its own: the normal form of a whole
+    text is that of its characters, but for a few compositions."""
+    text = text[:QUOTED_CHARS]
+    if not phrase:
+        return phrase
+    if text.isascii():  # lower-casing alone, which keeps every character's place
+        at = text.lower().find(phrase)
+        return text[at:at + len(phrase)] if at >= 0 else phrase
+    letters: list[str] = []
+    owners: list[int] = []  # the text's character each letter of the normal form is from
+    for i, ch in enumerate(text):
+        for letter in normal_form(ch):
+            letters.append(letter)
+            owners.append(i)
+    at = "".join(letters).find(phrase)
+    if at < 0:
+        return phrase
+    start, end = owners[at], owners[at + len(phrase) - 1] + 1
+    while end < len(text) and not normal_form(text[end]):  # its last letter's marks
+        end += 1
+    return text[start:end]
 
 
 def alignment(lang: object) -> str:

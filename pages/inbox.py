@@ -153,7 +153,7 @@ def waiting_list(now) -> None:
                     f"{ui.reach(row.author_followers)}")
             st.text(ui.preview(row.text), text_alignment=ui.alignment(row.lang))
             if row.complaint:
-                st.text(ui.complaint_reasons(row.complaint_cues))
+                st.text(ui.complaint_reasons(row.complaint_cues, row.text))
             buttons = st.container(horizontal=True)
             with buttons:
                 open_button("Open & reply", row.id, key=f"open-{row.id}",

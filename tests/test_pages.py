@@ -1,5 +1,7 @@
 """Each page, run by Streamlit's AppTest against a real demo database."""
 
+import re
+
 from streamlit.testing.v1 import AppTest
 
 from clamor import queries
@@ -156,10 +158,17 @@ def test_sources_page_shows_a_failed_run_in_plain_words(app_env, demo_store):
     assert at.error[0].value == "The last run did not complete:"
 
 
-def test_complaints_say_why_they_were_flagged(app_env, demo_store):
+def test_complaints_say_why_they_were_flagged_in_the_customers_words(app_env, demo_store):
     at = run("pages/inbox.py")
     reasons = [t for t in texts(at) if t.startswith("Why a complaint: ")]
     assert reasons and all("“" in r for r in reasons)
+    # each cue quoted as written (Ούτε επιστροφή, ليش), not in the analysis' normal form
+    # (ουτε επιστροφη, لیش), which no customer wrote
+    quoted = [q for r in reasons for q in re.findall("“\u2068(.*?)\u2069”", r)]
+    posts = queries.inbox(demo_store, InboxFilter(limit=200))["text"].tolist()
+    assert len(quoted) >= len(reasons)
+    assert [q for q in quoted if not any(q in post for post in posts)] == []
+    assert any(not q.isascii() for q in quoted)
 
 
 def test_with_posting_on_the_reply_panel_offers_a_dry_run(app_env, demo_store, tmp_path,

@@ -37,3 +37,22 @@ def test_a_cut_in_a_spaced_language_ends_at_a_word():
     body, _, rest = shown.partition("…")
     assert len(body) <= ui.PREVIEW_CHARS and text.startswith(body + " ")
     assert rest == f" ({len(text) - len(body):,} more characters)"
+
+
+def test_a_cue_is_quoted_as_the_customer_wrote_it():
+    greek = "@AerolumeHelp σας έστειλα DM προχθές. Τίποτα. Ούτε επιστροφή, ούτε απάντηση."
+    assert ui.as_written("ουτε επιστροφη", greek) == "Ούτε επιστροφή"
+    arabic = "تأخرت رحلة ايرولوم ساعتين. ليش ما حد يرد؟"
+    assert ui.as_written("لیش", arabic) == "ليش"  # stored with Persian ی, written with ي
+    assert ui.as_written("تاخر", arabic) == "تأخر"  # the hamza kept
+    assert ui.as_written("ما حد یرد", arabic) == "ما حد يرد"
+    assert ui.as_written("still no", "STILL no refund, still no reply") == "STILL no"
+    assert ui.as_written("refund", "Où est mon REFUND?") == "REFUND"
+    harakat = "لَيْشَ"  # a mark after the last letter stays with it
+    assert ui.as_written("لیش", harakat) == harakat
+    # not there as written (a cue of an earlier version, a text edited since): as stored
+    assert ui.as_written("لیش", "nothing here") == "لیش"
+    assert ui.complaint_reasons(["waiting:ουτε επιστροφη"], greek) == \
+        "Why a complaint: waiting “\u2068Ούτε επιστροφή\u2069”"
+    assert ui.complaint_reasons(["waiting:ουτε επιστροφη"]) == \
+        "Why a complaint: waiting “\u2068ουτε επιστροφη\u2069”"
