@@ -107,6 +107,16 @@ def _credentials(kind: SourceKind, config: Config) -> tuple[str, ...]:
     return kind.credentials
 
 
+def _interval(minutes: float) -> str:
+    """A polling interval as people say it: "15 s", "5 min", "1 h 30 min"."""
+    if minutes < 1:
+        return f"{minutes * 60:g} s"
+    if minutes < 60:
+        return f"{minutes:g} min"
+    hours, rest = divmod(round(minutes), 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
 def statuses(config: Config, *, demo: bool) -> list[SourceStatus]:
     out = []
     for name, kind in KINDS.items():
@@ -129,7 +139,7 @@ def statuses(config: Config, *, demo: bool) -> list[SourceStatus]:
                                                "company's Mastodon instance in "
                                                "[sources.mastodon] instances")
         else:
-            state, reason = "running", f"every {settings.poll_minutes:g} min"
+            state, reason = "running", f"every {_interval(settings.poll_minutes)}"
             if name == "reddit" and settings.inbox_mentions and not (
                     os.environ.get("REDDIT_USERNAME") and os.environ.get("REDDIT_PASSWORD")):
                 reason += ("; inbox mentions are skipped until REDDIT_USERNAME and "

@@ -124,7 +124,7 @@ def test_sources_page_says_why_each_source_is_off(app_env, monkeypatch):
     at = run("pages/sources.py")
     shown = " ".join(texts(at))
     assert "switched off in the config: [sources.x] enabled = false" in shown
-    assert "every 0.25 min" in shown
+    assert "every 15 s" in shown
     assert at.metric, "the demo source's last run is shown"
 
 
