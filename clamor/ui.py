@@ -372,5 +372,11 @@ def alignment(lang: object) -> str:
     return "right" if lang in RTL_LANGUAGES else "left"
 
 
+def utc_column(label: str) -> st.column_config.Column:
+    """A table column of instants, shown to the minute in UTC ("2026-11-27 17:31"), not
+    as "2026-11-27 17:31:40+00:00"."""
+    return st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm", timezone="UTC")
+
+
 def local_time(value: dt.datetime) -> str:
     return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -191,8 +191,7 @@ else:
         "Started (UTC)": past["started_at"], "Ended (UTC)": past["ended_at"],
         "Peak": past["observed"], "Expected": past["expected"],
         "Resolved by": past["resolved_by"]})
-    when = {column: st.column_config.DatetimeColumn(column, format="YYYY-MM-DD HH:mm")
-            for column in ("Started (UTC)", "Ended (UTC)")}
+    when = {column: ui.utc_column(column) for column in ("Started (UTC)", "Ended (UTC)")}
     st.dataframe(table, hide_index=True, width="stretch", column_config=when)
     chosen = st.selectbox("Look at one", past["id"].tolist(), index=None,
                           placeholder="an alert id", key="past-alert")

@@ -82,7 +82,7 @@ with posts_tab:
     st.dataframe(shown[["created_at", "source", "author", "text", "lang", "sentiment",
                         "complaint", "followers", "case_id", "case_status"]],
                  hide_index=True, width="stretch",
-                 column_config={"created_at": st.column_config.DatetimeColumn("When (UTC)"),
+                 column_config={"created_at": ui.utc_column("When (UTC)"),
                                 "text": st.column_config.TextColumn("Post", width="large"),
                                 "lang": "Language", "case_id": "Case",
                                 "case_status": "Case status"})

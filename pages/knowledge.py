@@ -41,7 +41,7 @@ with gaps_tab:
         # Cells are text, never Markdown: the customers' words are shown as written.
         st.dataframe(gaps[["created_at", "lang", "author", "text", "best_score"]],
                      hide_index=True, width="stretch",
-                     column_config={"created_at": st.column_config.DatetimeColumn("When"),
+                     column_config={"created_at": ui.utc_column("When (UTC)"),
                                     "lang": "Language", "author": "Customer",
                                     "text": st.column_config.TextColumn("Question",
                                                                         width="large"),

@@ -117,8 +117,7 @@ def broke_it(standard, measured) -> None:
         "case": "Case", "minutes": st.column_config.NumberColumn("Minutes", format="%.0f"),
         "still_open": st.column_config.CheckboxColumn("Still open"), "source": "Channel",
         "language": "Language", "owner": "Owner", "team": "Team",
-        "opened": st.column_config.DatetimeColumn("Opened (UTC)",
-                                                  format="YYYY-MM-DD HH:mm")})
+        "opened": ui.utc_column("Opened (UTC)")})
 
 
 def response_times(cases) -> None:
