@@ -29,6 +29,7 @@ SENTIMENT_COLOURS = alt.Scale(domain=list(explorer.SENTIMENTS),
                               range=["#2e7d32", "#9e9e9e", "#c62828", "#7e57c2", "#e0e0e0"])
 TERMS = [t.term for t in config.watchlist.terms]
 TERM_KINDS = explorer.term_kinds(config)
+WATCHLIST_WORDS = explorer.watchlist_words(config)
 COMPANIES = explorer.companies(config)
 KINDS = sorted({t.kind for t in config.watchlist.terms})
 LANGS = [*config.watchlist.languages, "und"]
@@ -314,9 +315,11 @@ def view_words() -> None:
     if shown == "watchlist terms":
         view_terms()
         return
-    data = explorer.top_words(store, flt, limit=25, hashtags=shown == "hashtags")
+    data = explorer.top_words(store, flt, limit=25, hashtags=shown == "hashtags",
+                              leave_out=WATCHLIST_WORDS)
     st.caption(f"Counted over the newest {explorer.TOP_WORDS_SAMPLE:,} matching mentions; "
-               "common function words are left out.")
+               "common function words and the names you listen for (see watchlist terms) "
+               "are left out.")
     if data.empty:
         st.info("No word to count in these mentions.")
         return

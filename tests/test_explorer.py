@@ -498,6 +498,14 @@ def test_top_authors_and_words(store, config):
     assert not {"the", "#refundnow"} & set(words["word"])
     tags = explorer.top_words(store, Filter(), hashtags=True)
     assert list(tags["word"]) == ["#refundnow"] and tags["mentions"].iloc[0] == 5
+    # the Words view leaves out the names listened for, which every mention holds
+    names = explorer.watchlist_words(config)
+    assert {"aerolume", "ایرولوم", "αερολουμ", "aerolumehelp", "skyvane"} <= names
+    assert not {"air", "nordhavn", "แอ"} & names  # words of longer names stay
+    without = explorer.top_words(store, Filter(), leave_out=names)
+    assert "aerolume" not in set(without["word"])
+    assert without.set_index("word")["mentions"].to_dict() == \
+        words[words["word"] != "aerolume"].set_index("word")["mentions"].to_dict()
 
 
 def test_saved_searches(store):
