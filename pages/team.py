@@ -186,6 +186,11 @@ def measure_charts(frame, x: str, mark: str) -> None:
     columns = st.columns(4)
     for i, (measure, title) in enumerate(performance.QUALITY_MEASURES.items()):
         data = frame[[x, measure]].dropna()
+        if data.empty:  # no survey of this kind in the period: words, not an empty chart
+            with columns[i % 4]:
+                st.markdown(f"**{title}**")
+                st.caption("No answers in these weeks.")
+            continue
         axis = alt.Axis(format=".0%" if measure in SHARES else "~r")
         chart = alt.Chart(data, title=title)
         chart = chart.mark_line(point=True) if mark == "line" else chart.mark_bar()
