@@ -85,21 +85,31 @@ with posts_tab:
                  column_config={"created_at": ui.utc_column("When (UTC)"),
                                 "text": st.column_config.TextColumn("Post", width="large"),
                                 "lang": "Language", "case_id": "Case",
-                                "case_status": "Case status"})
+                                "case_status": "Case status", "source": "Source",
+                                "author": "Handle", "sentiment": "Sentiment",
+                                "complaint": "Complaint", "followers": "Followers"})
 
 with cases_tab:
     if len(found.promises):
         st.caption("Open promises")
         for row in found.promises.itertuples():
             st.text(f"{row.id} · due {ui.local_time(row.due_at)} · {row.status}")
-    st.dataframe(found.cases, hide_index=True, width="stretch")
+    st.dataframe(found.cases, hide_index=True, width="stretch", column_config={
+        "id": "Case", "status": "Status", "source": "Source", "author": "Handle",
+        "opened_at": ui.utc_column("Opened (UTC)"), "owner": "Owner", "team": "Team",
+        "messages": "Messages", "first_response_at": ui.utc_column("First reply (UTC)"),
+        "due_at": ui.utc_column("Promised by (UTC)"),
+        "resolved_at": ui.utc_column("Resolved (UTC)"), "reopened": "Reopened"})
     st.caption("Our replies")
-    st.dataframe(found.replies, hide_index=True, width="stretch",
-                 column_config={"reply_text": st.column_config.TextColumn("Reply",
-                                                                          width="large")})
+    st.dataframe(found.replies, hide_index=True, width="stretch", column_config={
+        "happened_at": ui.utc_column("When (UTC)"), "case_id": "Case", "actor": "By",
+        "reply_text": st.column_config.TextColumn("Reply", width="large"),
+        "template_id": "Template"})
     if len(found.surveys):
         st.caption("Survey answers")
-        st.dataframe(found.surveys, hide_index=True, width="stretch")
+        st.dataframe(found.surveys, hide_index=True, width="stretch", column_config={
+            "answered_at": ui.utc_column("Answered (UTC)"), "case_id": "Case",
+            "kind": "Survey", "score": "Score"})
 
 with reach_tab:
     if found.reach.empty:
