@@ -171,15 +171,14 @@ def late_complaints(store: Store, config: Config, now: dt.datetime | None = None
     `limit` most overdue of them (id, mention_id, source, author, team, owner, standard,
     minutes_late on that standard's clock), most overdue first."""
     now = now or utcnow()
-    cases = queries.complaint_due_times(store, now - BACKLOG_DAYS)
+    cases = queries.complaint_due_times(store, now - BACKLOG_DAYS, unanswered=True)
     columns = ["id", "mention_id", "source", "author", "team", "owner", "standard",
                "minutes_late"]
     if cases.empty or not config.standards:
         return 0, pd.DataFrame(columns=columns)
     due = standards.due(config, cases, now)
-    # as spikes.backlog counts them at `now`: due by then and not answered by then
-    late = due["due_at"].notna() & (due["due_at"] <= pd.Timestamp(now)) \
-        & ~(cases["first_response_at"] <= pd.Timestamp(now))
+    # as spikes.backlog counts them at `now`: due by then (and not answered: all of these)
+    late = due["due_at"].notna() & (due["due_at"] <= pd.Timestamp(now))
     overdue = cases.loc[late, ["id"]].assign(
         standard=due.loc[late, "standard"], minutes_late=-due.loc[late, "minutes_left"])
     top = overdue.sort_values(["minutes_late", "id"], ascending=[False, True]).head(limit)

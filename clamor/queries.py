@@ -876,11 +876,13 @@ def series_mentions(store: Store, series: str, since: dt.datetime, until: dt.dat
         """, [since, until, staff_terms, series, limit])
 
 
-def complaint_due_times(store: Store, since: dt.datetime) -> pd.DataFrame:
+def complaint_due_times(store: Store, since: dt.datetime, *, unanswered: bool = False
+                        ) -> pd.DataFrame:
     """Complaint cases opened since `since` with what backlog needs: opened_at, first
-    response (NaT: none yet), and the waiting columns the standards' due timers read."""
+    response (NaT: none yet), and the waiting columns the standards' due timers read. With
+    `unanswered`, only those no one has answered yet (the few that can be late now)."""
     frame = store.query_df(
-        """
+        f"""
         SELECT c.id, c.opened_at, c.first_response_at, c.status, c.source,
                c.opened_at AS waiting_since,
                first(a.lang ORDER BY m.created_at) AS lang, true AS complaint,
@@ -889,6 +891,7 @@ def complaint_due_times(store: Store, since: dt.datetime) -> pd.DataFrame:
         JOIN mentions m ON m.seq = f.seq
         LEFT JOIN analysis a ON a.seq = m.seq
         WHERE c.opened_at >= ? AND c.status <> 'ignored'
+              {"AND c.first_response_at IS NULL" if unanswered else ""}
         GROUP BY ALL HAVING bool_or(a.complaint)
         """, [since])
     return frame
