@@ -96,9 +96,10 @@ def late_now(row) -> None:
     if not count:
         st.caption("No complaint is past its standard now.")
         return
-    st.caption(f"{count:,} complaints past their standard now; the most overdue "
-               f"{len(late)}:" if count > len(late) else
-               f"{count:,} complaints past their standard now, the most overdue first:")
+    counted = "1 complaint past its standard now" if count == 1 else \
+        f"{count:,} complaints past their standard now"
+    st.caption(f"{counted}; the most overdue {len(late)}:" if count > len(late) else
+               f"{counted}, the most overdue first:" if count > 1 else f"{counted}:")
     for case in late.itertuples():
         cols = st.columns([5, 1], vertical_alignment="center")
         cols[0].text(f"{case.id} · {ui.isolate(case.author or 'unknown author')} on "
