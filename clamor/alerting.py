@@ -183,7 +183,8 @@ def late_complaints(store: Store, config: Config, now: dt.datetime | None = None
         standard=due.loc[late, "standard"], minutes_late=-due.loc[late, "minutes_left"])
     top = overdue.sort_values(["minutes_late", "id"], ascending=[False, True]).head(limit)
     people = queries.case_people(store, top["id"].tolist())
-    return int(late.sum()), top.merge(people, on="id", how="left")[columns]
+    # (inner: a case erased between the two reads is not listed)
+    return int(late.sum()), top.merge(people, on="id", how="inner")[columns]
 
 
 def _explain(store: Store, config: Config, alert: Alert, settings, staff: list[str]) -> None:
