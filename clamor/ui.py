@@ -18,6 +18,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 
 from clamor import auth, config, knowledge, runtime
 from clamor.config import ConfigError
+from clamor.pipeline import ANALYSED_CHARS
 from clamor.store import LakeError, StoreBusy
 from collectors.matching import normal_form
 
@@ -338,16 +339,13 @@ def complaint_reasons(cues, text: str | None = None) -> str:
     return "Why a complaint: " + ("; ".join(parts) if parts else "its wording")
 
 
-QUOTED_CHARS = 4000  # as much of a post as the analysis reads (pipeline.ANALYSED_CHARS)
-
-
 def as_written(phrase: str, text: str) -> str:
     """The first stretch of `text` whose normal form is `phrase` (a cue as the analysis
     stores it: lower case, no accents or harakat, ی for ي), as the customer wrote it
     ("Ούτε επιστροφή" for "ουτε επιστροφη", "ليش" for "لیش"); the phrase itself if no
     stretch is. Each character's normal form stands for its own: the normal form of a whole
     text is that of its characters, but for a few compositions."""
-    text = text[:QUOTED_CHARS]
+    text = text[:ANALYSED_CHARS]  # the cues were found in as much as the analysis reads
     if not phrase:
         return phrase
     if text.isascii():  # lower-casing alone, which keeps every character's place
