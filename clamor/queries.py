@@ -83,65 +83,75 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     if flt.unassigned_only:
         where.append("c.owner IS NULL")
     now = now or utcnow()
-    ranked = _newest_waiting(store, where, params, flt.pool)
-    waiting = (now - ranked["waiting_since"]).dt.total_seconds() / 60.0 if len(ranked) else []
-    ranked["waiting_minutes"] = waiting
-    ranked["reach"] = ranked["author_followers"]
-    ranked["standard_used"] = standards.used(config, ranked, now) if config is not None \
-        else float("nan")
+    pool = _newest_waiting(store, where, params, flt.pool)
+    # Ranked in numpy: the pool is thousands of cases on every draw of every agent's inbox,
+    # and pandas' overhead per step was a third of the draw at 10 M mentions.
+    column = {name: pool.column(name).to_numpy(zero_copy_only=False) for name in
+              ("case_id", "source", "lang", "waiting_since", "customer")}
+    complaint = pool.column("complaint").to_numpy()  # (NOT NULL, as messages_waiting)
+    followers = pool.column("author_followers").to_numpy(zero_copy_only=False).astype(float)
+    messages = pool.column("messages_waiting").to_numpy()
+    waiting = (np.datetime64(now.astimezone(dt.timezone.utc).replace(tzinfo=None), "us")
+               - column["waiting_since"]) / np.timedelta64(1, "m")
+    used = standards.used(config, {**column, "complaint": complaint, "reach": followers}, now) \
+        if config is not None else np.full(pool.num_rows, np.nan)
     # Repeat contact across cases: one grouped query over the authors of the candidates
     # that can still be shown (clamor.customers.complaints_per_customer). Earlier complaints
     # add at most EARLIER_BOOST, so a case below the `limit`-th best urgency without them by
     # more than that stays below it: its customer's week is not counted (for thousands of
     # candidates that costs ~150 ms at 10 M mentions; for the few hundred contenders, little).
-    without = urgencies(ranked["complaint"], ranked["author_followers"],
-                        ranked["waiting_minutes"], ranked["messages_waiting"],
-                        ranked["standard_used"])
-    cut = np.sort(without)[-flt.limit] if len(ranked) > flt.limit else -np.inf
-    contender = without + EARLIER_BOOST + 0.01 >= cut  # (0.01: both rounded to 3 places)
-    who = list(zip(ranked["source"].tolist(), ranked["customer"].fillna("").tolist(),
-                   strict=True))  # (lists: iterating an Arrow-backed column is slow)
-    week = customers.complaints_per_customer(
-        store, [h for h, c in zip(who, contender, strict=True) if c], now,
-        newest=REPEAT_POSTS_READ)
+    without = urgencies(complaint, followers, waiting, messages, used)
+    cut = np.sort(without)[-flt.limit] if pool.num_rows > flt.limit else -np.inf
+    contenders = np.flatnonzero(without + EARLIER_BOOST + 0.01 >= cut)  # (0.01: both rounded)
+    who = list(zip(column["source"][contenders].tolist(),
+                   [c or "" for c in column["customer"][contenders].tolist()], strict=True))
+    week = customers.complaints_per_customer(store, who, now, newest=REPEAT_POSTS_READ)
     counted = [week.get(h, (0, True)) for h in who]
-    ranked["complaints_this_week"] = [n for n, _ in counted]
-    ranked["complaints_counted_all"] = [whole for _, whole in counted]
-    earlier = (ranked["complaints_this_week"] - ranked["complaint"].astype(int)).clip(lower=0)
-    ranked["urgency"] = urgencies(ranked["complaint"], ranked["author_followers"],
-                                  ranked["waiting_minutes"], ranked["messages_waiting"],
-                                  ranked["standard_used"], earlier)
-    ranked = ranked[contender]
-    top = ranked.sort_values(["urgency", "case_id"], ascending=[False, True],
-                             kind="stable").head(flt.limit).reset_index(drop=True)
-    # The shown cases and their messages, by key: a handful of index lookups (a join would
-    # read every row of both tables). Each row shows the message it was ranked by (another
-    # agent may have answered the case since), and a message gone since (erased) is not
-    # shown.
-    keys = top["case_id"].tolist()
-    shown_cases = _nobody_as_none(store.query_df(  # IN (?, …): the key's index, per key
-        f"SELECT id AS case_id, status, owner, team, due_at, "
-        f"opened_at, first_response_at, escalated_to, reopened, "
-        f"waiting_cues AS complaint_cues, waiting_kinds AS matched_kinds "
-        f"FROM cases WHERE id IN ({', '.join('?' * len(keys)) or 'NULL'})", keys))
-    top = top.merge(shown_cases, on="case_id", how="inner")
-    ids = top["id"].tolist()
-    shown = store.query_df(
-        "SELECT id, url, author, text, created_at, matched_terms, in_reply_to "
-        "FROM mentions WHERE id = ANY(?)", [ids])
-    scores = store.query_df(
-        "SELECT mention_id AS id, sentiment, sentiment_label, true AS analysed "
-        "FROM analysis WHERE mention_id = ANY(?)", [ids])
-    frame = top.merge(shown, on="id", how="inner").merge(scores, on="id", how="left")
-    frame["sentiment_label"] = frame["sentiment_label"].fillna("pending")
-    frame["analysed"] = frame["analysed"].fillna(False).astype(bool)
-    return frame[_INBOX_COLUMNS]
+    this_week = np.array([n for n, _ in counted], dtype=np.int64)
+    earlier = np.clip(this_week - complaint[contenders].astype(np.int64), 0, None)
+    urgency = urgencies(complaint[contenders], followers[contenders], waiting[contenders],
+                        messages[contenders], used[contenders], earlier)
+    case_ids = column["case_id"][contenders].tolist()
+    order = sorted(range(len(contenders)), key=lambda i: (-urgency[i], case_ids[i]))
+    order = np.array(order[:flt.limit], dtype=np.int64)  # of the contenders
+    shown = contenders[order]  # of the pool
+    top = pool.take(shown).drop_columns(["last_customer_at"])
+    for name, values in {"waiting_minutes": waiting[shown], "standard_used": used[shown],
+                         "complaints_this_week": this_week[order],
+                         "complaints_counted_all": [counted[i][1] for i in order],
+                         "urgency": urgency[order],
+                         "shown_order": np.arange(len(order))}.items():
+        top = top.append_column(name, pa.array(values))
+    # The shown cases and their messages, by key: a handful of index lookups (a join of the
+    # whole tables would read every row of both), in one statement. Each row shows the
+    # message it was ranked by (another agent may have answered the case since), and a
+    # message gone since (erased) is not shown.
+    keys, ids = top.column("case_id").to_pylist(), top.column("id").to_pylist()
+    listed = ", ".join("?" * len(keys)) or "NULL"
+    return _nobody_as_none(store.query_df(
+        f"""
+        SELECT t.id, t.case_id, t.source, m.url, m.author, t.author_followers,
+               t.author_followers AS reach, m.text, m.created_at, m.matched_terms,
+               c.waiting_kinds AS matched_kinds, m.in_reply_to, t.lang, a.sentiment,
+               coalesce(a.sentiment_label, 'pending') AS sentiment_label, t.complaint,
+               c.waiting_cues AS complaint_cues, a.mention_id IS NOT NULL AS analysed,
+               t.messages_waiting, t.waiting_since, c.status, c.owner, c.team, c.due_at,
+               c.opened_at, c.first_response_at, c.escalated_to, c.reopened,
+               t.waiting_minutes, t.standard_used, t.complaints_this_week,
+               t.complaints_counted_all, t.urgency
+        FROM shown_top t
+        JOIN (SELECT * FROM cases WHERE id IN ({listed})) c ON c.id = t.case_id
+        JOIN (SELECT * FROM mentions WHERE id IN ({listed})) m ON m.id = t.id
+        LEFT JOIN (SELECT mention_id, sentiment, sentiment_label FROM analysis
+                   WHERE mention_id IN ({listed})) a ON a.mention_id = t.id
+        ORDER BY t.shown_order
+        """, [*keys, *ids, *ids], shown_top=top))
 
 
 def _newest_waiting(store: Store, where: list[str], params: list, pool: int
-                    ) -> pd.DataFrame:
+                    ) -> pa.Table:
     """The newest `pool` waiting cases that meet the inbox filter's conditions, with what
-    ranking needs (what is shown of them, who owns it, when it is due…, is read for the
+    ranking needs, as Arrow (what is shown of them, who owns it, when it is due…, is read for the
     shown cases only, by inbox).
 
     Every draw of the inbox used to weigh every case (at 10 M mentions 3.6 M cases, nearly
@@ -156,7 +166,7 @@ def _newest_waiting(store: Store, where: list[str], params: list, pool: int
     cut = store.inbox_cuts.get(key)
     for since in ([cut] if cut is not None else []) + [None]:
         window = [] if since is None else ["c.last_customer_at >= ?"]
-        ranked = store.query_df(
+        ranked = store.query_arrow(
             f"""
             SELECT c.id AS case_id, c.waiting_mention_id AS id, c.source,
                    c.waiting_followers AS author_followers, c.waiting_lang AS lang,
@@ -168,11 +178,11 @@ def _newest_waiting(store: Store, where: list[str], params: list, pool: int
             """,
             [*params, *([] if since is None else [since]), pool],
         )
-        if len(ranked) >= pool or since is None:
+        if ranked.num_rows >= pool or since is None:
             break
-    if len(ranked) >= pool:
-        store.inbox_cuts[key] = ranked["last_customer_at"].iloc[-1].to_pydatetime()
-    return ranked.drop(columns=["last_customer_at"])
+    if ranked.num_rows >= pool:
+        store.inbox_cuts[key] = ranked.column("last_customer_at")[-1].as_py()
+    return ranked
 
 
 def waiting_for(store: Store, case_id: str) -> pd.DataFrame:
@@ -194,14 +204,6 @@ EARLIER_BOOST = PER_EARLIER_COMPLAINT * MAX_EARLIER_COUNTED  # the most earlier 
 # "2nd" from "3rd" complaint for anyone but an account that complains all day (at 10 M
 # mentions some handles wrote hundreds; reading all of them cost 100 ms per inbox).
 REPEAT_POSTS_READ = 12
-
-_INBOX_COLUMNS = [
-    "id", "case_id", "source", "url", "author", "author_followers", "reach", "text",
-    "created_at", "matched_terms", "matched_kinds", "in_reply_to", "lang", "sentiment",
-    "sentiment_label", "complaint", "complaint_cues", "analysed", "messages_waiting",
-    "waiting_since", "status", "owner", "team", "due_at", "opened_at", "first_response_at",
-    "escalated_to", "reopened", "waiting_minutes", "standard_used", "complaints_this_week",
-    "complaints_counted_all", "urgency"]
 
 
 def _nobody_as_none(frame: pd.DataFrame) -> pd.DataFrame:

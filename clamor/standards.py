@@ -34,17 +34,32 @@ def clock(config: Config, name: str) -> BusinessHours:
     return BusinessHours.parse(team.timezone, team.hours, team.holidays)
 
 
-def applies(standard: Standard, cases: pd.DataFrame) -> pd.Series:
-    """Which cases fall in the standard's scope (columns source, lang, complaint, reach)."""
-    mask = pd.Series(True, index=cases.index)
+def applies(standard: Standard, cases: pd.DataFrame | dict[str, np.ndarray]
+            ) -> pd.Series | np.ndarray:
+    """Which cases fall in the standard's scope (columns source, lang, complaint, reach): a
+    boolean Series for a DataFrame, a boolean array for columns as numpy arrays (the inbox
+    ranks thousands of cases on every draw, and pandas' overhead per step was most of it)."""
+    mask = np.ones(len(cases["source"]), dtype=bool)
     if standard.complaints_only:
-        mask &= cases["complaint"].astype(bool)
+        mask &= np.asarray(cases["complaint"], dtype=bool)
     if standard.sources:
-        mask &= cases["source"].isin(standard.sources)
+        mask &= _among(cases["source"], standard.sources)
     if standard.languages:
-        mask &= cases["lang"].isin(standard.languages)
+        mask &= _among(cases["lang"], standard.languages)
     if standard.min_priority == "high":
-        mask &= cases["complaint"].astype(bool) & (cases["reach"].fillna(0) >= HIGH_REACH)
+        reach = np.nan_to_num(np.asarray(cases["reach"], dtype=float), nan=0.0)
+        mask &= np.asarray(cases["complaint"], dtype=bool) & (reach >= HIGH_REACH)
+    return pd.Series(mask, index=cases.index) if isinstance(cases, pd.DataFrame) else mask
+
+
+def _among(values, wanted) -> np.ndarray:
+    """Which values are one of `wanted` (a few), as a boolean array; missing ones are not."""
+    if isinstance(values, pd.Series):
+        return values.isin(wanted).to_numpy(dtype=bool)
+    values = np.asarray(values, dtype=object)
+    mask = np.zeros(len(values), dtype=bool)
+    for one in wanted:  # (np.isin may sort object arrays, and None does not sort with text)
+        mask |= values == one
     return mask
 
 
@@ -105,20 +120,29 @@ def due(config: Config, cases: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
     return out
 
 
-def used(config: Config, cases: pd.DataFrame, now: dt.datetime) -> pd.Series:
+def used(config: Config, cases: dict[str, np.ndarray], now: dt.datetime) -> np.ndarray:
     """How much of its strictest first-response standard each waiting case has used up:
     business minutes since `waiting_since` on each standard's clock over its target, the
     largest over the standards that apply (1.0: due now; NaN: no standard applies).
-    Vectorised, for ranking a whole inbox."""
-    share = pd.Series(np.nan, index=cases.index)
-    if cases.empty:
+
+    For ranking a whole inbox on every draw, in numpy: `cases` holds columns source, lang,
+    complaint, reach and waiting_since (datetime64, UTC) as arrays."""
+    since = np.asarray(cases["waiting_since"]).astype("datetime64[ns]")
+    share = np.full(since.shape, np.nan)
+    if not len(since):
         return share
-    now_series = pd.Series(pd.Timestamp(now), index=cases.index)
+    until = np.full(since.shape, np.datetime64(_utc_naive(now), "ns"))
     for standard, mask, hours in _first_response_scopes(config, cases):
-        elapsed = hours.minutes_between_many(cases.loc[mask, "waiting_since"], now_series[mask])
-        mine = pd.Series(elapsed / standard.target_minutes, index=cases.index[mask])
-        share.loc[mask] = np.fmax(share.loc[mask].to_numpy(), mine.to_numpy())
+        elapsed = hours.minutes_between_many(since[mask], until[mask])
+        share[mask] = np.fmax(share[mask], elapsed / standard.target_minutes)
     return share
+
+
+def _utc_naive(moment: dt.datetime) -> dt.datetime:
+    """An aware instant as a naive one in UTC (numpy's datetime64 has no zones)."""
+    if moment.tzinfo is None:
+        raise ValueError("now has no time zone: pass an aware datetime, such as utcnow().")
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 # -- the Standards page and `clamor report standards` ---------------------------------------

@@ -24,18 +24,18 @@ def test_a_case_answered_or_a_message_erased_while_the_inbox_is_read_is_drawn_wh
     shown row keeps the message it was ranked by, and no row lacks its message."""
     before = queries.inbox(demo_store)
     answered, erased = before.iloc[0], before.iloc[1]
-    ranking = demo_store.query_df
+    ranking = demo_store.query_arrow
     meanwhile = []
 
-    def query_df(sql, params=None):
-        out = ranking(sql, params)
+    def query_arrow(sql, params=None, **tables):
+        out = ranking(sql, params, **tables)
         if not meanwhile and "FROM cases c" in sql:  # right after the ranking query
             meanwhile.append(True)
             actions.respond(demo_store, answered["id"], actor="Tom Reid", reply_text="on it")
             demo_store.con.execute("DELETE FROM mentions WHERE id = ?", [erased["id"]])
         return out
 
-    monkeypatch.setattr(demo_store, "query_df", query_df)
+    monkeypatch.setattr(demo_store, "query_arrow", query_arrow)
     frame = queries.inbox(demo_store)
     assert meanwhile
     assert frame["text"].notna().all() and frame["matched_kinds"].notna().all()
@@ -400,15 +400,15 @@ def test_the_remembered_pool_window_draws_what_a_look_at_every_case_draws(
     now = dt.datetime.now(dt.timezone.utc)
     flt = InboxFilter(pool=12, limit=10)
     windowed = []
-    query_df = demo_store.query_df
+    query_arrow = demo_store.query_arrow
 
-    def spy(sql, params=None):
-        out = query_df(sql, params)
+    def spy(sql, params=None, **tables):
+        out = query_arrow(sql, params, **tables)
         if "c.last_customer_at >= ?" in sql:
             windowed.append(len(out))
         return out
 
-    monkeypatch.setattr(demo_store, "query_df", spy)
+    monkeypatch.setattr(demo_store, "query_arrow", spy)
 
     def drawn_both_ways() -> pd.DataFrame:
         remembered = queries.inbox(demo_store, flt, now=now, config=config)
