@@ -27,8 +27,10 @@ from analysis.metrics import summary
 
 
 def handle_key(handle: str | None) -> str:
-    """Handles compare without @, u/ and case: "@AerolumeHelp" == "aerolumehelp"."""
-    return (handle or "").strip().lstrip("@").removeprefix("u/").casefold()
+    """Handles compare without @, u/ and case: "@AerolumeHelp" == "aerolumehelp". Lower
+    case as the store's lower() makes it (queries._WHO), not casefold: "Straße" stays
+    "straße" on both sides."""
+    return (handle or "").strip().lstrip("@").removeprefix("u/").lower()
 
 
 def mention_pattern(key: str) -> str:

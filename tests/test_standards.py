@@ -213,6 +213,26 @@ def test_response_times_per_account_and_conversation(store):
     assert (everyone["conversations"], everyone["answered"]) == (5, 2)
 
 
+def test_a_support_account_whose_handle_is_not_ascii_is_recognised(store):
+    """Handles compare as the store folds them (DuckDB's lower, as RE2's (?i) matches):
+    Python's casefold turned "Straße" into "strasse", and the account's own replies were
+    then counted as a customer's posts."""
+    frame = posts(store,
+        ("1", "@jonas", "@HilfeStraße mein Koffer?", 0, None, None),
+        ("2", "HilfeStraße", "@jonas Entschuldigung, wir suchen ihn", 20, "1", "1"),
+        ("3", "@eleni", "@ΒοήθειαΣ πού είναι η βαλίτσα μου;", 0, None, None),
+        ("4", "Βοήθειας", "@eleni τη βρήκαμε", 45, "3", "3"),
+    )
+    accounts = ["@HilfeStraße", "Βοήθειας"]
+    result = queries.response_times(store, accounts)
+    assert result == reference(frame, accounts)
+    german, greek = (result["accounts"][a] for a in accounts)
+    assert (german["conversations"], german["answered"]) == (1, 1)
+    assert german["first_response_minutes"]["median"] == 20.0
+    assert (greek["answered"], greek["first_response_minutes"]["median"]) == (1, 45.0)
+    assert result["all_accounts"]["conversations"] == 2  # the accounts' posts are no customer's
+
+
 def test_response_times_percentiles_match_an_independent_computation(store):
     rng = np.random.default_rng(3)
     rows, expected = [], []
