@@ -127,10 +127,9 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     # message it was ranked by (another agent may have answered the case since), and a
     # message gone since (erased) is not shown.
     keys, ids = top.column("case_id").to_pylist(), top.column("id").to_pylist()
-    listed = ", ".join("?" * len(keys)) or "NULL"
     # (as Arrow, then pandas: DuckDB's own conversion to pandas took a quarter longer)
     return _nobody_as_none(store.query_arrow(
-        f"""
+        """
         SELECT t.id, t.case_id, t.source, m.url, m.author, t.author_followers,
                t.author_followers AS reach, m.text, m.created_at, m.matched_terms,
                c.waiting_kinds AS matched_kinds, m.in_reply_to, t.lang, a.sentiment,
@@ -141,12 +140,12 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
                t.waiting_minutes, t.standard_used, t.complaints_this_week,
                t.complaints_counted_all, t.urgency
         FROM shown_top t
-        JOIN (SELECT * FROM cases WHERE id IN ({listed})) c ON c.id = t.case_id
-        JOIN (SELECT * FROM mentions WHERE id IN ({listed})) m ON m.id = t.id
+        JOIN (SELECT * FROM cases WHERE id = ANY(?)) c ON c.id = t.case_id
+        JOIN (SELECT * FROM mentions WHERE id = ANY(?)) m ON m.id = t.id
         LEFT JOIN (SELECT mention_id, sentiment, sentiment_label FROM analysis
-                   WHERE mention_id IN ({listed})) a ON a.mention_id = t.id
+                   WHERE mention_id = ANY(?)) a ON a.mention_id = t.id
         ORDER BY t.shown_order
-        """, [*keys, *ids, *ids], shown_top=top).to_pandas())
+        """, [keys, ids, ids], shown_top=top).to_pandas())
 
 
 def _newest_waiting(store: Store, where: list[str], params: list, pool: int
@@ -279,7 +278,7 @@ def thread(store: Store, mention_id: str) -> pd.DataFrame:
     parent, conversation, written = found[0] if found else (None, mention_id, None)
     keys = list(dict.fromkeys(k for k in (mention_id, parent, conversation) if k))
     return store.query_df(
-        f"""
+        """
         WITH posts AS MATERIALIZED (
             SELECT m.id, m.seq, m.author, m.text, m.created_at, m.is_own, m.url
             FROM mentions m
@@ -287,13 +286,13 @@ def thread(store: Store, mention_id: str) -> pd.DataFrame:
               AND (coalesce(m.conversation_id, m.id) = ? OR m.in_reply_to = ?)
             UNION
             SELECT m.id, m.seq, m.author, m.text, m.created_at, m.is_own, m.url
-            FROM mentions m WHERE m.id IN ({', '.join('?' * len(keys))})
+            FROM mentions m WHERE m.id = ANY(?)
         )
         SELECT p.id, p.author, p.text, p.created_at, p.is_own, p.url, a.lang
         FROM posts p LEFT JOIN analysis a ON a.seq = p.seq
         ORDER BY p.created_at, p.id
         """,
-        [written, THREAD_DAYS, written, THREAD_DAYS, conversation, mention_id, *keys],
+        [written, THREAD_DAYS, written, THREAD_DAYS, conversation, mention_id, keys],
     )
 
 
@@ -904,8 +903,8 @@ def case_people(store: Store, case_ids: list[str]) -> pd.DataFrame:
     """Who a few cases are about and who holds them: id, mention_id (the opening message),
     source, author, team, owner (None: nobody yet); by key, one lookup per case."""
     return _nobody_as_none(store.query_df(
-        f"SELECT id, mention_id, source, author, team, owner FROM cases "
-        f"WHERE id IN ({', '.join('?' * len(case_ids)) or 'NULL'})", list(case_ids)))
+        "SELECT id, mention_id, source, author, team, owner FROM cases WHERE id = ANY(?)",
+        [list(case_ids)]))
 
 
 def alerts(store: Store, *, open_only: bool = False, since: dt.datetime | None = None,
