@@ -352,20 +352,8 @@ class Store:
             partial.unlink(missing_ok=True)
         return target
 
-    def query_df(self, sql: str, params: Sequence[Any] | dict | None = None,
-                 **tables: pa.Table) -> pd.DataFrame:
-        """A query's rows as a DataFrame; `tables` (name=Arrow table) are read by name in
-        it."""
-        if not tables:
-            return self.con.execute(sql, params or []).df()
-        con = self.con
-        for name, table in tables.items():
-            con.register(name, table)
-        try:
-            return con.execute(sql, params or []).df()
-        finally:
-            for name in tables:
-                con.unregister(name)
+    def query_df(self, sql: str, params: Sequence[Any] | dict | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, params or []).df()
 
     def query_rows(self, sql: str, params: Sequence[Any] | dict | None = None) -> list[tuple]:
         return self.con.execute(sql, params or []).fetchall()
