@@ -101,7 +101,7 @@ class History:
     handles: list[tuple[str, str]]
     mentions: pd.DataFrame        # newest first
     cases: pd.DataFrame           # newest first
-    replies: pd.DataFrame         # the desk's replies, newest first
+    replies: pd.DataFrame         # our replies, in Clamor and on the platforms, newest first
     surveys: pd.DataFrame
     languages: dict[str, int]     # language -> posts
     reach: pd.DataFrame           # created_at, source, author, followers (oldest first)
@@ -134,10 +134,22 @@ def history(store: Store, key: str, now: dt.datetime | None = None) -> History:
         ORDER BY c.opened_at DESC
         """, [sources, authors])
     ids = cases["id"].tolist()
+    # Our replies: the desk's in Clamor, and the company accounts' own posts on the
+    # platform filed into the customer's cases (a reply Clamor posted comes back as one of
+    # those: listed once, as the desk's, by the id the platform gave it).
     replies = store.query_df(
-        "SELECT happened_at, case_id, actor, reply_text, template_id FROM events "
-        "WHERE case_id = ANY(?) AND kind = 'responded' AND reply_text IS NOT NULL "
-        "ORDER BY happened_at DESC", [ids])
+        """
+        SELECT happened_at, case_id, actor, reply_text, template_id, 'in Clamor' AS sent
+        FROM events
+        WHERE case_id = ANY(?) AND kind = 'responded' AND reply_text IS NOT NULL
+        UNION ALL
+        SELECT m.created_at, f.case_id, m.author, m.text, NULL, 'on ' || m.source
+        FROM case_mentions f JOIN mentions m ON m.id = f.mention_id
+        WHERE f.case_id = ANY(?) AND f.role = 'response'
+          AND NOT EXISTS (SELECT 1 FROM posted_replies p
+                          WHERE p.source = m.source AND p.platform_id = m.native_id)
+        ORDER BY happened_at DESC, case_id
+        """, [ids, ids])
     surveys = store.query_df(
         "SELECT answered_at, case_id, kind, score FROM surveys WHERE case_id = ANY(?) "
         "ORDER BY answered_at DESC", [ids])

@@ -104,7 +104,7 @@ with cases_tab:
     st.dataframe(found.replies, hide_index=True, width="stretch", column_config={
         "happened_at": ui.utc_column("When (UTC)"), "case_id": "Case", "actor": "By",
         "reply_text": st.column_config.TextColumn("Reply", width="large"),
-        "template_id": "Template"})
+        "template_id": "Template", "sent": "Sent"})
     if len(found.surveys):
         st.caption("Survey answers")
         st.dataframe(found.surveys, hide_index=True, width="stretch", column_config={

@@ -94,6 +94,29 @@ def test_linked_handles_are_one_customer_with_one_history(desk):
     assert {"customer linked", "customer unlinked"} <= set(audit["action"])
 
 
+def test_our_replies_on_the_platform_are_listed_beside_the_desks_once_each(desk, config):
+    """The company's account answered Maryam on X itself, and an agent answered her through
+    Clamor, which posted the reply; both come back from X as the account's posts. Her
+    history lists each reply once: the agent's as sent in Clamor, the other as sent on x."""
+    auth.add_user(desk, "Eleni Markou", "agent", "aerolume-demo")
+    sent = "Hi Maryam, we are looking into your refund and will be back within 2 hours"
+    actions.post_reply(desk, "x:p3", actor="Eleni Markou", text=sent, dry_run=False,
+                       poster=lambda native_id, text, dry_run: {"platform_id": "p21"})
+    load(desk, config, [
+        post(20, "x", "@AerolumeHelp", "@maryam_r7 so sorry, we have asked finance", 0.5,
+             reply_to="p1"),
+        post(21, "x", "@AerolumeHelp", sent, 0.2, reply_to="p3"),  # the agent's, back
+    ])
+    filed = desk.query_rows("SELECT mention_id, role FROM case_mentions "
+                            "WHERE mention_id IN ('x:p20', 'x:p21') ORDER BY 1")
+    assert filed == [("x:p20", "response"), ("x:p21", "response")]
+    found = customers.history(desk, customers.key_of(*MARYAM_X))
+    assert found.replies[["reply_text", "actor", "sent"]].values.tolist() == [
+        [sent, "Eleni Markou", "in Clamor"],
+        ["@maryam_r7 so sorry, we have asked finance", "@AerolumeHelp", "on x"]]
+    assert found.replies["case_id"].tolist() == [case_of(desk, "p3"), case_of(desk, "p1")]
+
+
 def test_notes_are_private_audited_and_role_checked(desk):
     auth.add_user(desk, "Eleni Markou", "agent", "aerolume-demo")
     auth.add_user(desk, "Ana Lytic", "analyst", "aerolume-demo")
