@@ -273,6 +273,12 @@ def _worked_before(t: np.ndarray, opens: np.ndarray, closes: np.ndarray) -> np.n
     return np.where(i >= 0, before[j] + np.minimum(t - opens[j], lengths[j]), 0)
 
 
+def instant64(at: dt.datetime) -> np.datetime64:
+    """An aware instant as numpy's datetime64[ns], in UTC (numpy has no zones), to set
+    against columns of instants such as minutes_between_many takes."""
+    return np.datetime64(_ns(_utc(at, "the instant")), "ns")
+
+
 def _ns(at: dt.datetime) -> int:
     return (at - _EPOCH) // dt.timedelta(microseconds=1) * 1000
 

@@ -18,6 +18,7 @@ from analysis.response_times import figures, handle_key, mention_pattern
 from clamor import customers, standards
 from clamor.cases import competitor_only_sql
 from clamor.config import Config
+from clamor.hours import instant64
 from clamor.store import Store, utcnow
 
 # A case waits for a reply when it is open and a customer wrote after our last response (in
@@ -91,8 +92,7 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     complaint = pool.column("complaint").to_numpy()  # (NOT NULL, as messages_waiting)
     followers = pool.column("author_followers").to_numpy(zero_copy_only=False).astype(float)
     messages = pool.column("messages_waiting").to_numpy()
-    waiting = (np.datetime64(now.astimezone(dt.timezone.utc).replace(tzinfo=None), "us")
-               - column["waiting_since"]) / np.timedelta64(1, "m")
+    waiting = (instant64(now) - column["waiting_since"]) / np.timedelta64(1, "m")
     used = standards.used(config, {**column, "complaint": complaint, "reach": followers}, now) \
         if config is not None else np.full(pool.num_rows, np.nan)
     # Repeat contact across cases: one grouped query over the authors of the candidates

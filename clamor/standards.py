@@ -18,7 +18,7 @@ import pandas as pd
 
 from analysis import metrics
 from clamor.config import Config, Standard
-from clamor.hours import BusinessHours
+from clamor.hours import BusinessHours, instant64
 
 HIGH_REACH = 10_000  # followers: a complaint from this far-reaching an account is high priority
 ALWAYS = "24/7"
@@ -131,18 +131,11 @@ def used(config: Config, cases: dict[str, np.ndarray], now: dt.datetime) -> np.n
     share = np.full(since.shape, np.nan)
     if not len(since):
         return share
-    until = np.full(since.shape, np.datetime64(_utc_naive(now), "ns"))
+    until = np.full(since.shape, instant64(now))
     for standard, mask, hours in _first_response_scopes(config, cases):
         elapsed = hours.minutes_between_many(since[mask], until[mask])
         share[mask] = np.fmax(share[mask], elapsed / standard.target_minutes)
     return share
-
-
-def _utc_naive(moment: dt.datetime) -> dt.datetime:
-    """An aware instant as a naive one in UTC (numpy's datetime64 has no zones)."""
-    if moment.tzinfo is None:
-        raise ValueError("now has no time zone: pass an aware datetime, such as utcnow().")
-    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 # -- the Standards page and `clamor report standards` ---------------------------------------
