@@ -33,6 +33,12 @@ MAX_REPEATS_COUNTED = 4
 # this case has been kept waiting.
 PER_EARLIER_COMPLAINT = 3.0
 MAX_EARLIER_COUNTED = 3
+# The most waiting (or a standard used up) and earlier complaints can add: whatever a case
+# has waited, it can rank no higher than its complaint, reach and messages allow plus this
+# (how the inbox knows which old cases could still outrank the newest: clamor.queries).
+MOST_WAITING_AND_WEEK = max(PER_HOUR_WAITING * MAX_HOURS_COUNTED,
+                    PER_STANDARD_USED * MAX_STANDARDS_COUNTED) \
+    + PER_EARLIER_COMPLAINT * MAX_EARLIER_COUNTED
 
 
 def urgency(complaint: bool, followers: int | None, waiting_minutes: float,
@@ -52,6 +58,18 @@ def urgency(complaint: bool, followers: int | None, waiting_minutes: float,
     return round((COMPLAINT if complaint else 0.0) + PER_HOUR_WAITING * hours
                  + PER_TENFOLD_REACH * reach + PER_REPEAT * repeats
                  + PER_EARLIER_COMPLAINT * earlier, 3)
+
+
+def followers_needed(at_least: float, complaint: bool) -> float:
+    """The fewest followers with which a case, a complaint or not, could reach an urgency of
+    `at_least` at the most that waiting, messages and earlier complaints count for (0: any
+    case could; inf: none could)."""
+    rest = at_least - (COMPLAINT if complaint else 0.0) - MOST_WAITING_AND_WEEK \
+        - PER_REPEAT * MAX_REPEATS_COUNTED
+    if rest <= 0:
+        return 0.0
+    exponent = rest / PER_TENFOLD_REACH
+    return math.inf if exponent > 300 else 10.0 ** exponent - 1
 
 
 def urgencies(complaint, followers, waiting_minutes, messages, standard_used,

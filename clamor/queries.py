@@ -12,8 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from analysis.priority import MAX_EARLIER_COUNTED, PER_EARLIER_COMPLAINT, urgencies
+from analysis.priority import (
+    COMPLAINT, MAX_EARLIER_COUNTED, MAX_REPEATS_COUNTED, MOST_WAITING_AND_WEEK,
+    PER_EARLIER_COMPLAINT, PER_REPEAT, PER_TENFOLD_REACH, followers_needed, urgencies,
+)
 from analysis.response_times import figures, handle_key, mention_pattern
 from clamor import customers, standards
 from clamor.cases import competitor_only_sql
@@ -47,7 +51,7 @@ class InboxFilter:
     team: str | None = None         # only this team's cases
     unassigned_only: bool = False
     limit: int = 50
-    pool: int = 5000  # the newest waiting cases ranked; older ones wait their turn
+    pool: int = 5000  # the newest waiting cases ranked, and older ones that could outrank them
 
 
 def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | None = None,
@@ -57,9 +61,9 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     the config, the ranking counts how much of its response standard each case has used.
 
     Two steps, so a store of millions of mentions answers at once: the newest `pool` waiting
-    cases are ranked from what the cases table keeps on what each one waits on (see
-    cases.refresh_waiting); then the `limit` most urgent cases and their messages are read
-    by key."""
+    cases, and the older ones that could outrank them, are ranked from what the cases table
+    keeps on what each one waits on (see cases.refresh_waiting); then the `limit` most
+    urgent cases and their messages are read by key."""
     where = ["true"]
     params: list = []
     if flt.languages:
@@ -85,23 +89,26 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
         where.append("c.owner IS NULL")
     now = now or utcnow()
     pool = _newest_waiting(store, where, params, flt.pool)
-    # Ranked in numpy: the pool is thousands of cases on every draw of every agent's inbox,
-    # and pandas' overhead per step was a third of the draw at 10 M mentions.
-    column = {name: pool.column(name).to_numpy(zero_copy_only=False) for name in
-              ("case_id", "source", "lang", "waiting_since", "customer")}
-    complaint = pool.column("complaint").to_numpy()  # (NOT NULL, as messages_waiting)
-    followers = pool.column("author_followers").to_numpy(zero_copy_only=False).astype(float)
-    messages = pool.column("messages_waiting").to_numpy()
-    waiting = (instant64(now) - column["waiting_since"]) / np.timedelta64(1, "m")
-    used = standards.used(config, {**column, "complaint": complaint, "reach": followers}, now) \
-        if config is not None else np.full(pool.num_rows, np.nan)
+    ranks = _ranking_inputs(pool, now, config)
+    if pool.num_rows >= flt.pool:
+        # Older waiting cases were left out of the pool, and they have waited longest: those
+        # that could still reach its `limit`-th best urgency join it (at 10 M mentions a few
+        # hundred of 27,000 older cases, found by one look at the waiting cases).
+        older = _older_contenders(store, where, params, pool, _cut(ranks["without"], flt.limit))
+        if older.num_rows:
+            more = _ranking_inputs(older, now, config)
+            pool = pa.concat_tables([pool, older])
+            ranks = {name: np.concatenate([ranks[name], more[name]]) for name in ranks}
+    complaint, followers, waiting, messages, used, without = (
+        ranks[name] for name in ("complaint", "followers", "waiting", "messages", "used",
+                                 "without"))
+    column = {name: ranks[name] for name in ("case_id", "source", "customer")}
     # Repeat contact across cases: one grouped query over the authors of the candidates
     # that can still be shown (clamor.customers.complaints_per_customer). Earlier complaints
     # add at most EARLIER_BOOST, so a case below the `limit`-th best urgency without them by
     # more than that stays below it: its customer's week is not counted (for thousands of
     # candidates that costs ~150 ms at 10 M mentions; for the few hundred contenders, little).
-    without = urgencies(complaint, followers, waiting, messages, used)
-    cut = np.sort(without)[-flt.limit] if pool.num_rows > flt.limit else -np.inf
+    cut = _cut(without, flt.limit)
     contenders = np.flatnonzero(without + EARLIER_BOOST + 0.01 >= cut)  # (0.01: both rounded)
     who = list(zip(column["source"][contenders].tolist(),
                    [c or "" for c in column["customer"][contenders].tolist()], strict=True))
@@ -149,6 +156,81 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
         """, [keys, ids, ids], shown_top=top).to_pandas())
 
 
+# What the inbox ranks waiting cases by (and shows of them: the rest is read for the shown).
+_RANKED_COLUMNS = """
+    c.id AS case_id, c.waiting_mention_id AS id, c.source,
+    c.waiting_followers AS author_followers, c.waiting_lang AS lang,
+    c.waiting_complaint AS complaint, c.messages_waiting, c.waiting_since,
+    c.author AS customer, c.last_customer_at
+"""
+
+
+def _ranking_inputs(pool: pa.Table, now: dt.datetime, config: Config | None
+                    ) -> dict[str, np.ndarray]:
+    """What ranking reads of waiting cases (a _newest_waiting table), as numpy arrays, and
+    each case's urgency without its customer's earlier complaints (`without`).
+
+    In numpy: the pool is thousands of cases on every draw of every agent's inbox, and
+    pandas' overhead per step was a third of the draw at 10 M mentions."""
+    out = {name: pool.column(name).to_numpy(zero_copy_only=False) for name in
+           ("case_id", "source", "lang", "waiting_since", "customer")}
+    out["complaint"] = pool.column("complaint").to_numpy(zero_copy_only=False).astype(bool)
+    out["followers"] = pool.column("author_followers").to_numpy(zero_copy_only=False
+                                                                ).astype(float)
+    out["messages"] = pool.column("messages_waiting").to_numpy(zero_copy_only=False)
+    out["waiting"] = (instant64(now) - out["waiting_since"]) / np.timedelta64(1, "m")
+    out["used"] = standards.used(config, {**out, "reach": out["followers"]}, now) \
+        if config is not None else np.full(pool.num_rows, np.nan)
+    out["without"] = urgencies(out["complaint"], out["followers"], out["waiting"],
+                               out["messages"], out["used"])
+    return out
+
+
+def _cut(urgency: np.ndarray, limit: int) -> float:
+    """The `limit`-th best urgency: no case below it is shown (all count where there are no
+    more than `limit`)."""
+    return float(np.sort(urgency)[-limit]) if len(urgency) > limit else -np.inf
+
+
+def _older_contenders(store: Store, where: list[str], params: list, pool: pa.Table,
+                      cut: float) -> pa.Table:
+    """The waiting cases that meet the filter, older than the newest `pool` (its oldest
+    customer message or before, not in it), whose complaint, reach and messages could reach
+    `cut` with the most that waiting and the customer's week add
+    (analysis.priority.MOST_WAITING_AND_WEEK): no other older case can be shown.
+
+    The pool alone left them out, so an inbox with more cases waiting than its pool showed
+    the newest cases first, not the most urgent (at 10 M mentions 14 of the 50 shown were
+    among the 50 most urgent)."""
+    oldest = pool.column("last_customer_at")[-1].as_py()
+    need = cut - 0.01  # (urgencies are rounded)
+    # Plain comparisons DuckDB checks as it reads, before the rest: the reach a case would
+    # need at least, and where nothing but a complaint can get there, a complaint (at 10 M
+    # mentions half the time: 14 → 7 ms).
+    enough = [followers_needed(need, False), followers_needed(need, True)]
+    early, early_params = [], []
+    if enough[0] > 2.0 ** 63:  # more followers than anyone can have: complaints only
+        early.append("c.waiting_complaint")
+        enough = enough[1:]
+    if min(enough) > 0:
+        early.append("c.waiting_followers >= ?")
+        early_params.append(min(enough))
+    found = store.query_arrow(
+        f"""
+        SELECT {_RANKED_COLUMNS}
+        FROM cases c
+        WHERE {' AND '.join([*early, _LISTED, *where])} AND c.last_customer_at <= ?
+          AND ? * c.waiting_complaint::INTEGER
+              + ? * log10(1 + greatest(coalesce(c.waiting_followers, 0), 0))
+              + ? * least(greatest(c.messages_waiting - 1, 0), ?) >= ?
+        ORDER BY c.last_customer_at DESC
+        """,
+        [*early_params, *params, oldest, COMPLAINT, PER_TENFOLD_REACH, PER_REPEAT,
+         MAX_REPEATS_COUNTED, need - MOST_WAITING_AND_WEEK])
+    have = pool.column("case_id").combine_chunks()
+    return found.filter(pc.invert(pc.is_in(found.column("case_id"), value_set=have)))
+
+
 def _newest_waiting(store: Store, where: list[str], params: list, pool: int
                     ) -> pa.Table:
     """The newest `pool` waiting cases that meet the inbox filter's conditions, with what
@@ -169,10 +251,7 @@ def _newest_waiting(store: Store, where: list[str], params: list, pool: int
         window = [] if since is None else ["c.last_customer_at >= ?"]
         ranked = store.query_arrow(
             f"""
-            SELECT c.id AS case_id, c.waiting_mention_id AS id, c.source,
-                   c.waiting_followers AS author_followers, c.waiting_lang AS lang,
-                   c.waiting_complaint AS complaint, c.messages_waiting, c.waiting_since,
-                   c.author AS customer, c.last_customer_at
+            SELECT {_RANKED_COLUMNS}
             FROM cases c
             WHERE {' AND '.join([_LISTED, *where, *window])}
             ORDER BY c.last_customer_at DESC LIMIT ?

@@ -423,12 +423,16 @@ def test_the_remembered_pool_window_draws_what_a_look_at_every_case_draws(
     assert len(first) == 10 and len(demo_store.inbox_cuts) == 1 and not windowed
     drawn_both_ways()
     assert windowed == [12]  # the window held the whole pool: nothing else was read
-    for mention_id in first["id"][:3]:
+    # three of the pool's cases answered (the shown may be older ones that could outrank it)
+    newest = [row[0] for row in demo_store.query_rows(
+        f"SELECT waiting_mention_id FROM cases c WHERE {queries._LISTED} "
+        "ORDER BY last_customer_at DESC LIMIT 3")]
+    for mention_id in newest:
         actions.respond(demo_store, mention_id, actor="Tom Reid", reply_text="on it")
     windowed.clear()
     after = drawn_both_ways()
     assert windowed == [9] and len(after) == 10  # short: every case was looked at
-    assert not set(first["id"][:3]) & set(after["id"])
+    assert not set(newest) & set(after["id"])
     # the oldest waiting case, resolved then reopened: waiting again, its customer's last
     # message long before the remembered window
     (oldest,) = demo_store.query_rows(
@@ -439,3 +443,57 @@ def test_the_remembered_pool_window_draws_what_a_look_at_every_case_draws(
     assert oldest in set(queries.inbox(demo_store, InboxFilter(limit=100_000), now=now)[
         "case_id"])
     drawn_both_ways()
+
+
+@pytest.mark.parametrize("flt", [InboxFilter(), InboxFilter(complaints_only=True),
+                                 InboxFilter(sources=("x",)), InboxFilter(languages=("fa",))])
+def test_a_pool_of_the_newest_cases_shows_what_ranking_every_case_shows(
+        demo_store, config, flt):
+    """More cases waiting than the pool: the older ones that could outrank the pool's best
+    join it, so the inbox is the most urgent first, not the newest first."""
+    import dataclasses
+
+    now = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=30)  # old ones capped
+    waiting = len(queries.inbox(demo_store, dataclasses.replace(flt, limit=100_000),
+                                now=now, config=config))
+    assert waiting > 12
+    for limit in (1, 5, 10):
+        every = queries.inbox(demo_store, dataclasses.replace(flt, limit=limit), now=now,
+                              config=config)
+        for pool in (3, 8, 12):
+            drawn = queries.inbox(demo_store, dataclasses.replace(flt, limit=limit, pool=pool),
+                                  now=now, config=config)
+            pd.testing.assert_frame_equal(drawn, every)
+    # what the pool alone would have shown is not the head of the inbox here
+    newest_only = queries._newest_waiting(demo_store, ["true"], [], 8)
+    assert set(newest_only.column("case_id").to_pylist()) != set(
+        queries.inbox(demo_store, InboxFilter(limit=8), now=now, config=config)["case_id"])
+
+
+def test_no_case_outranks_its_ceiling():
+    """The ceiling the inbox finds older contenders by (queries._older_contenders) is never
+    below a case's urgency, whatever it waited, used of its standard or complained before;
+    nor is the reach it asks of them first above what a case reaching that urgency has."""
+    import math
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from analysis.priority import (COMPLAINT, MAX_REPEATS_COUNTED, MOST_WAITING_AND_WEEK,
+                                   PER_REPEAT, PER_TENFOLD_REACH, followers_needed, urgency)
+
+    @given(st.booleans(), st.one_of(st.none(), st.integers(-5, 10**10)),
+           st.floats(-100, 10**7), st.integers(1, 50),
+           st.one_of(st.none(), st.floats(-1, 100)), st.integers(0, 40),
+           st.floats(-2000, 3000))
+    def check(complaint, followers, waiting, messages, used, earlier, at_least):
+        ceiling = (COMPLAINT * complaint
+                   + PER_TENFOLD_REACH * math.log10(1 + max(followers or 0, 0))
+                   + PER_REPEAT * min(max(messages - 1, 0), MAX_REPEATS_COUNTED)
+                   + MOST_WAITING_AND_WEEK)
+        reached = urgency(complaint, followers, waiting, messages, used, earlier)
+        assert reached <= ceiling + 0.001
+        if reached >= at_least:  # and the reach it took is never above what it has
+            assert max(followers or 0, 0) >= followers_needed(at_least, complaint) * 0.999
+
+    check()
