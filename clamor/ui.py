@@ -251,24 +251,20 @@ def preview(text: str, chars: int = PREVIEW_CHARS, lines: int = PREVIEW_LINES) -
 
 
 def ago(minutes: float) -> str:
-    if minutes < 1:
-        return "just now"
-    if minutes < 60:
-        return f"{int(minutes)} min ago"
-    if minutes < 48 * 60:
-        return f"{int(minutes // 60)} h {int(minutes % 60)} min ago"
-    return f"{int(minutes // (24 * 60))} days ago"
+    """How long ago, as an agent says it: "just now", "45 min ago", "2 h 5 min ago"."""
+    return "just now" if minutes < 1 else f"{duration(minutes)} ago"
 
 
 def duration(minutes: float) -> str:
-    """A span of time as an agent says it: "45 min", "2 h 5 min", "3 days"."""
-    minutes = max(0.0, float(minutes))
+    """A span of time as an agent says it: "45 min", "2 h 5 min", "3 days" (to the nearest
+    minute: 59.6 minutes is "1 h", not "60 min")."""
+    minutes = int(round(max(0.0, float(minutes))))
     if minutes < 60:
-        return f"{int(round(minutes))} min"
+        return f"{minutes} min"
     if minutes < 48 * 60:
-        hours, rest = divmod(int(round(minutes)), 60)
+        hours, rest = divmod(minutes, 60)
         return f"{hours} h {rest} min" if rest else f"{hours} h"
-    return f"{int(minutes // (24 * 60))} days"
+    return f"{minutes // (24 * 60)} days"
 
 
 def time_left(minutes_left: float) -> str:

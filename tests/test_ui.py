@@ -1,4 +1,4 @@
-"""The words and cuts the pages use for untrusted post text (clamor/ui.py)."""
+"""The words, cuts and spans of time the pages show (clamor/ui.py)."""
 
 from clamor import ui
 
@@ -56,3 +56,13 @@ def test_a_cue_is_quoted_as_the_customer_wrote_it():
         "Why a complaint: waiting “\u2068Ούτε επιστροφή\u2069”"
     assert ui.complaint_reasons(["waiting:ουτε επιστροφη"]) == \
         "Why a complaint: waiting “\u2068ουτε επιστροφη\u2069”"
+
+
+def test_spans_of_time_read_as_an_agent_says_them():
+    assert [ui.duration(m) for m in (0, 0.4, 44.6, 59.6, 60, 125, 47 * 60 + 59.7, 2 * 24 * 60,
+                                     10 * 24 * 60 + 5, -3)] == [
+        "0 min", "0 min", "45 min", "1 h", "1 h", "2 h 5 min", "2 days", "2 days", "10 days",
+        "0 min"]
+    assert [ui.ago(m) for m in (0.2, 5, 120, 3 * 24 * 60)] == [
+        "just now", "5 min ago", "2 h ago", "3 days ago"]
+    assert ui.time_left(32) == "32 min left" and ui.time_left(-65) == "late by 1 h 5 min"
