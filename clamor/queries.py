@@ -88,48 +88,38 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     if flt.unassigned_only:
         where.append("c.owner IS NULL")
     now = now or utcnow()
-    pool = _newest_waiting(store, where, params, flt.pool)
-    ranks = _ranking_inputs(pool, now, config)
-    if pool.num_rows >= flt.pool:
-        # Older waiting cases were left out of the pool, and they have waited longest: those
-        # that could still reach its `limit`-th best urgency join it (at 10 M mentions a few
-        # hundred of 27,000 older cases, found by one look at the waiting cases).
-        older = _older_contenders(store, where, params, pool, _cut(ranks["without"], flt.limit))
-        if older.num_rows:
-            more = _ranking_inputs(older, now, config)
-            pool = pa.concat_tables([pool, older])
-            ranks = {name: np.concatenate([ranks[name], more[name]]) for name in ranks}
-    complaint, followers, waiting, messages, used, without = (
-        ranks[name] for name in ("complaint", "followers", "waiting", "messages", "used",
-                                 "without"))
-    column = {name: ranks[name] for name in ("case_id", "source", "customer")}
-    # Repeat contact across cases: one grouped query over the authors of the candidates
-    # that can still be shown (clamor.customers.complaints_per_customer). Earlier complaints
-    # add at most EARLIER_BOOST, so a case below the `limit`-th best urgency without them by
-    # more than that stays below it: its customer's week is not counted (for thousands of
-    # candidates that costs ~150 ms at 10 M mentions; for the few hundred contenders, little).
-    cut = _cut(without, flt.limit)
-    contenders = np.flatnonzero(without + EARLIER_BOOST + 0.01 >= cut)  # (0.01: both rounded)
-    who = list(zip(column["source"][contenders].tolist(),
-                   [c or "" for c in column["customer"][contenders].tolist()], strict=True))
-    week = customers.complaints_per_customer(store, who, now, newest=REPEAT_POSTS_READ)
-    counted = [week.get(h, (0, True)) for h in who]
-    this_week = np.array([n for n, _ in counted], dtype=np.int64)
-    earlier = np.clip(this_week - complaint[contenders].astype(np.int64), 0, None)
-    urgency = urgencies(complaint[contenders], followers[contenders], waiting[contenders],
-                        messages[contenders], used[contenders], earlier)
-    case_ids = column["case_id"][contenders].tolist()
-    order = sorted(range(len(contenders)), key=lambda i: (-urgency[i], case_ids[i]))
-    order = np.array(order[:flt.limit], dtype=np.int64)  # of the contenders
-    shown = contenders[order]  # of the pool
-    top = pool.take(shown).drop_columns(["last_customer_at"])
-    for name, values in {"waiting_minutes": waiting[shown], "standard_used": used[shown],
-                         "complaints_this_week": this_week[order],
-                         "complaints_counted_all": np.array([counted[i][1] for i in order],
-                                                            dtype=bool),
-                         "urgency": urgency[order],
-                         "shown_order": np.arange(len(order))}.items():
-        top = top.append_column(name, pa.array(values))
+    # Every case that could be shown has a ceiling (analysis.priority.MOST_WAITING_AND_WEEK)
+    # at least the `limit`-th best urgency. The last draw's, less a margin, finds them in one
+    # look at the waiting cases (at 10 M mentions ~700 of 32,000); where they do not reach
+    # it now (cases answered, a quieter hour), and on a first draw, the newest and the older
+    # cases that could outrank them are ranked instead.
+    key = (" AND ".join(where), repr(params), flt.limit)
+    bound = store.inbox_bounds.get(key)
+    ranked = None
+    if bound is not None:
+        could = _could_reach(store, where, params, bound)
+        ranked = _rank(store, could, _ranking_inputs(could, now, config), now, flt.limit)
+        if ranked.num_rows < flt.limit or _lowest(ranked) < bound:
+            ranked = None  # a case below the bound might be shown
+    if ranked is None:
+        pool = _newest_waiting(store, where, params, flt.pool)
+        ranks = _ranking_inputs(pool, now, config)
+        if pool.num_rows >= flt.pool:
+            # Older waiting cases were left out of the pool, and they have waited longest:
+            # those that could still reach its `limit`-th best urgency join it (at 10 M
+            # mentions a few hundred of 27,000 older cases).
+            older = _could_reach(store, where, params, _cut(ranks["without"], flt.limit),
+                                 before=pool)
+            if older.num_rows:
+                more = _ranking_inputs(older, now, config)
+                pool = pa.concat_tables([pool, older])
+                ranks = {name: np.concatenate([ranks[name], more[name]]) for name in ranks}
+        ranked = _rank(store, pool, ranks, now, flt.limit)
+    if ranked.num_rows >= flt.limit:
+        store.inbox_bounds[key] = _lowest(ranked) - BOUND_MARGIN
+    else:
+        store.inbox_bounds.pop(key, None)  # all of them are shown: nothing to bound
+    top = ranked
     # The shown cases and their messages, by key: a handful of index lookups (a join of the
     # whole tables would read every row of both), in one statement. Each row shows the
     # message it was ranked by (another agent may have answered the case since), and a
@@ -154,6 +144,55 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
                    WHERE mention_id = ANY(?)) a ON a.mention_id = t.id
         ORDER BY t.shown_order
         """, [keys, ids, ids], shown_top=top).to_pandas())
+
+
+def _rank(store: Store, pool: pa.Table, ranks: dict[str, np.ndarray], now: dt.datetime,
+          limit: int) -> pa.Table:
+    """The `limit` most urgent of the pool's cases (rows of the pool with their ranking,
+    most urgent first; `ranks` from _ranking_inputs).
+
+    Repeat contact across cases: one grouped query over the authors of the candidates that
+    can still be shown (clamor.customers.complaints_per_customer). Earlier complaints add
+    at most EARLIER_BOOST, so a case below the `limit`-th best urgency without them by more
+    than that stays below it: its customer's week is not counted (for thousands of
+    candidates that costs ~150 ms at 10 M mentions; for the few hundred contenders,
+    little)."""
+    complaint, followers, waiting, messages, used, without = (
+        ranks[name] for name in ("complaint", "followers", "waiting", "messages", "used",
+                                 "without"))
+    cut = _cut(without, limit)
+    contenders = np.flatnonzero(without + EARLIER_BOOST + 0.01 >= cut)  # (0.01: both rounded)
+    who = list(zip(ranks["source"][contenders].tolist(),
+                   [c or "" for c in ranks["customer"][contenders].tolist()], strict=True))
+    week = customers.complaints_per_customer(store, who, now, newest=REPEAT_POSTS_READ)
+    counted = [week.get(h, (0, True)) for h in who]
+    this_week = np.array([n for n, _ in counted], dtype=np.int64)
+    earlier = np.clip(this_week - complaint[contenders].astype(np.int64), 0, None)
+    urgency = urgencies(complaint[contenders], followers[contenders], waiting[contenders],
+                        messages[contenders], used[contenders], earlier)
+    case_ids = ranks["case_id"][contenders].tolist()
+    order = sorted(range(len(contenders)), key=lambda i: (-urgency[i], case_ids[i]))
+    order = np.array(order[:limit], dtype=np.int64)  # of the contenders
+    shown = contenders[order]  # of the pool
+    top = pool.take(shown).drop_columns(["last_customer_at"])
+    for name, values in {"waiting_minutes": waiting[shown], "standard_used": used[shown],
+                         "complaints_this_week": this_week[order],
+                         "complaints_counted_all": np.array([counted[i][1] for i in order],
+                                                            dtype=bool),
+                         "urgency": urgency[order],
+                         "shown_order": np.arange(len(order))}.items():
+        top = top.append_column(name, pa.array(values))
+    return top
+
+
+def _lowest(ranked: pa.Table) -> float:
+    """The urgency of the last case shown (a _rank table)."""
+    return float(ranked.column("urgency")[-1].as_py())
+
+
+# The remembered bound is the last draw's `limit`-th best urgency less this (two hours of
+# waiting): answers and an hour's change seldom take the next draw's below it.
+BOUND_MARGIN = 2.0
 
 
 # What the inbox ranks waiting cases by (and shows of them: the rest is read for the shown).
@@ -192,17 +231,17 @@ def _cut(urgency: np.ndarray, limit: int) -> float:
     return float(np.sort(urgency)[-limit]) if len(urgency) > limit else -np.inf
 
 
-def _older_contenders(store: Store, where: list[str], params: list, pool: pa.Table,
-                      cut: float) -> pa.Table:
-    """The waiting cases that meet the filter, older than the newest `pool` (its oldest
-    customer message or before, not in it), whose complaint, reach and messages could reach
-    `cut` with the most that waiting and the customer's week add
-    (analysis.priority.MOST_WAITING_AND_WEEK): no other older case can be shown.
+def _could_reach(store: Store, where: list[str], params: list, cut: float,
+                 before: pa.Table | None = None) -> pa.Table:
+    """The waiting cases that meet the filter whose complaint, reach and messages could reach
+    an urgency of `cut` with the most that waiting and the customer's week add
+    (analysis.priority.MOST_WAITING_AND_WEEK): no other case can rank above a case of that
+    urgency. With `before` (a _newest_waiting pool), only those older than it (its oldest
+    customer message or before) and not in it.
 
-    The pool alone left them out, so an inbox with more cases waiting than its pool showed
-    the newest cases first, not the most urgent (at 10 M mentions 14 of the 50 shown were
-    among the 50 most urgent)."""
-    oldest = pool.column("last_customer_at")[-1].as_py()
+    The pool alone left the older ones out, so an inbox with more cases waiting than its
+    pool showed the newest cases first, not the most urgent (at 10 M mentions 14 of the 50
+    shown were among the 50 most urgent)."""
     need = cut - 0.01  # (urgencies are rounded)
     # Plain comparisons DuckDB checks as it reads, before the rest: the reach a case would
     # need at least, and where nothing but a complaint can get there, a complaint (at 10 M
@@ -215,19 +254,24 @@ def _older_contenders(store: Store, where: list[str], params: list, pool: pa.Tab
     if min(enough) > 0:
         early.append("c.waiting_followers >= ?")
         early_params.append(min(enough))
+    older = [] if before is None else ["c.last_customer_at <= ?"]
     found = store.query_arrow(
         f"""
         SELECT {_RANKED_COLUMNS}
         FROM cases c
-        WHERE {' AND '.join([*early, _LISTED, *where])} AND c.last_customer_at <= ?
+        WHERE {' AND '.join([*early, _LISTED, *where, *older])}
           AND ? * c.waiting_complaint::INTEGER
               + ? * log10(1 + greatest(coalesce(c.waiting_followers, 0), 0))
               + ? * least(greatest(c.messages_waiting - 1, 0), ?) >= ?
         ORDER BY c.last_customer_at DESC
         """,
-        [*early_params, *params, oldest, COMPLAINT, PER_TENFOLD_REACH, PER_REPEAT,
-         MAX_REPEATS_COUNTED, need - MOST_WAITING_AND_WEEK])
-    have = pool.column("case_id").combine_chunks()
+        [*early_params, *params,
+         *([] if before is None else [before.column("last_customer_at")[-1].as_py()]),
+         COMPLAINT, PER_TENFOLD_REACH, PER_REPEAT, MAX_REPEATS_COUNTED,
+         need - MOST_WAITING_AND_WEEK])
+    if before is None:
+        return found
+    have = before.column("case_id").combine_chunks()
     return found.filter(pc.invert(pc.is_in(found.column("case_id"), value_set=have)))
 
 

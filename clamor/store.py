@@ -195,6 +195,9 @@ class Store:
         # per inbox filter, the last customer message of the newest cases it ranked
         # (queries._newest_waiting): where to look first on its next draw
         self.inbox_cuts: dict[tuple, dt.datetime] = {}
+        # per inbox filter and length, the urgency every case shown reached on its last draw,
+        # less a margin (queries.inbox): which cases its next draw need look at
+        self.inbox_bounds: dict[tuple, float] = {}
         if self.lake:
             self.name = location.display()
             self._root = duckdb.connect()  # in memory: the lake is attached to it

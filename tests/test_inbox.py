@@ -411,7 +411,9 @@ def test_the_remembered_pool_window_draws_what_a_look_at_every_case_draws(
     monkeypatch.setattr(demo_store, "query_arrow", spy)
 
     def drawn_both_ways() -> pd.DataFrame:
+        demo_store.inbox_bounds.clear()  # (the pool's way, not the last draw's bound)
         remembered = queries.inbox(demo_store, flt, now=now, config=config)
+        demo_store.inbox_bounds.clear()
         cuts = dict(demo_store.inbox_cuts)
         demo_store.inbox_cuts.clear()
         every_case = queries.inbox(demo_store, flt, now=now, config=config)
@@ -497,3 +499,79 @@ def test_no_case_outranks_its_ceiling():
             assert max(followers or 0, 0) >= followers_needed(at_least, complaint) * 0.999
 
     check()
+
+
+def test_the_last_draws_bound_draws_what_a_first_draw_draws(demo_store, config, monkeypatch):
+    """Each draw remembers the urgency its last shown case reached (less a margin) and the
+    next draw ranks only the cases whose ceiling reaches it; where the cases it finds do not
+    reach it any more, it ranks as a first draw does. Answers, a new complaint, a reopened
+    case and the hours passing change nothing against a first draw."""
+    from clamor import pipeline
+    from collectors.base import Mention
+
+    flt = InboxFilter(limit=10, pool=12)
+    bounded = []
+    newest_waiting = queries._newest_waiting
+
+    def spy(*args, **kwargs):
+        bounded.append(False)
+        return newest_waiting(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "_newest_waiting", spy)
+
+    def drawn_both_ways(now) -> pd.DataFrame:
+        bounded.clear()
+        again = queries.inbox(demo_store, flt, now=now, config=config)
+        by_bound = not bounded
+        bounds = dict(demo_store.inbox_bounds)
+        demo_store.inbox_bounds.clear()
+        first = queries.inbox(demo_store, flt, now=now, config=config)
+        pd.testing.assert_frame_equal(again, first)
+        key = ("true", "[]", flt.limit)  # (the plain view's bound remembered either way)
+        assert demo_store.inbox_bounds.get(key) == bounds.get(key)
+        return again, by_bound
+
+    now = dt.datetime.now(dt.timezone.utc)
+    queries.inbox(demo_store, flt, now=now, config=config)
+    shown, by_bound = drawn_both_ways(now)
+    assert by_bound and len(shown) == 10  # ranked from the bound alone
+    ranked_above = min(demo_store.inbox_bounds.values())
+    assert (shown["urgency"] >= ranked_above).all()
+    # the two most urgent answered: the rest still reach the bound, or it is drawn afresh
+    for mention_id in shown["id"][:2]:
+        actions.respond(demo_store, mention_id, actor="Tom Reid", reply_text="on it")
+    after, _ = drawn_both_ways(now)
+    assert not set(shown["id"][:2]) & set(after["id"])
+    # half a day on, and a loud new complaint
+    later = now + dt.timedelta(hours=12)
+    loud = Mention(source="x", native_id="loud-1", author="@megaphone",
+                   author_followers=2_000_000, created_at=later - dt.timedelta(minutes=1),
+                   text="@Aerolume you lost my bag and nobody answers, refund me now!!",
+                   matched_terms=("Aerolume",), matched_kinds=("brand",))
+    demo_store.insert_mentions([loud], collector="test", version="t")
+    pipeline.analyse_pending(demo_store, config, now=later)
+    drawn_both_ways(later)
+    # a bound no case reaches, and one only a few cases' ceilings reach (they are found, but
+    # what they reach now is below it): both drawn afresh
+    for key in demo_store.inbox_bounds:
+        demo_store.inbox_bounds[key] = 10_000.0
+    _, by_bound = drawn_both_ways(later)
+    assert not by_bound
+    (fifth,) = demo_store.query_rows(
+        f"""SELECT 1000 * c.waiting_complaint::INTEGER
+                   + 8 * log10(1 + greatest(coalesce(c.waiting_followers, 0), 0))
+                   + 6 * least(greatest(c.messages_waiting - 1, 0), 4) + 81 AS ceiling
+            FROM cases c WHERE {queries._LISTED} ORDER BY ceiling DESC LIMIT 1 OFFSET 4""")[0]
+    flt = InboxFilter(limit=3, pool=12)
+    queries.inbox(demo_store, flt, now=later, config=config)
+    for key in demo_store.inbox_bounds:
+        demo_store.inbox_bounds[key] = fifth - 0.001
+    _, by_bound = drawn_both_ways(later)
+    assert not by_bound
+    # the least urgent waiting case resolved then reopened
+    (quiet,) = demo_store.query_rows(
+        f"SELECT id FROM cases c WHERE {queries._LISTED} ORDER BY last_customer_at LIMIT 1")[0]
+    actions.resolve(demo_store, config, quiet, actor="Tom Reid")
+    drawn_both_ways(later)
+    actions.reopen(demo_store, quiet, actor="Tom Reid", reason="not fixed")
+    drawn_both_ways(later)
