@@ -7,8 +7,10 @@ writes bench/results/inbox_ab.json.
 The earlier commit's packages (clamor, analysis, collectors) are checked out with
 `git worktree` and loaded under other names (clamor_then, …), their own imports pointed at
 each other, so both versions run side by side against the one open store (DuckDB lets one
-process hold a database file). Both use this checkout's Store, and package data
-(`importlib.resources`) is read from this checkout: for the inbox's code, not its schema.
+process hold a database file). Both use this checkout's Store (and what it remembers
+between draws: `inbox_cuts`, `inbox_bounds`, shared by both sides where both use them), and
+package data (`importlib.resources`) is read from this checkout: for the inbox's code, not
+its schema.
 
 Usage: python bench/inbox_ab.py STORE [--against COMMIT] [--rounds N]
 """

@@ -90,7 +90,7 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
     now = now or utcnow()
     # Every case that could be shown has a ceiling (analysis.priority.MOST_WAITING_AND_WEEK)
     # at least the `limit`-th best urgency. The last draw's, less a margin, finds them in one
-    # look at the waiting cases (at 10 M mentions ~700 of 32,000); where they do not reach
+    # look at the waiting cases (at 10 M mentions ~200 of 32,000); where they do not reach
     # it now (cases answered, a quieter hour), and on a first draw, the newest and the older
     # cases that could outrank them are ranked instead.
     key = (" AND ".join(where), repr(params), flt.limit)
@@ -206,7 +206,8 @@ _RANKED_COLUMNS = """
 
 def _ranking_inputs(pool: pa.Table, now: dt.datetime, config: Config | None
                     ) -> dict[str, np.ndarray]:
-    """What ranking reads of waiting cases (a _newest_waiting table), as numpy arrays, and
+    """What ranking reads of waiting cases (a _newest_waiting or _could_reach table), as numpy
+    arrays, and
     each case's urgency without its customer's earlier complaints (`without`).
 
     In numpy: the pool is thousands of cases on every draw of every agent's inbox, and
