@@ -36,9 +36,9 @@ MAX_EARLIER_COUNTED = 3
 # The most waiting (or a standard used up) and earlier complaints can add: whatever a case
 # has waited, it can rank no higher than its complaint, reach and messages allow plus this
 # (how the inbox knows which old cases could still outrank the newest: clamor.queries).
-MOST_WAITING_AND_WEEK = max(PER_HOUR_WAITING * MAX_HOURS_COUNTED,
-                    PER_STANDARD_USED * MAX_STANDARDS_COUNTED) \
-    + PER_EARLIER_COMPLAINT * MAX_EARLIER_COUNTED
+MOST_WAITING_AND_WEEK = (max(PER_HOUR_WAITING * MAX_HOURS_COUNTED,
+                             PER_STANDARD_USED * MAX_STANDARDS_COUNTED)
+                         + PER_EARLIER_COMPLAINT * MAX_EARLIER_COUNTED)
 
 
 def urgency(complaint: bool, followers: int | None, waiting_minutes: float,

@@ -58,11 +58,10 @@ def load_then(commit: str, into: Path):
 
 
 def views(queries) -> list:
-    """The ten views `clamor bench` times (benchmark.measure_inbox)."""
-    F = queries.InboxFilter
-    return [F(), F(languages=("fa",)), F(complaints_only=True), F(sources=("reddit",)),
-            F(languages=("th",)), F(kinds=("staff",)), F(languages=("el",), complaints_only=True),
-            F(languages=("ar",)), F(sources=("x",), complaints_only=True), F(languages=("en",))]
+    """The views `clamor bench` times (benchmark.INBOX_VIEWS), as `queries`' filters."""
+    from clamor.benchmark import INBOX_VIEWS
+
+    return [queries.InboxFilter(**view) for view in INBOX_VIEWS]
 
 
 def main() -> None:

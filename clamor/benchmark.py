@@ -816,15 +816,19 @@ def _inbox_raw(store, flt) -> list:
     return store.query_rows(_INBOX_RAW.format(where=" AND ".join(where)), params)
 
 
+# The inbox's filtered views the bench draws (queries.InboxFilter's fields), as agents use them.
+INBOX_VIEWS: tuple[dict, ...] = (
+    {}, {"languages": ("fa",)}, {"complaints_only": True}, {"sources": ("reddit",)},
+    {"languages": ("th",)}, {"kinds": ("staff",)}, {"languages": ("el",), "complaints_only": True},
+    {"languages": ("ar",)}, {"sources": ("x",), "complaints_only": True}, {"languages": ("en",)},
+)
+
+
 def measure_inbox(store, config) -> dict:
     from clamor import queries
 
     F = queries.InboxFilter
-    variants = [F(), F(languages=("fa",)), F(complaints_only=True), F(sources=("reddit",)),
-                F(languages=("th",)), F(kinds=("staff",)), F(languages=("el",),
-                                                            complaints_only=True),
-                F(languages=("ar",)), F(sources=("x",), complaints_only=True),
-                F(languages=("en",))]
+    variants = [F(**view) for view in INBOX_VIEWS]
     chosen = [variants[i % len(variants)] for i in range(REPS)]
     shown = queries.inbox(store, F(), config=config)
     # An agent's inbox is redrawn all day by a long-running process: timed once each view

@@ -119,12 +119,11 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
         store.inbox_bounds[key] = _lowest(ranked) - BOUND_MARGIN
     else:
         store.inbox_bounds.pop(key, None)  # all of them are shown: nothing to bound
-    top = ranked
     # The shown cases and their messages, by key: a handful of index lookups (a join of the
     # whole tables would read every row of both), in one statement. Each row shows the
     # message it was ranked by (another agent may have answered the case since), and a
     # message gone since (erased) is not shown.
-    keys, ids = top.column("case_id").to_pylist(), top.column("id").to_pylist()
+    keys, ids = ranked.column("case_id").to_pylist(), ranked.column("id").to_pylist()
     # (as Arrow, then pandas: DuckDB's own conversion to pandas took a quarter longer)
     return _nobody_as_none(store.query_arrow(
         """
@@ -143,7 +142,7 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
         LEFT JOIN (SELECT mention_id, sentiment, sentiment_label FROM analysis
                    WHERE mention_id = ANY(?)) a ON a.mention_id = t.id
         ORDER BY t.shown_order
-        """, [keys, ids, ids], shown_top=top).to_pandas())
+        """, [keys, ids, ids], shown_top=ranked).to_pandas())
 
 
 def _rank(store: Store, pool: pa.Table, ranks: dict[str, np.ndarray], now: dt.datetime,
@@ -264,7 +263,6 @@ def _could_reach(store: Store, where: list[str], params: list, cut: float,
           AND ? * c.waiting_complaint::INTEGER
               + ? * log10(1 + greatest(coalesce(c.waiting_followers, 0), 0))
               + ? * least(greatest(c.messages_waiting - 1, 0), ?) >= ?
-        ORDER BY c.last_customer_at DESC
         """,
         [*early_params, *params,
          *([] if before is None else [before.column("last_customer_at")[-1].as_py()]),
