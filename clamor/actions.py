@@ -60,6 +60,7 @@ def _case_of_mention(con, mention_id: str, now: dt.datetime) -> str:
     con.execute("INSERT INTO case_mentions (mention_id, case_id, role, seq) "
                 "VALUES (?, ?, 'customer', ?)", [mention_id, case, seq])
     cases.refresh_waiting(con, [case])
+    cases.refresh_complaint_times(con, [case])  # analysed before: filing will not see it
     _event(con, case, mention_id, "opened", cases.SYSTEM, created, after="new")
     return case
 

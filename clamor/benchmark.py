@@ -551,7 +551,8 @@ def _file_cases(store, end: dt.datetime) -> dict:
                              AND {u('first_seq', 6)} < 0.6
                         THEN last_resp + to_seconds(90000) END,
                    0,
-                   NULL, NULL, 0, false, [], [], NULL, NULL  -- waiting: refresh_waiting below
+                   NULL, NULL, 0, false, [], [], NULL, NULL,  -- waiting: refresh_waiting below
+                   NULL  -- last complaint: refresh_complaint_times below
             FROM r
         """, [end] * 6)
         # In mention order, as the filing pass appends them (their numbers then lie in
@@ -579,6 +580,7 @@ def _file_cases(store, end: dt.datetime) -> dict:
         from clamor import cases as casework
 
         casework.refresh_waiting(con, None)  # what each case waits on, as filing keeps it
+        casework.refresh_complaint_times(con, None)  # and its newest complaint
         (waiting,) = con.execute("""
             SELECT count(*) FROM cases c
             WHERE c.status IN ('new', 'acknowledged', 'in_progress', 'waiting_on_customer')

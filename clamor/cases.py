@@ -292,11 +292,49 @@ def _file_batch(store: Store, config: Config, now: dt.datetime, batch: int) -> i
 def _drop_filed(con) -> None:
     """Take off the filing queue what has a case_mentions row: filed by this pass, or
     before it was analysed (an agent opened a case on it; an older version filed our own
-    replies without waiting for their analysis)."""
-    # By number: the queue's numbers bound the join's scan of case_mentions to its newest
-    # row groups (looking the ids up by key read the whole column: 0.2 s at 10 M mentions,
-    # for one queued id).
+    replies without waiting for their analysis). A complaint among them is its case's
+    newest complaint if it is newer than the one the case had (cases.last_complaint_at):
+    every analysed message leaves the queue here once it has a case."""
+    # By number: the queue's numbers bound the joins' scans of case_mentions, mentions and
+    # analysis to their newest row groups (looking the ids up by key read the whole column:
+    # 0.2 s at 10 M mentions, for one queued id).
+    con.execute(f"""
+        UPDATE cases SET last_complaint_at = greatest(coalesce(cases.last_complaint_at, t.at),
+                                                      t.at)
+        FROM ({_COMPLAINT_TIMES.format(filings="filing_queue q JOIN case_mentions f "
+                                               "ON f.seq = q.seq")}) t
+        WHERE cases.id = t.case_id
+        """)
     con.execute("DELETE FROM filing_queue q USING case_mentions f WHERE f.seq = q.seq")
+
+
+# Per case, the newest of its filed customer messages judged a complaint (f: the filings
+# read, with their mention numbers).
+_COMPLAINT_TIMES = """
+    SELECT f.case_id, max(m.created_at) AS at
+    FROM {filings} JOIN mentions m ON m.seq = f.seq JOIN analysis a ON a.seq = f.seq
+    WHERE f.role = 'customer' AND a.complaint
+    GROUP BY f.case_id
+"""
+
+
+def refresh_complaint_times(con, case_ids: list[str] | None) -> None:
+    """Recompute each case's newest complaint (cases.last_complaint_at; all cases with
+    None) from its messages: where filing's own upkeep (_drop_filed) does not see the
+    change, as when the verdicts change (re-scoring) or an agent opens a case on a message
+    analysed before."""
+    if case_ids is None:
+        scope, params, filings = "true", [], "case_mentions f"
+    else:
+        scope, params = "id = ANY(?)", [case_ids]
+        filings = "(SELECT * FROM case_mentions WHERE case_id = ANY(?)) f"
+    con.execute(f"UPDATE cases SET last_complaint_at = NULL "
+                f"WHERE {scope} AND last_complaint_at IS NOT NULL", params)
+    con.execute(f"""
+        UPDATE cases SET last_complaint_at = t.at
+        FROM ({_COMPLAINT_TIMES.format(filings=filings)}) t
+        WHERE cases.id = t.case_id
+        """, params)
 
 
 def _file_under_no_case(con, mention_ids: list[str], seqs: list[int]) -> int:

@@ -446,6 +446,7 @@ def rescore(store: Store, config: Config, progress=lambda _: None, *, workers: i
         store.rebuild_hourly()
         with store.transaction() as con:
             cases.refresh_waiting(con, None)
+            cases.refresh_complaint_times(con, None)  # verdicts may have changed
     return done
 
 

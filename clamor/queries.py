@@ -135,7 +135,7 @@ def inbox(store: Store, flt: InboxFilter = InboxFilter(), now: dt.datetime | Non
                t.messages_waiting, t.waiting_since, c.status, c.owner, c.team, c.due_at,
                c.opened_at, c.first_response_at, c.escalated_to, c.reopened,
                t.waiting_minutes, t.standard_used, t.complaints_this_week,
-               t.complaints_counted_all, t.urgency
+               t.urgency
         FROM shown_top t
         JOIN (SELECT * FROM cases WHERE id = ANY(?)) c ON c.id = t.case_id
         JOIN (SELECT * FROM mentions WHERE id = ANY(?)) m ON m.id = t.id
@@ -163,9 +163,8 @@ def _rank(store: Store, pool: pa.Table, ranks: dict[str, np.ndarray], now: dt.da
     contenders = np.flatnonzero(without + EARLIER_BOOST + 0.01 >= cut)  # (0.01: both rounded)
     who = list(zip(ranks["source"][contenders].tolist(),
                    [c or "" for c in ranks["customer"][contenders].tolist()], strict=True))
-    week = customers.complaints_per_customer(store, who, now, newest=REPEAT_POSTS_READ)
-    counted = [week.get(h, (0, True)) for h in who]
-    this_week = np.array([n for n, _ in counted], dtype=np.int64)
+    week = customers.complaints_per_customer(store, who, now)
+    this_week = np.array([week.get(h, 0) for h in who], dtype=np.int64)
     earlier = np.clip(this_week - complaint[contenders].astype(np.int64), 0, None)
     urgency = urgencies(complaint[contenders], followers[contenders], waiting[contenders],
                         messages[contenders], used[contenders], earlier)
@@ -176,8 +175,6 @@ def _rank(store: Store, pool: pa.Table, ranks: dict[str, np.ndarray], now: dt.da
     top = pool.take(shown).drop_columns(["last_customer_at"])
     for name, values in {"waiting_minutes": waiting[shown], "standard_used": used[shown],
                          "complaints_this_week": this_week[order],
-                         "complaints_counted_all": np.array([counted[i][1] for i in order],
-                                                            dtype=bool),
                          "urgency": urgency[order],
                          "shown_order": np.arange(len(order))}.items():
         top = top.append_column(name, pa.array(values))
@@ -323,10 +320,6 @@ def waiting_for(store: Store, case_id: str) -> pd.DataFrame:
 
 
 EARLIER_BOOST = PER_EARLIER_COMPLAINT * MAX_EARLIER_COUNTED  # the most earlier complaints add
-# A customer's newest complaining posts of the week read for the inbox: enough to tell
-# "2nd" from "3rd" complaint for anyone but an account that complains all day (at 10 M
-# mentions some handles wrote hundreds; reading all of them cost 100 ms per inbox).
-REPEAT_POSTS_READ = 12
 
 
 def _nobody_as_none(frame: pd.DataFrame) -> pd.DataFrame:

@@ -141,8 +141,7 @@ def waiting_list(now) -> None:
             if row.messages_waiting > 1:
                 shown.append((f"{row.messages_waiting} messages waiting", "red",
                               ":material/forum:"))
-            if repeat := customers.repeat_text(row.complaints_this_week,
-                                                  row.complaints_counted_all):
+            if repeat := customers.repeat_text(row.complaints_this_week):
                 shown.append((repeat, "red", ":material/replay:"))
             with st.container(horizontal=True, vertical_alignment="center", wrap=False):
                 st.checkbox("select", key=f"sel-{row.case_id}", label_visibility="collapsed")

@@ -141,6 +141,19 @@ def run(page: str, name: str = "Dimitris Alexiou", role: str = "admin"):
     return at
 
 
+# -- each case's newest complaint (cases.last_complaint_at), checked against its messages ----
+
+COMPLAINT_TIMES_OFF = """
+    SELECT c.id, c.last_complaint_at, t.at
+    FROM cases c
+    LEFT JOIN (SELECT f.case_id, max(m.created_at) AS at
+               FROM case_mentions f JOIN mentions m ON m.seq = f.seq
+               JOIN analysis a ON a.seq = f.seq
+               WHERE f.role = 'customer' AND a.complaint GROUP BY f.case_id) t
+      ON t.case_id = c.id
+    WHERE c.last_complaint_at IS DISTINCT FROM t.at"""
+
+
 # -- migration 015 (the hourly counts' quarters), undone and checked ------------------------
 
 QUARTERS = [f"ALTER TABLE {table} DROP COLUMN q{k}"  # migration 015, undone

@@ -9,10 +9,10 @@ import json
 
 import pytest
 
-from clamor import actions, auth, cli, customers, explorer, pipeline, queries, standards
+from clamor import actions, auth, cases, cli, customers, explorer, pipeline, queries, standards
 from clamor.customers import CustomerError
 from collectors.base import Mention
-from tests.conftest import page_test
+from tests.conftest import COMPLAINT_TIMES_OFF, page_test
 
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 MARYAM_X, MARYAM_REDDIT = ("x", "@maryam_r7"), ("reddit", "u/maryam_r7")
@@ -156,17 +156,46 @@ def test_repeat_contact_counts_complaints_across_linked_handles(desk):
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"]
     assert customers.repeat_text(1) is None
     assert customers.repeat_text(3) == "3rd complaint this week"
-    assert customers.repeat_text(3, complete=False) == "at least 3 complaints this week"
-    # Reading only each handle's newest complaining post (as the inbox reads a dozen): one
-    # case found, and it says it is not all of them.
     x = customers.complaints_by_handle(desk, [MARYAM_X], NOW)
-    assert x[["complaints", "complete"]].values.tolist() == [[2, True]]
-    newest = customers.complaints_by_handle(desk, [MARYAM_X], NOW, newest=1)
-    assert newest[["complaints", "complete"]].values.tolist() == [[1, False]]
+    assert x[["complaints"]].values.tolist() == [[2]]
     # per customer: the linked Reddit handle's one complaint too
-    assert customers.complaints_per_customer(desk, [MARYAM_X], NOW, newest=1) == {
-        MARYAM_X: (2, False)}
-    assert customers.complaints_per_customer(desk, [MARYAM_X], NOW) == {MARYAM_X: (3, True)}
+    assert customers.complaints_per_customer(desk, [MARYAM_X], NOW) == {MARYAM_X: 3}
+
+
+def test_each_case_keeps_its_newest_complaint_and_a_post_not_filed_counts_alone(desk, config):
+    """The week's complaints are counted from each case's newest complaint, which filing
+    keeps as messages join cases; a complaint analysed but not filed yet counts on its own
+    until filing puts it in its case; a case an agent opens on a post filed under no case
+    gets that post's complaint."""
+    assert desk.query_rows(COMPLAINT_TIMES_OFF) == []
+    assert desk.query_rows("SELECT count(last_complaint_at) FROM cases") == [(4,)]
+    later = post(5, *MARYAM_X, "@AerolumeHelp still no refund, where is my money??", 0.5,
+                 reply_to="p3")
+    kept, own, _ = pipeline.prepare([later], config, keep_unmatched=True)
+    desk.insert_mentions(kept, own=own, collector="test", version="1")
+    pipeline.analyse_pending(desk, config, now=NOW, file=False)
+    assert customers.complaints_per_customer(desk, [MARYAM_X], NOW) == {MARYAM_X: 3}
+    cases.file_new(desk, config, NOW)
+    assert case_of(desk, "p5") == case_of(desk, "p3")
+    assert customers.complaints_per_customer(desk, [MARYAM_X], NOW) == {MARYAM_X: 2}
+    assert desk.query_rows("SELECT last_complaint_at FROM cases WHERE id = ?",
+                           [case_of(desk, "p3")]) == [(later.created_at,)]
+    # A complaint naming only a competitor is filed under no case; an agent opens one on it.
+    load(desk, config, [post(6, "x", "@tom_q", "Skyvane lost my bag, where is my refund??",
+                             0.2)])
+    assert desk.query_rows("SELECT case_id FROM case_mentions WHERE mention_id = 'x:p6'") \
+        == [(None,)]
+    assert customers.complaints_per_customer(desk, [("x", "@tom_q")], NOW) == {
+        ("x", "@tom_q"): 1}
+    actions.case_id(desk, "x:p6")
+    assert customers.complaints_per_customer(desk, [("x", "@tom_q")], NOW) == {
+        ("x", "@tom_q"): 2}
+    assert desk.query_rows(COMPLAINT_TIMES_OFF) == []
+    # a week later only the newest case counts; a day before the first one, none
+    assert customers.complaints_per_customer(
+        desk, [MARYAM_X], NOW + dt.timedelta(days=7, minutes=-45)) == {MARYAM_X: 1}
+    assert customers.complaints_per_customer(
+        desk, [MARYAM_X], NOW - dt.timedelta(days=5)) == {MARYAM_X: 0}
 
 
 def test_a_third_complaint_outranks_an_otherwise_equal_first(desk, config):
@@ -390,3 +419,24 @@ def test_erasure_finds_a_handle_in_greek_capitals_where_it_was_typed(store, conf
     assert counts["saved_searches"] == 1
     (filters,) = store.query_rows("SELECT filters::VARCHAR FROM saved_searches")[0]
     assert "ΚΩΣΤΑΣ" not in filters and "erased-" in filters
+
+
+def test_a_store_made_before_cases_kept_their_newest_complaint_gets_it(demo_db):
+    """Migration 016 on the demo store: each case's newest complaint, from its messages,
+    and the inbox's repeat contact as before."""
+    from clamor.store import Store
+
+    old = Store(demo_db)
+    expected = old.query_rows("SELECT id, last_complaint_at FROM cases ORDER BY id")
+    with old.transaction() as con:
+        con.execute("ALTER TABLE cases DROP COLUMN last_complaint_at")
+        con.execute("DELETE FROM schema_migrations WHERE version = 16")
+    old.close()
+    upgraded = Store(demo_db)
+    try:
+        assert upgraded.query_rows(COMPLAINT_TIMES_OFF) == []
+        assert upgraded.query_rows("SELECT id, last_complaint_at FROM cases ORDER BY id") \
+            == expected
+        assert sum(at is not None for _, at in expected) > 20
+    finally:
+        upgraded.close()

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from clamor import pipeline
+from clamor import cases, pipeline
 from collectors.base import FetchResult, Mention, NotConfigured, UnreadableItem
+from tests.conftest import COMPLAINT_TIMES_OFF
 
 T0 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
 
@@ -264,10 +265,13 @@ def test_re_scoring_keeps_each_mentions_stored_language(demo_store, config):
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_model_change_re_scores_on_demand(demo_store, config, monkeypatch, workers):
     monkeypatch.setattr(pipeline, "PARALLEL_MIN", 5)  # the demo's few go to the workers too
-    # As if these Persian and Greek scores came from an older model.
+    # As if these Persian and Greek scores and verdicts came from an older model (and the
+    # cases kept the complaints it found).
     demo_store.con.execute("UPDATE analysis SET sentiment_model = 'charlr-' || lang || '-1', "
-                           "sentiment = 0.99, sentiment_label = 'positive' "
-                           "WHERE lang IN ('fa', 'el')")
+                           "sentiment = 0.99, sentiment_label = 'positive', "
+                           "complaint = NOT complaint WHERE lang IN ('fa', 'el')")
+    with demo_store.transaction() as con:
+        cases.refresh_complaint_times(con, None)
     stale = demo_store.stale_scores(pipeline.current_models())
     assert set(stale) == {"fa", "el"} and all(n > 10 for n in stale.values())
     hourly = "SELECT sum(mentions) FILTER (sentiment_label = 'positive') FROM hourly_mentions"
@@ -291,4 +295,6 @@ def test_a_model_change_re_scores_on_demand(demo_store, config, monkeypatch, wor
     labels = demo_store.query_rows("SELECT count(*) FILTER (sentiment_label = 'positive') "
                                    "FROM analysis")[0][0]
     assert demo_store.query_rows(hourly)[0][0] == labels
+    # Each case's newest complaint follows the verdicts given back.
+    assert demo_store.query_rows(COMPLAINT_TIMES_OFF) == []
     assert pipeline.rescore(demo_store, config) == 0  # nothing left to do

@@ -84,7 +84,7 @@ def test_migrations_run_once(store, tmp_path):
     store.close()
     again = Store(tmp_path / "clamor.duckdb")
     versions = again.query_rows("SELECT version FROM schema_migrations")
-    assert versions == [(v,) for v in range(1, 16)]
+    assert versions == [(v,) for v in range(1, 17)]
     again.close()
 
 
