@@ -10,10 +10,12 @@ import sys
 import duckdb
 
 from clamor import benchmark
+from tests.conftest import COMPLAINT_TIMES_OFF
 
 REQUIRED = ("mentions", "ingest_per_s", "vader_alone_per_s", "ingest_ratio_vs_vader",
             "inbox_p95_ms", "inbox_ratio_vs_raw", "search_p95_ms", "search_ratio_vs_raw",
-            "overview_p95_ms", "peak_rss_mb", "insert_to_visible_ms", "alert_detection_ms")
+            "overview_p95_ms", "peak_rss_mb", "insert_to_visible_ms", "alert_detection_ms",
+            "inbox_dashboard_p95_ms")
 
 
 def test_a_small_bench_reports_every_figure_and_keeps_its_store(tmp_path):
@@ -46,6 +48,9 @@ def test_a_small_bench_reports_every_figure_and_keeps_its_store(tmp_path):
             "LEFT JOIN case_mentions f ON f.mention_id = m.id").fetchone()
         assert mentions == 3000 + 5  # the store, and the complaints timed into the inbox
         assert unfiled == 0
+        # each case keeps its newest complaint, as filing keeps it
+        assert con.execute(COMPLAINT_TIMES_OFF).fetchall() == []
+        assert con.execute("SELECT count(last_complaint_at) FROM cases").fetchone()[0] > 10
         # Thai is indexed in words, as the analysis pass would index it.
         assert con.execute("SELECT count(*) FROM search_words "
                            "WHERE word = 'เที่ยวบิน'").fetchone()[0] > 0
