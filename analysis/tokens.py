@@ -31,11 +31,40 @@ _THAI_RUN = re.compile(r"[\u0e00-\u0e7f]+")
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
 
 
+class ThaiWords:
+    """PyThaiNLP's Thai word list (the one newmm cuts by) in a MARISA trie, with the one thing
+    newmm asks of its dictionary: the words that start at a place in a text, shortest first.
+
+    PyThaiNLP's own trie is a tree of Python objects, ~70 MB in every process that cuts Thai
+    (the dashboard: its scheduler's analysis and Thai searches; each analysis worker); this
+    one is a few MB. Same words, same order, so the same cuts
+    (tests/test_tokens.py compares them on the Thai texts at hand)."""
+
+    def __init__(self, words):
+        import marisa_trie
+
+        words = [w.strip() for w in words if w.strip()]  # as PyThaiNLP's Trie adds them
+        self._trie = marisa_trie.Trie(words)
+        self._longest = max(map(len, words))
+
+    def prefixes(self, text: str, start: int = 0) -> list[str]:
+        return self._trie.prefixes(text[start:start + self._longest])
+
+    def __bool__(self) -> bool:  # (word_tokenize uses its own dictionary for an empty one)
+        return True
+
+
 @lru_cache(maxsize=1)
 def _thai_tokenizer():
-    from pythainlp.tokenize import word_tokenize  # imported once, on the first Thai text
+    from pythainlp.corpus import thai_words  # imported once, on the first Thai text
+    from pythainlp.tokenize import word_tokenize
 
-    return word_tokenize
+    words = ThaiWords(thai_words())
+
+    def tokenize(text: str) -> list[str]:
+        return word_tokenize(text, custom_dict=words, engine="newmm", keep_whitespace=False)
+
+    return tokenize
 
 
 def _split_thai(word: str) -> list[str]:
@@ -46,8 +75,7 @@ def _split_thai(word: str) -> list[str]:
     for run in _THAI_RUN.finditer(word):
         if run.start() > last:
             out.append(word[last:run.start()])
-        out.extend(t for t in tokenize(run.group(), engine="newmm", keep_whitespace=False)
-                   if t.strip())
+        out.extend(t for t in tokenize(run.group()) if t.strip())
         last = run.end()
     if last < len(word):
         out.append(word[last:])

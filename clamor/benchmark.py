@@ -1084,11 +1084,40 @@ def analyst_session(store, config) -> dict:
                 times.items(), key=lambda kv: -kv[1])[:5]}}
 
 
+# A post in each language, analysed in the dashboard's process before its pages are drawn.
+_POSTS_IN_EACH_LANGUAGE = (
+    "@AerolumeHelp where is my refund?? 3 hours on hold",
+    "پرواز ایرولوم دو ساعت تاخیر داشت و کسی جواب نداد",
+    "رحلة إيرولوم تأخرت ساعتين ولم يرد أحد",
+    "เที่ยวบินของแอโรลูมล่าช้าสองชั่วโมง ไม่มีใครตอบเลย",
+    "η πτήση της Aerolume καθυστέρησε δύο ώρες και κανείς δεν απαντά",
+)
+
+
+def _analyse_as_the_scheduler_does() -> None:
+    """In the dashboard's process: the analysis of a post in each language, as the
+    scheduler's analysis pass runs in that process (clamor run) and so holds lingua's models,
+    the sentiment models and the Thai word list there. The bench's child runs without the
+    scheduler, which would collect; without this, its memory left them out (~50-110 MB)."""
+    import pandas as pd
+
+    from clamor.config import load_config
+    from clamor.pipeline import analyse
+
+    config = load_config(os.environ["CLAMOR_CONFIG"])
+    posts = list(_POSTS_IN_EACH_LANGUAGE)
+    analyse(pd.DataFrame({"id": [str(i) for i in range(len(posts))], "text": posts,
+                          "source_lang": None, "is_own": False, "seq": range(len(posts))}),
+            config.watchlist.languages, dt.datetime.now(dt.timezone.utc))
+
+
 def dashboard_child() -> None:
-    """In a fresh process (env CLAMOR_DB, CLAMOR_CONFIG): draw the inbox, explorer and
-    overview pages with a signed-in admin (Streamlit AppTest), or run their queries where a
-    page is missing or fails; print one JSON line with the peak RSS."""
+    """In a fresh process (env CLAMOR_DB, CLAMOR_CONFIG): analyse a post in each language as
+    the scheduler would, draw the inbox, explorer and overview pages with a signed-in admin
+    (Streamlit AppTest), or run their queries where a page is missing or fails; print one
+    JSON line with the peak RSS."""
     report: dict[str, Any] = {"pages": {}, "queries": []}
+    _analyse_as_the_scheduler_does()
     pages = ["pages/inbox.py", "pages/explore.py", "pages/overview.py"]
     try:
         from streamlit.testing.v1 import AppTest
@@ -1163,7 +1192,8 @@ def dashboard_rss(db: Path, config_file: Path) -> dict:
                 "dashboard_error": (done.stderr or done.stdout)[-2000:]}
     report = json.loads(lines[-1])
     drawn = [p for p, r in report["pages"].items() if isinstance(r, dict) and not r["problem"]]
-    how = ("AppTest pages: " + ", ".join(drawn)) if drawn else "no page drawn"
+    how = ("a post in each language analysed, as the scheduler does in the process; "
+           + ("AppTest pages: " + ", ".join(drawn) if drawn else "no page drawn"))
     if report["queries"]:
         how += "; queries alone: " + ", ".join(report["queries"])
     how += "; then an analyst's session in the explorer (analyst_session)"
