@@ -211,8 +211,9 @@ def complaints_by_handle(store: Store, found: list[tuple[str, str]], now: dt.dat
     Cheap for the inbox, exact for any handle: each case keeps its newest complaint
     (cases.last_complaint_at, kept by filing), and the cases of a week are the newest row
     groups of the table, which DuckDB finds by their min/max. (Reading the week's posts and
-    their verdicts instead cost 25 ms of a 100 ms inbox draw at 10 M mentions, and only a
-    dozen posts per handle: "at least 12" for an outlet that posts all day.)"""
+    their verdicts instead cost 25 ms of a 100 ms inbox draw at 10 M mentions, reading only
+    each handle's newest dozen complaining posts: "at least 1" for an outlet whose dozen
+    newest fell in one case.)"""
     if not found:
         return pd.DataFrame({"source": [], "author": [], "complaints": []})
     sources, authors = _handle_lists(found)
