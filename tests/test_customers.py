@@ -422,8 +422,8 @@ def test_erasure_finds_a_handle_in_greek_capitals_where_it_was_typed(store, conf
 
 
 def test_a_store_made_before_cases_kept_their_newest_complaint_gets_it(demo_db):
-    """Migration 016 on the demo store: each case's newest complaint, from its messages,
-    and the inbox's repeat contact as before."""
+    """Migration 016 on the demo store: each case's newest complaint, filled from its
+    messages, as filing had kept it."""
     from clamor.store import Store
 
     old = Store(demo_db)

@@ -1,9 +1,13 @@
 """The explorer's words: what a mention is indexed under and what a search asks for."""
 
+import csv
+import json
+
 import duckdb
 import pytest
 
 from analysis import tokens
+from tests.conftest import ROOT
 
 
 def test_words_are_normalised_like_watchlist_matching():
@@ -16,24 +20,30 @@ def test_thai_is_cut_into_words():
     assert "ล่าช้า" in words and "เที่ยวบิน" in words and "เงิน" in words
 
 
-def test_thai_is_cut_as_pythainlps_own_dictionary_cuts_it(eval_root):
-    """The word list in a MARISA trie (a few MB, where PyThaiNLP's own trie takes ~70 MB in
-    each process) gives newmm the same words in the same order: the same cuts, on the demo's
-    Thai posts and 5,000 Thai social posts (Wisesight)."""
-    import csv
-    import json
-
+def _cut_as_pythainlp_cuts(texts: list[str]) -> None:
+    """Our Thai words (PyThaiNLP's word list in a MARISA trie, ~18 MB where PyThaiNLP's own
+    trie takes ~75 MB in each process) give newmm the same words in the same order: the same
+    cuts as PyThaiNLP's own dictionary."""
     from pythainlp.tokenize import word_tokenize
 
-    with open(eval_root / "th_wisesight" / "wisesight_sample5000.csv", encoding="utf-8") as f:
-        texts = [row["text"] for row in csv.DictReader(f)]
-    demo = tokens.__file__.replace("analysis/tokens.py", "clamor/demo/stream_th.jsonl")
-    with open(demo, encoding="utf-8") as f:
-        texts += [json.loads(line)["text"] for line in f if line.strip()]
-    assert len(texts) > 5000
     cut = tokens._thai_tokenizer()
     assert [cut(t) for t in texts] \
         == [word_tokenize(t, engine="newmm", keep_whitespace=False) for t in texts]
+
+
+def test_thai_is_cut_as_pythainlps_own_dictionary_cuts_it():
+    with open(ROOT / "clamor" / "demo" / "stream_th.jsonl", encoding="utf-8") as f:
+        texts = [json.loads(line)["text"] for line in f if line.strip()]
+    assert len(texts) > 50
+    _cut_as_pythainlp_cuts(texts)
+
+
+def test_thai_social_posts_are_cut_as_pythainlp_cuts_them(eval_root):
+    """5,000 Thai social posts (Wisesight): slang, emoji, English mixed in."""
+    with open(eval_root / "th_wisesight" / "wisesight_sample5000.csv", encoding="utf-8") as f:
+        texts = [row["text"] for row in csv.DictReader(f)]
+    assert len(texts) == 5000
+    _cut_as_pythainlp_cuts(texts)
 
 
 def test_hashtags_and_handles_are_words_and_so_are_their_bare_forms():
