@@ -653,17 +653,21 @@ _WARM_TEXTS = ("@AerolumeHelp where is my refund?? 3 hours on hold, thanks for n
                "Lovely crew on AL 212 today, thank you Aerolume!")
 
 
+def _posts(texts):
+    """Customer posts as the analysis pass reads them (id, text, source_lang, is_own, seq)."""
+    import pandas as pd
+
+    texts = list(texts)
+    return pd.DataFrame({"id": [str(i) for i in range(len(texts))], "text": texts,
+                         "source_lang": None, "is_own": False, "seq": range(len(texts))})
+
+
 def _warm_worker(languages: tuple[str, ...]) -> int:
     """In an analysis worker: load what the analysis of English needs (VADER, the cues), as
     VADER's warm processes have loaded its lexicon; busy a moment, so each worker gets one."""
-    import pandas as pd
-
     from clamor.pipeline import analyse
 
-    frame = pd.DataFrame({"id": [str(i) for i in range(len(_WARM_TEXTS))],
-                          "text": list(_WARM_TEXTS), "source_lang": None, "is_own": False,
-                          "seq": range(len(_WARM_TEXTS))})
-    analyse(frame, languages, dt.datetime.now(dt.timezone.utc))
+    analyse(_posts(_WARM_TEXTS), languages, dt.datetime.now(dt.timezone.utc))
     time.sleep(0.3)
     return os.getpid()
 
@@ -711,13 +715,9 @@ def ingest(mentions: list, path: Path, config, workers: int) -> dict:
 def _analysis_chunk(texts: list[str], languages: tuple[str, ...]):
     """In an analysis worker: the analysis pass (language, sentiment, complaint verdict,
     search words) over texts, its rows made and sent back as the pass sends them."""
-    import pandas as pd
-
     from clamor.pipeline import _analyse_to_save
 
-    frame = pd.DataFrame({"id": [str(i) for i in range(len(texts))], "text": texts,
-                          "source_lang": None, "is_own": False, "seq": range(len(texts))})
-    return _analyse_to_save(frame, languages, dt.datetime.now(dt.timezone.utc))
+    return _analyse_to_save(_posts(texts), languages, dt.datetime.now(dt.timezone.utc))
 
 
 def analysis_alone(texts: list[str], languages: tuple[str, ...], workers: int) -> float:
@@ -826,13 +826,20 @@ INBOX_VIEWS: tuple[dict, ...] = (
 )
 
 
+def _inbox_views() -> tuple[list, list]:
+    """INBOX_VIEWS as queries' filters, and the REPS draws of them in turn."""
+    from clamor import queries
+
+    variants = [queries.InboxFilter(**view) for view in INBOX_VIEWS]
+    return variants, [variants[i % len(variants)] for i in range(REPS)]
+
+
 def inbox_draws(store, config) -> tuple[list[float], list[float]]:
     """The inbox's ten views (INBOX_VIEWS) each drawn once, then REPS draws of them in
     turn: the times of both, in ms."""
     from clamor import queries
 
-    variants = [queries.InboxFilter(**view) for view in INBOX_VIEWS]
-    chosen = [variants[i % len(variants)] for i in range(REPS)]
+    variants, chosen = _inbox_views()
     first = _timed([lambda f=f: queries.inbox(store, f, config=config) for f in variants])
     return first, _timed([lambda f=f: queries.inbox(store, f, config=config) for f in chosen])
 
@@ -840,10 +847,8 @@ def inbox_draws(store, config) -> tuple[list[float], list[float]]:
 def measure_inbox(store, config) -> dict:
     from clamor import queries
 
-    F = queries.InboxFilter
-    variants = [F(**view) for view in INBOX_VIEWS]
-    chosen = [variants[i % len(variants)] for i in range(REPS)]
-    shown = queries.inbox(store, F(), config=config)
+    variants, chosen = _inbox_views()
+    shown = queries.inbox(store, queries.InboxFilter(), config=config)
     # An agent's inbox is redrawn all day by a long-running process: timed once each view
     # has been drawn (its rows are in DuckDB's buffers), the same for the bare query. The
     # first draws, which read those rows from the file, are reported beside.
@@ -1099,16 +1104,12 @@ def _analyse_as_the_scheduler_does() -> None:
     scheduler's analysis pass runs in that process (clamor run) and so holds lingua's models,
     the sentiment models and the Thai word list there. The bench's child runs without the
     scheduler, which would collect; without this, its memory left them out (~50-110 MB)."""
-    import pandas as pd
-
     from clamor.config import load_config
     from clamor.pipeline import analyse
 
     config = load_config(os.environ["CLAMOR_CONFIG"])
-    posts = list(_POSTS_IN_EACH_LANGUAGE)
-    analyse(pd.DataFrame({"id": [str(i) for i in range(len(posts))], "text": posts,
-                          "source_lang": None, "is_own": False, "seq": range(len(posts))}),
-            config.watchlist.languages, dt.datetime.now(dt.timezone.utc))
+    analyse(_posts(_POSTS_IN_EACH_LANGUAGE), config.watchlist.languages,
+            dt.datetime.now(dt.timezone.utc))
 
 
 def dashboard_child() -> None:
