@@ -14,6 +14,7 @@ writes the result into the index (see clamor/migrations/006_explorer.sql).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -116,12 +117,49 @@ def _tokens(normalised: str, *, expand: bool = True) -> list[str]:
     return out
 
 
-def words(text: str, norm: str | None = None) -> list[str]:
+Runs = dict[str, tuple[tuple[str, ...], ...]]
+
+
+def name_runs(names: Iterable[str]) -> Runs:
+    """Names (the spellings of the watchlist's terms, the company's handles) as the runs of
+    words the text holds where they stand ("Nordhavn Air": nordhavn air; "แอโรลูม", which the
+    Thai dictionary does not know: แอ โร ลูม), by first word, longest first: what
+    `words(..., without=)` leaves out. A hashtag's or handle's run is its bare word, which
+    the text's tag also yields."""
+    runs: dict[str, set[tuple[str, ...]]] = {}
+    for name in names:
+        run = tuple(w.lstrip("#@") for w in _tokens(normal_form(name), expand=False))
+        run = tuple(w for w in run if w)
+        if run:
+            runs.setdefault(run[0], set()).add(run)
+    return {first: tuple(sorted(found, key=len, reverse=True)) for first, found in runs.items()}
+
+
+def _without(found: list[str], runs: Runs) -> list[str]:
+    """The words in order, each run of `runs` that stands there whole taken out."""
+    out: list[str] = []
+    i = 0
+    while i < len(found):
+        for run in runs.get(found[i], ()):
+            if tuple(found[i:i + len(run)]) == run:
+                i += len(run)
+                break
+        else:
+            out.append(found[i])
+            i += 1
+    return out
+
+
+def words(text: str, norm: str | None = None, *, without: Runs | None = None) -> list[str]:
     """The distinct searchable words of a mention's text, in order of first appearance;
-    `norm` is normal_form(text[:INDEXED_CHARS]) if the caller has it already."""
+    `norm` is normal_form(text[:INDEXED_CHARS]) if the caller has it already. `without`
+    (name_runs): names whose words are left out where they stand together, and only there
+    ("air" in "Nordhavn Air" is the name, "the air on board" a word)."""
     if norm is None:
         norm = normal_form(text[:INDEXED_CHARS])
     found = _tokens(norm)
+    if without:
+        found = _without(found, without)
     if _THAI.search(norm) is None:  # no one-letter Thai word: `indexed` is the length test
         kept = [word for word in found if 1 < len(word) <= MAX_WORD]
     else:

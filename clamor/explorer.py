@@ -922,37 +922,32 @@ def top_authors(store: Store, flt: Filter, by: str = "volume", limit: int = 20
 TOP_WORDS_SAMPLE = 5000  # the newest matching mentions top words are counted over
 
 
-def watchlist_words(config) -> frozenset[str]:
-    """The watchlist's names and the company's own handles as the index holds them ("aerolume",
-    "ایرولوم", "aerolumehelp"): one of them is in nearly every mention, so the top words
-    leave them out (the watchlist terms view counts them). Only names that are one word: the
-    words of "Nordhavn Air" or of a Thai name cut in syllables are everyday words too."""
+def watchlist_words(config) -> tokens.Runs:
+    """The watchlist's names and the company's own handles as runs of the index's words
+    (tokens.name_runs: "aerolume", "ایرولوم", "aerolumehelp", "nordhavn air", the Thai
+    dictionary's pieces of "แอโรลูม"): one of them is in nearly every mention, so the top
+    words leave them out where they stand whole (the watchlist terms view counts them),
+    and count their words elsewhere ("air" of "fresh air")."""
     from clamor.pipeline import listening_terms
 
-    out: set[str] = set()
-    for term in listening_terms(config):
-        for spelling in term.spellings:
-            found = tokens.words(spelling)
-            if len({w.lstrip("#@") for w in found}) == 1:
-                out.update(w.lstrip("#@") for w in found)
-    return frozenset(out)
+    return tokens.name_runs(spelling for term in listening_terms(config)
+                            for spelling in term.spellings)
 
 
 def top_words(store: Store, flt: Filter, limit: int = 20, hashtags: bool = False,
-              leave_out: frozenset[str] = frozenset()) -> pd.DataFrame:
+              leave_out: tokens.Runs | None = None) -> pd.DataFrame:
     """The most frequent words (or hashtags) in the newest TOP_WORDS_SAMPLE matching
-    mentions, common function words, the searched words and `leave_out` left out: columns
-    word, mentions, share (of the mentions counted)."""
+    mentions, common function words, the searched words and the names of `leave_out`
+    (watchlist_words) left out: columns word, mentions, share (of the mentions counted)."""
     sample = store.query_df("SELECT text FROM mentions WHERE seq IN (SELECT unnest(?))",
                             [newest(store, flt, limit=TOP_WORDS_SAMPLE)["seq"].tolist()])
     counts: Counter[str] = Counter()
     searched = set(flt.search.required)
     for text in sample["text"]:
-        for word in tokens.words(text):
+        for word in tokens.words(text, without=leave_out):
             if hashtags != word.startswith("#") or word.startswith("@"):
                 continue
-            if word in searched or word in leave_out or tokens.is_stop_word(word) \
-                    or word.isdigit():
+            if word in searched or tokens.is_stop_word(word) or word.isdigit():
                 continue
             counts[word] += 1
     frame = pd.DataFrame(counts.most_common(limit), columns=["word", "mentions"])
