@@ -13,6 +13,29 @@ from clamor import ui
 
 # An axis of counts ticks at whole numbers: a week of 3 mentions read 0.0, 0.2 … 3.0
 COUNTS = alt.Axis(format=",d", tickMinStep=1)
+
+# Sentiment in the same colours on every page: green and red for the moods, grey neutral,
+# purple for "unscored" (a language without a model: not neutral), pale for "pending".
+SENTIMENT = alt.Scale(domain=["positive", "neutral", "negative", "unscored", "pending"],
+                      range=["#2e7d32", "#9e9e9e", "#c62828", "#7e57c2", "#e0e0e0"])
+
+# A colour of its own for each language, the same on every page. (The theme's palette pairs
+# a dark and a light shade of one hue, so Arabic and English read as one family, and the
+# colours moved with the languages a chart happened to hold.) No green or red: those are
+# sentiment's.
+LANGUAGE_COLORS = {"English": "#4c78a8", "Persian": "#f58518", "Arabic": "#72b7b2",
+                   "Thai": "#b279a2", "Greek": "#eeca3b", "unknown language": "#bab0ac",
+                   "pending": "#e0e0e0"}  # (not analysed yet: pale, as in sentiment)
+SPARE_COLORS = ("#9d755d", "#ff9da6", "#4a4a8c", "#d4a373", "#5f9ea0", "#8c6bb1")
+
+
+def language_scale(names) -> alt.Scale:
+    """The colour scale for the languages named (ui.language_name), each in its colour;
+    languages beyond the five in spare ones, in alphabetical order."""
+    names = sorted(set(names))
+    others = [n for n in names if n not in LANGUAGE_COLORS]
+    spare = {n: SPARE_COLORS[i % len(SPARE_COLORS)] for i, n in enumerate(others)}
+    return alt.Scale(domain=names, range=[LANGUAGE_COLORS.get(n) or spare[n] for n in names])
 LABEL_FORMATS = {"hour": "%Y-%m-%d %H:00", "day": "%Y-%m-%d", "week": "week of %Y-%m-%d"}
 
 

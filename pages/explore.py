@@ -25,8 +25,6 @@ COMPLAINT = {"any": None, "complaints": True, "not complaints": False}
 VIEWS = ["Mentions", "Trends", "Share of voice", "Authors", "Words", "Languages"]
 PAGE_SIZE = 50
 LARGE_DOWNLOAD = 500_000_000  # bytes
-SENTIMENT_COLOURS = alt.Scale(domain=list(explorer.SENTIMENTS),
-                              range=["#2e7d32", "#9e9e9e", "#c62828", "#7e57c2", "#e0e0e0"])
 TERMS = [t.term for t in config.watchlist.terms]
 TERM_KINDS = explorer.term_kinds(config)
 WATCHLIST_WORDS = explorer.watchlist_words(config)
@@ -210,7 +208,7 @@ def view_trends() -> None:
     chart = alt.Chart(data).mark_bar().encode(
         x=charts.bucket_axis(grain, order, tz),
         y=alt.Y("mentions:Q", title="Mentions", axis=charts.COUNTS),
-        color=alt.Color("sentiment_label:N", scale=SENTIMENT_COLOURS, title="Sentiment"),
+        color=alt.Color("sentiment_label:N", scale=charts.SENTIMENT, title="Sentiment"),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.45)),
         tooltip=[alt.Tooltip("label:O", title=grain), "sentiment_label:N", "mentions:Q",
                  "complaints:Q"],
@@ -365,10 +363,16 @@ def view_languages() -> None:
         return
     data["language"] = [ui.language_name(None if c == "und" else c) for c in data["lang"]]
     pick = alt.selection_point(name="pick", fields=["lang"])
-    chart = alt.Chart(data).mark_arc(innerRadius=60).encode(
-        theta=alt.Theta("mentions:Q"), color=alt.Color("language:N", title="Language"),
-        tooltip=["language:N", "mentions:Q", alt.Tooltip("share:Q", format=".0%")],
-    ).add_params(pick)
+    base = alt.Chart(data).encode(
+        theta=alt.Theta("mentions:Q", stack=True), order=alt.Order("language:N"),
+        tooltip=["language:N", "mentions:Q", alt.Tooltip("share:Q", format=".0%")])
+    slices = base.mark_arc(innerRadius=60, outerRadius=125).encode(
+        color=alt.Color("language:N", title="Language",
+                        scale=charts.language_scale(data["language"]))).add_params(pick)
+    # each language's share beside its slice (not the slivers': their labels would collide)
+    labels = base.mark_text(radius=150, size=13, color="#444").encode(text=alt.condition(
+        alt.datum.share >= 0.03, alt.Text("share:Q", format=".0%"), alt.value("")))
+    chart = slices + labels
     event = st.altair_chart(chart, width="stretch", on_select="rerun", key="x-langs")
     charts.table_toggle(data[["language", "lang", "mentions", "share"]], "x-langs")
     mark = charts.picked(event, "pick")

@@ -37,7 +37,8 @@ def overview() -> None:
         alt.Chart(volume).mark_bar().encode(
             x=alt.X("yearmonthdate(day):T", title="Day"),
             y=alt.Y("mentions:Q", title="Mentions", axis=charts.COUNTS),
-            color=alt.Color("language:N", title="Language"),
+            color=alt.Color("language:N", title="Language",
+                            scale=charts.language_scale(volume["language"])),
             tooltip=["yearmonthdate(day):T", "language:N", "mentions:Q"],
         ),
         width="stretch",
@@ -45,13 +46,11 @@ def overview() -> None:
 
     mood = queries.daily_sentiment(store, days)
     st.subheader("Sentiment per day")
-    palette = alt.Scale(domain=["positive", "neutral", "negative", "unscored", "pending"],
-                        range=["#2e7d32", "#9e9e9e", "#c62828", "#7e57c2", "#e0e0e0"])
     st.altair_chart(
         alt.Chart(mood).mark_bar().encode(
             x=alt.X("yearmonthdate(day):T", title="Day"),
             y=alt.Y("mentions:Q", title="Mentions", axis=charts.COUNTS),
-            color=alt.Color("sentiment:N", scale=palette, title="Sentiment"),
+            color=alt.Color("sentiment:N", scale=charts.SENTIMENT, title="Sentiment"),
             tooltip=["yearmonthdate(day):T", "sentiment:N", "mentions:Q"],
         ),
         width="stretch",

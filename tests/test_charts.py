@@ -1,11 +1,11 @@
 """The Explore charts' time labels: in the analyst's zone, in time order, and back to the
-instant a clicked label stands for."""
+instant a clicked label stands for; and each language's colour, the same on every chart."""
 
 import datetime as dt
 
 import pandas as pd
 
-from clamor.charts import labelled, picked
+from clamor.charts import LANGUAGE_COLORS, SENTIMENT, labelled, language_scale, picked
 
 UTC = dt.timezone.utc
 
@@ -34,3 +34,17 @@ def test_the_first_clicked_mark_or_none():
         {"lang": "fa"}
     assert picked({"selection": {"pick": []}}, "pick") is None
     assert picked(None, "pick") is None
+
+
+def test_each_language_keeps_its_colour_whatever_else_a_chart_holds():
+    alone = language_scale(["Thai"])
+    mixed = language_scale(["Thai", "English", "Greek", "Thai"])
+    assert alone.range == [LANGUAGE_COLORS["Thai"]]
+    assert dict(zip(mixed.domain, mixed.range, strict=True)) == {
+        name: LANGUAGE_COLORS[name] for name in ("English", "Greek", "Thai")}
+    # languages beyond the five get spare colours, none a sentiment's or another's
+    more = language_scale(["Turkish", "Russian", "English"])
+    colours = dict(zip(more.domain, more.range, strict=True))
+    assert len(set(colours.values())) == 3
+    assert not set(colours.values()) & set(SENTIMENT.range)
+    assert not set(colours.values()) & (set(LANGUAGE_COLORS.values()) - {colours["English"]})
