@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis import tokens
-from clamor import auth
+from clamor import auth, queries
 from clamor.store import Store, utcnow
 
 GRAINS = ("hour", "day", "week")
@@ -1003,13 +1003,10 @@ def export(store: Store, flt: Filter, fmt: str, path: str | Path,
     columns = f"""{_COLUMNS}, m.collected_at, m.source_lang, m.in_reply_to,
                   m.conversation_id, a.sentiment_model, a.complaint_score"""
     if fmt == "csv":
-        # A spreadsheet runs a cell starting with = + - @ as a formula: mention text and
-        # names are anyone's words, so such a cell gets a ' in front (Parquet keeps them).
-        for column in ("author", "text", "url"):
+        # anyone's words, in cells a spreadsheet might run as formulas (Parquet keeps them)
+        for column in queries.OUTSIDE_TEXT:
             columns = columns.replace(
-                f"m.{column},",
-                f"CASE WHEN left(m.{column}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
-                f"THEN '''' || m.{column} ELSE m.{column} END AS {column},", 1)
+                f"m.{column},", f"{queries.spreadsheet_safe(f'm.{column}', column)},", 1)
         # a spreadsheet cell holds text: lists become JSON
         for column in _LISTS:
             prefix = "coalesce(a.complaint_cues, [])" if column == "complaint_cues" \

@@ -60,7 +60,8 @@ def export(store: Store, fmt: str, path: str | Path,
     path.parent.mkdir(parents=True, exist_ok=True)
     (total,) = store.query_rows("SELECT count(*) FROM mentions")[0]
     written = 0
-    batches = queries.export_batches(store, BATCH, iso_times=fmt != "parquet")
+    batches = queries.export_batches(store, BATCH, iso_times=fmt != "parquet",
+                                     spreadsheet=fmt == "csv")
     with _batch_writer(fmt, path, batches.schema) as write:
         for batch in batches:
             write(batch)

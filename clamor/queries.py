@@ -844,18 +844,36 @@ _ISO_UTC = """CASE WHEN epoch_us({0}) % 1000000 = 0
     ELSE strftime({0} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%f+00:00') END"""
 
 
-def export_batches(store: Store, size: int, *, iso_times: bool = False
-                   ) -> pa.RecordBatchReader:
+# Columns of a mention that hold anyone's words (a feed's own ids and links included).
+OUTSIDE_TEXT = ("id", "native_id", "url", "author", "text", "in_reply_to", "conversation_id")
+
+
+def spreadsheet_safe(column: str, name: str) -> str:
+    """A select item for a CSV cell a spreadsheet must not run: a spreadsheet runs a cell
+    that starts with = + - @ (or a tab or carriage return, before one) as a formula, so such
+    a cell gets a ' in front (OWASP's advice against CSV injection). Mention text is
+    anyone's words; JSONL and Parquet keep it exactly."""
+    return (f"CASE WHEN left({column}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
+            f"THEN chr(39) || {column} ELSE {column} END AS {name}")
+
+
+def export_batches(store: Store, size: int, *, iso_times: bool = False,
+                   spreadsheet: bool = False) -> pa.RecordBatchReader:
     """Every mention in canonical JSONL order, with its analysis, oldest first, as Arrow
     batches of `size` rows read as they are written (the whole history of a 10 M store in
     one frame took more than 24 GB). With `iso_times`, created_at is its ISO 8601 text
-    (as datetime.isoformat() writes it; written so by DuckDB, not a Python object a row)."""
+    (as datetime.isoformat() writes it; written so by DuckDB, not a Python object a row);
+    with `spreadsheet` (CSV), the columns of anyone's words are spreadsheet_safe."""
     created_at = _ISO_UTC.format("m.created_at") if iso_times else "m.created_at"
+    text = {name: spreadsheet_safe(f"m.{name}", name) if spreadsheet else f"m.{name}"
+            for name in OUTSIDE_TEXT}
     return store.con.execute(
         f"""
-        SELECT m.id, m.source, m.native_id, m.url, m.author, m.author_followers, m.text,
+        SELECT {text['id']}, m.source, {text['native_id']}, {text['url']}, {text['author']},
+               m.author_followers, {text['text']},
                {created_at} AS created_at, coalesce(a.lang, m.source_lang) AS lang,
-               m.in_reply_to, m.conversation_id, m.matched_terms, m.matched_kinds,
+               {text['in_reply_to']}, {text['conversation_id']}, m.matched_terms,
+               m.matched_kinds,
                a.sentiment, a.sentiment_label, a.complaint
         FROM mentions m LEFT JOIN analysis a ON a.seq = m.seq
         ORDER BY m.created_at, m.id

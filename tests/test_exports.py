@@ -106,3 +106,29 @@ def test_times_read_as_python_writes_them(store, config, tmp_path, fmt):
     else:
         written = pd.read_csv(path, dtype=str)["created_at"].tolist()
     assert written == [at.isoformat() for at in sorted(moments)]
+
+
+HOSTILE = {"text": '=HYPERLINK("http://evil.example","Aerolume refund")',
+           "author": "@SUM(1+1)", "native_id": "-2+3", "url": "\t=cmd|' /C calc'!A0"}
+
+
+def test_a_csv_never_holds_a_cell_a_spreadsheet_would_run_and_the_others_keep_it(
+        store, tmp_path):
+    """CSV is for spreadsheets: a cell of anyone's words that starts with = + - @ (or a tab
+    or carriage return) gets a ' in front, as the explorer's filtered CSV does; JSONL (read
+    back by `clamor import`) and Parquet keep every text exactly."""
+    store.insert_mentions([Mention(
+        source="web", created_at=dt.datetime(2026, 11, 20, 8, tzinfo=dt.timezone.utc),
+        matched_terms=("Aerolume",), matched_kinds=("brand",), **HOSTILE)],
+        collector="t", version="1")
+    exports.export(store, "csv", tmp_path / "out.csv")
+    row = pd.read_csv(tmp_path / "out.csv", dtype=str).iloc[0]
+    assert {name: row[name] for name in HOSTILE} == \
+        {name: "'" + value for name, value in HOSTILE.items()}
+    assert row["id"] == "web:-2+3"  # (ids start with their source: nothing to guard)
+    exports.export(store, "jsonl", tmp_path / "out.jsonl")
+    (record,) = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert {name: record[name] for name in HOSTILE} == HOSTILE
+    exports.export(store, "parquet", tmp_path / "out.parquet")
+    kept = pd.read_parquet(tmp_path / "out.parquet").iloc[0]
+    assert {name: kept[name] for name in HOSTILE} == HOSTILE
