@@ -1,4 +1,5 @@
-"""What the pages' charts share: an axis of counts; and what the Explore page's share: time
+"""What the pages' charts share: an axis of counts, the colours of sentiment and of each
+language; and what the Explore page's share: time
 buckets as axis labels in the analyst's time zone (and the way back from a clicked label to
 its bucket), the time axis, the mark an analyst clicked, the table one click away, and the
 table of mentions behind it all."""
@@ -36,6 +37,8 @@ def language_scale(names) -> alt.Scale:
     others = [n for n in names if n not in LANGUAGE_COLORS]
     spare = {n: SPARE_COLORS[i % len(SPARE_COLORS)] for i, n in enumerate(others)}
     return alt.Scale(domain=names, range=[LANGUAGE_COLORS.get(n) or spare[n] for n in names])
+
+
 LABEL_FORMATS = {"hour": "%Y-%m-%d %H:00", "day": "%Y-%m-%d", "week": "week of %Y-%m-%d"}
 
 
