@@ -153,6 +153,10 @@ def test_the_dashboard_keeps_duckdb_to_its_memory_limit(tmp_path, monkeypatch):
 
     store = Store(tmp_path / "a.duckdb", memory="256MB")
     assert 240 <= limit_mb(store) <= 256
+    # and within it, memory a query frees in large pieces goes back to the system at once
+    (flush,) = store.query_rows(
+        "SELECT current_setting('allocator_bulk_deallocation_flush_threshold')")[0]
+    assert flush == "16.0 MiB"
     store.close()
     assert memory_limit(DASHBOARD_MEMORY_LIMIT) == "512MB"
 
