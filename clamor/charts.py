@@ -11,13 +11,14 @@ import pandas as pd
 import streamlit as st
 
 from clamor import ui
+from clamor.explorer import SENTIMENTS
 
 # An axis of counts ticks at whole numbers: a week of 3 mentions read 0.0, 0.2 … 3.0
 COUNTS = alt.Axis(format=",d", tickMinStep=1)
 
 # Sentiment in the same colours on every page: green and red for the moods, grey neutral,
 # purple for "unscored" (a language without a model: not neutral), pale for "pending".
-SENTIMENT = alt.Scale(domain=["positive", "neutral", "negative", "unscored", "pending"],
+SENTIMENT = alt.Scale(domain=list(SENTIMENTS),
                       range=["#2e7d32", "#9e9e9e", "#c62828", "#7e57c2", "#e0e0e0"])
 
 # A colour of its own for each language, the same on every page. (The theme's palette pairs

@@ -848,12 +848,16 @@ _ISO_UTC = """CASE WHEN epoch_us({0}) % 1000000 = 0
 OUTSIDE_TEXT = ("id", "native_id", "url", "author", "text", "in_reply_to", "conversation_id")
 
 
+# What a spreadsheet runs as a formula when a cell starts with it (a tab or carriage return
+# before one too): such a cell of anyone's words gets a ' in front in a CSV (OWASP's advice
+# against CSV injection). JSONL and Parquet keep the text exactly.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def spreadsheet_safe(column: str, name: str) -> str:
-    """A select item for a CSV cell a spreadsheet must not run: a spreadsheet runs a cell
-    that starts with = + - @ (or a tab or carriage return, before one) as a formula, so such
-    a cell gets a ' in front (OWASP's advice against CSV injection). Mention text is
-    anyone's words; JSONL and Parquet keep it exactly."""
-    return (f"CASE WHEN left({column}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
+    """A select item for a CSV cell a spreadsheet must not run (see FORMULA_STARTS)."""
+    starts = ", ".join(f"chr({ord(c)})" for c in FORMULA_STARTS)
+    return (f"CASE WHEN left({column}, 1) IN ({starts}) "
             f"THEN chr(39) || {column} ELSE {column} END AS {name}")
 
 

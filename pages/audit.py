@@ -15,16 +15,15 @@ store = rt.store
 LIMIT = 2000
 PERIODS = {"1 day": 1, "7 days": 7, "28 days": 28, "90 days": 90, "all time": None}
 EVERYONE, EVERY_ACTION = "everyone", "every action"
-# A spreadsheet runs a cell that starts with one of these as a formula; a quote in front
-# keeps it text (reply texts and notes are typed by people).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 st.title("Audit log")
 
 
 def as_csv(log) -> bytes:
+    # reply texts and notes are typed by people: a cell a spreadsheet would run as a
+    # formula gets a quote in front, as the exports do (queries.FORMULA_STARTS)
     def plain(value):
-        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        if isinstance(value, str) and value.startswith(queries.FORMULA_STARTS):
             return "'" + value
         return value
 
